@@ -1,0 +1,289 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of CONTRACT.md, read once at start from FRONTDESK_* variables (and, for serve,
+// flags), validated, and passed down as values. Nothing else reads the environment.
+type config struct {
+	Addr              string
+	DB                string
+	BaseURL           *url.URL
+	ClinicName        string
+	ClinicPhone       string
+	ClinicEmail       string
+	MailTransport     string
+	MailDir           string
+	MailFrom          *mail.Address
+	MailTemplates     string
+	IntakeInbox       string
+	SMTPHost          string
+	SMTPPort          int
+	SMTPUsername      string
+	SMTPPassword      string
+	SMTPTLS           string
+	FirstContactHours int
+	IntakePerMinute   int
+	AllowedOrigins    []string
+	TrustedProxies    []string
+	Timezone          *time.Location
+}
+
+// setting is one configurable value: its variable, its flag, its default and how to check it.
+type setting struct {
+	env, flag, def, usage string
+	// parse checks raw and stores it in c; its error says what a valid value looks like.
+	parse func(c *config, raw string) error
+}
+
+// usageError is a bad flag or value: the command exits with status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+var settings = []setting{
+	{"FRONTDESK_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", func(c *config, s string) error {
+		host, port, err := net.SplitHostPort(s)
+		if err != nil {
+			return errors.New("must be host:port, for example 127.0.0.1:8080")
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return errors.New("the port must be a number from 0 to 65535")
+		}
+		if host != "" && host != "localhost" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+			return errors.New("the host is not an address or name")
+		}
+		c.Addr = s
+		return nil
+	}},
+	{"FRONTDESK_DB", "db", "data/frontdesk.db", "SQLite database file (created with its folder)", func(c *config, s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New("must not be empty")
+		}
+		c.DB = s
+		return nil
+	}},
+	{"FRONTDESK_BASE_URL", "base-url", "http://localhost:8080", "public address used for links in emails", func(c *config, s string) error {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("must be an absolute http or https URL such as https://enquiries.example.org")
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		c.BaseURL = u
+		return nil
+	}},
+	{"FRONTDESK_CLINIC_NAME", "clinic-name", "Frontdesk Clinic", "clinic name shown on pages and in emails", func(c *config, s string) error {
+		s = strings.TrimSpace(s)
+		if s == "" || len(s) > 100 {
+			return errors.New("must be 1 to 100 characters")
+		}
+		c.ClinicName = s
+		return nil
+	}},
+	{"FRONTDESK_CLINIC_PHONE", "clinic-phone", "", "clinic phone number given to patients (optional)", func(c *config, s string) error {
+		if len(s) > 40 {
+			return errors.New("must be at most 40 characters")
+		}
+		c.ClinicPhone = strings.TrimSpace(s)
+		return nil
+	}},
+	{"FRONTDESK_CLINIC_EMAIL", "clinic-email", "", "clinic email address given to patients (optional)", func(c *config, s string) error {
+		if s == "" {
+			return nil
+		}
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Name != "" {
+			return errors.New("must be a plain email address such as hello@clinic.example")
+		}
+		c.ClinicEmail = a.Address
+		return nil
+	}},
+	{"FRONTDESK_MAIL_TRANSPORT", "mail-transport", "file", "file (write .eml files) or smtp", func(c *config, s string) error {
+		if s != "file" && s != "smtp" {
+			return errors.New("must be file or smtp")
+		}
+		c.MailTransport = s
+		return nil
+	}},
+	{"FRONTDESK_MAIL_DIR", "mail-dir", "data/mail", "folder the file transport writes .eml files to", func(c *config, s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New("must not be empty")
+		}
+		c.MailDir = s
+		return nil
+	}},
+	{"FRONTDESK_MAIL_FROM", "mail-from", "Frontdesk <no-reply@localhost>", "sender of every email", func(c *config, s string) error {
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			return errors.New("must be an address such as \"Clinic <no-reply@clinic.example>\"")
+		}
+		c.MailFrom = a
+		return nil
+	}},
+	{"FRONTDESK_MAIL_TEMPLATES", "mail-templates", "", "folder of email templates overriding the built-in ones (optional)", func(c *config, s string) error {
+		if s == "" {
+			return nil
+		}
+		if fi, err := os.Stat(s); err != nil || !fi.IsDir() {
+			return errors.New("must be an existing folder")
+		}
+		c.MailTemplates = s
+		return nil
+	}},
+	{"FRONTDESK_INTAKE_INBOX", "intake-inbox", "", "address told of every new enquiry (optional)", func(c *config, s string) error {
+		if s == "" {
+			return nil
+		}
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			return errors.New("must be an email address")
+		}
+		c.IntakeInbox = strings.ToLower(a.Address)
+		return nil
+	}},
+	{"FRONTDESK_SMTP_HOST", "smtp-host", "localhost", "SMTP server", func(c *config, s string) error {
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " /:") && net.ParseIP(s) == nil {
+			return errors.New("must be a host name or IP address")
+		}
+		c.SMTPHost = s
+		return nil
+	}},
+	{"FRONTDESK_SMTP_PORT", "smtp-port", "587", "SMTP port", func(c *config, s string) error {
+		p, err := strconv.Atoi(s)
+		if err != nil || p < 1 || p > 65535 {
+			return errors.New("must be a number from 1 to 65535")
+		}
+		c.SMTPPort = p
+		return nil
+	}},
+	{"FRONTDESK_SMTP_USERNAME", "smtp-username", "", "SMTP user name (authentication is used when set)", func(c *config, s string) error {
+		c.SMTPUsername = s
+		return nil
+	}},
+	{"FRONTDESK_SMTP_PASSWORD", "smtp-password", "", "SMTP password", func(c *config, s string) error {
+		c.SMTPPassword = s
+		return nil
+	}},
+	{"FRONTDESK_SMTP_TLS", "smtp-tls", "starttls", "none, starttls (required) or tls (implicit)", func(c *config, s string) error {
+		if s != "none" && s != "starttls" && s != "tls" {
+			return errors.New("must be none, starttls or tls")
+		}
+		c.SMTPTLS = s
+		return nil
+	}},
+	{"FRONTDESK_FIRST_CONTACT_HOURS", "first-contact-hours", "24", "hours within which a new enquiry should be contacted", func(c *config, s string) error {
+		h, err := strconv.Atoi(s)
+		if err != nil || h < 1 || h > 24*30 {
+			return errors.New("must be a whole number of hours from 1 to 720")
+		}
+		c.FirstContactHours = h
+		return nil
+	}},
+	{"FRONTDESK_INTAKE_PER_MINUTE", "intake-per-minute", "10", "enquiries one client may send a minute (0: no limit)", func(c *config, s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 1000000 {
+			return errors.New("must be a whole number, 0 or more (0 turns the limit off)")
+		}
+		c.IntakePerMinute = n
+		return nil
+	}},
+	{"FRONTDESK_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated origins allowed to post the JSON API from a browser", func(c *config, s string) error {
+		c.AllowedOrigins = nil
+		for _, o := range splitList(s) {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+				return fmt.Errorf("%q is not an origin such as https://www.clinic.example", o)
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, u.Scheme+"://"+strings.ToLower(u.Host))
+		}
+		return nil
+	}},
+	{"FRONTDESK_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated proxy IPs or CIDR ranges whose X-Forwarded-For is believed", func(c *config, s string) error {
+		c.TrustedProxies = nil
+		for _, p := range splitList(s) {
+			if _, err := netip.ParsePrefix(p); err != nil {
+				if _, err := netip.ParseAddr(p); err != nil {
+					return fmt.Errorf("%q is not an IP address or CIDR range", p)
+				}
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+		return nil
+	}},
+	{"FRONTDESK_TIMEZONE", "timezone", "Europe/London", "the clinic's time zone, for dates on pages, reports and exports", func(c *config, s string) error {
+		loc, err := time.LoadLocation(s)
+		if err != nil {
+			return errors.New("must be an IANA time zone such as Europe/London")
+		}
+		c.Timezone = loc
+		return nil
+	}},
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// loadConfig reads every setting from the environment, lets the flags in fs override them when withFlags is
+// true, and validates them all. getenv is os.Getenv outside tests. A bad value is a *usageError naming the
+// flag or variable it came from.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string, withFlags bool) (*config, []string, error) {
+	raw := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		v := s.def
+		if e, ok := lookup(getenv, s.env); ok {
+			v = e
+		}
+		val := v
+		raw[s.env] = &val
+		if withFlags {
+			fs.StringVar(raw[s.env], s.flag, v, s.usage+" ($"+s.env+")")
+		} else if s.env == "FRONTDESK_DB" {
+			fs.StringVar(raw[s.env], s.flag, v, s.usage+" ($"+s.env+")")
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, &usageError{msg: err.Error()}
+	}
+	fromFlag := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { fromFlag[f.Name] = true })
+	c := &config{}
+	for _, s := range settings {
+		if err := s.parse(c, *raw[s.env]); err != nil {
+			name := s.env
+			if fromFlag[s.flag] {
+				name = "--" + s.flag
+			}
+			return nil, nil, usagef("invalid %s: %v", name, err)
+		}
+	}
+	return c, fs.Args(), nil
+}
+
+// lookup returns a variable's value and whether it is set to something.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// secureCookies reports whether staff cookies must be Secure: whenever the public address is https.
+func (c *config) secureCookies() bool { return c.BaseURL.Scheme == "https" }

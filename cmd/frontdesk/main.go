@@ -1,0 +1,89 @@
+// Command frontdesk is the Frontdesk server and its administration commands. This file and its siblings only
+// wire the packages together: read the configuration, open the database, build the services, start the web
+// server and the mail worker, and shut down cleanly.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	_ "time/tzdata" // clinics' time zones work on machines without a zoneinfo database
+)
+
+// Exit statuses of CONTRACT.md.
+const (
+	exitOK      = 0
+	exitFailure = 1 // failure at run time
+	exitUsage   = 2 // a bad flag or value
+)
+
+// env is what a command sees of its process, so tests can run commands in-process.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+}
+
+const usage = `Frontdesk — patient enquiries and intake for clinics.
+
+Usage: frontdesk <command> [flags]
+
+Commands:
+  serve                      migrate the database, serve HTTP and send mail
+  migrate [status]           apply migrations and exit, or list them
+  help                       show this help
+
+Run "frontdesk <command> --help" for a command's flags. Every setting is also an environment variable
+(FRONTDESK_ADDR, FRONTDESK_DB, ...); see the README.
+`
+
+// run executes one command and returns its exit status.
+func run(args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(args[1:], e)
+	case "migrate":
+		err = cmdMigrate(args[1:], e)
+	case "help", "-h", "--help":
+		fmt.Fprint(e.stdout, usage)
+		return exitOK
+	default:
+		err = usagef("unknown command %q (run frontdesk help)", args[0])
+	}
+	return report(err, e)
+}
+
+// errHelp is returned when the user asked for a command's help: nothing failed.
+var errHelp = errors.New("help shown")
+
+// report prints err as one line on stderr and maps it to an exit status.
+func report(err error, e env) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintln(e.stderr, "frontdesk:", ue.msg)
+		return exitUsage
+	default:
+		fmt.Fprintln(e.stderr, "frontdesk:", err)
+		return exitFailure
+	}
+}
+
+// newLogger returns the structured logger every command uses: text lines on stderr.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/db"
+	"github.com/frontdesk/frontdesk/intake"
+	"github.com/frontdesk/frontdesk/web"
+)
+
+// shutdownGrace is how long serve waits for requests in flight when asked to stop.
+const shutdownGrace = 20 * time.Second
+
+// configure reads the configuration for a command; serve takes every setting as a flag too.
+func configure(name string, args []string, e env, allFlags bool, extra func(*flag.FlagSet)) (*config, []string, error) {
+	fs := newFlagSet(name, e)
+	if extra != nil {
+		extra(fs)
+	}
+	c, rest, err := loadConfig(fs, args, e.getenv, allFlags)
+	var ue *usageError
+	if errors.As(err, &ue) && ue.msg == flag.ErrHelp.Error() {
+		return nil, nil, flagError(fs, flag.ErrHelp, e)
+	}
+	return c, rest, err
+}
+
+// openDB opens and migrates the database named by the configuration.
+func openDB(ctx context.Context, c *config) (*db.DB, error) {
+	d, err := db.Open(c.DB, db.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func cmdServe(args []string, e env) error {
+	c, rest, err := configure("serve", args, e, true, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("serve takes no arguments, got %q", rest[0])
+	}
+	log := newLogger(e.stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	store, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	validator := intake.NewValidator(nil, c.Timezone)
+	app, err := web.New(web.Config{
+		ClinicName:        c.ClinicName,
+		ClinicPhone:       c.ClinicPhone,
+		ClinicEmail:       c.ClinicEmail,
+		BaseURL:           c.BaseURL.String(),
+		IntakePerMinute:   c.IntakePerMinute,
+		AllowedOrigins:    c.AllowedOrigins,
+		TrustedProxies:    c.TrustedProxies,
+		FirstContactHours: c.FirstContactHours,
+		Location:          c.Timezone,
+	}, web.Deps{
+		Intake: crm.NewIntakeService(store, validator, c.IntakeInbox, log),
+		Ready:  store,
+		Log:    log,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "db", c.DB, "mail_transport", c.MailTransport)
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	if err := app.ShutdownWithTimeout(shutdownGrace); err != nil {
+		log.Warn("shutdown: requests still in flight were cut off", "error", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// cmdMigrate applies migrations, or lists them with "migrate status".
+func cmdMigrate(args []string, e env) error {
+	c, rest, err := configure("migrate", args, e, false, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 1 || (len(rest) == 1 && rest[0] != "status") {
+		return usagef("migrate takes no argument but \"status\", got %q", rest[len(rest)-1])
+	}
+	ctx := context.Background()
+	d, err := db.Open(c.DB, db.Options{Readers: 1})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if len(rest) == 1 {
+		ms, err := d.Migrations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			state := "pending"
+			if m.Applied {
+				state = "applied " + m.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(e.stdout, "%05d  %-40s  %s\n", m.Version, m.Name, state)
+		}
+		return nil
+	}
+	n, err := d.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	slog.New(slog.NewTextHandler(e.stderr, nil)).Info("migrated", "applied", n, "db", c.DB)
+	return nil
+}

@@ -1,0 +1,130 @@
+package crm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/frontdesk/frontdesk/intake"
+)
+
+// RelatedWindow is how far back an earlier enquiry from the same email address is linked to a new one.
+const RelatedWindow = 30 * 24 * time.Hour
+
+// NewEnquiry is what the intake service asks a store to create.
+type NewEnquiry struct {
+	intake.Enquiry
+	// ReceivedAt is when the enquiry arrived.
+	ReceivedAt time.Time
+	// IdempotencyKey, when not empty, makes a repeat of the same submission return the first one's receipt.
+	IdempotencyKey string
+	// Fingerprint identifies the submission's content, to tell a true repeat from a reused key.
+	Fingerprint string
+	// IntakeInbox is the address told of every new enquiry; empty for nobody.
+	IntakeInbox string
+}
+
+// Receipt is what the patient is told of an accepted enquiry.
+type Receipt struct {
+	Reference string
+	Status    Status
+	// Replayed is true when the submission repeated an earlier one (same idempotency key and content) and
+	// nothing new was stored.
+	Replayed bool
+}
+
+// IntakeStore stores new enquiries.
+type IntakeStore interface {
+	// CreateEnquiry stores e in one transaction with its timeline event, its assignment (chosen with
+	// ChooseAssignee among the clinicians who treat its treatment), a link to an earlier enquiry from the same
+	// email within RelatedWindow, and its outbox messages (IntakeMail). When e.IdempotencyKey was seen before it
+	// stores nothing and returns the earlier receipt with Replayed set, or ErrIdempotencyConflict when the
+	// fingerprints differ. A nil error means the enquiry is durably on disk.
+	CreateEnquiry(ctx context.Context, e NewEnquiry) (Receipt, error)
+}
+
+// IntakeService accepts enquiries from patients.
+type IntakeService struct {
+	store     IntakeStore
+	validator *intake.Validator
+	inbox     string
+	now       func() time.Time
+	log       *slog.Logger
+}
+
+// NewIntakeService returns the service that validates and stores enquiries. inbox is the address told of each
+// new enquiry ("" for none).
+func NewIntakeService(store IntakeStore, v *intake.Validator, inbox string, log *slog.Logger) *IntakeService {
+	return &IntakeService{store: store, validator: v, inbox: inbox, now: time.Now, log: log}
+}
+
+// Submit validates sub and stores it. It returns intake.ValidationErrors when a field is invalid (nothing is
+// stored), ErrIdempotencyConflict when key was used before for different content, or an internal error. key is
+// the API client's Idempotency-Key ("" for none). A filled honeypot is accepted and stored as spam; the receipt
+// does not reveal it.
+func (s *IntakeService) Submit(ctx context.Context, sub intake.Submission, key string) (Receipt, error) {
+	return s.submit(ctx, sub, func(string) string { return IdempotencyKey("api", key) })
+}
+
+// SubmitForm is Submit for the HTML form, whose hidden key is scoped to the content: a double click or a
+// browser's resubmission of the same answers returns the first receipt, while answers edited after going back
+// make a new enquiry rather than an error the patient could do nothing about.
+func (s *IntakeService) SubmitForm(ctx context.Context, sub intake.Submission, formKey string) (Receipt, error) {
+	return s.submit(ctx, sub, func(fp string) string {
+		if k := IdempotencyKey("form", formKey); k != "" {
+			return k + ":" + fp[:16]
+		}
+		return ""
+	})
+}
+
+func (s *IntakeService) submit(ctx context.Context, sub intake.Submission, key func(fingerprint string) string) (Receipt, error) {
+	e, err := s.validator.Check(sub)
+	if err != nil {
+		return Receipt{}, err
+	}
+	fp := Fingerprint(e)
+	rec, err := s.store.CreateEnquiry(ctx, NewEnquiry{
+		Enquiry:        e,
+		ReceivedAt:     s.now().UTC(),
+		IdempotencyKey: key(fp),
+		Fingerprint:    fp,
+		IntakeInbox:    s.inbox,
+	})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "enquiry received",
+		slog.String("ref", rec.Reference), slog.Bool("spam", e.Spam), slog.Bool("replayed", rec.Replayed))
+	if e.Spam {
+		// A honeypot hit is told "new" like any other: the sender must not learn it was caught.
+		rec.Status = StatusNew
+	}
+	return rec, nil
+}
+
+// Fingerprint identifies the content of an enquiry (not the moment it was sent), so that a resubmission of
+// the same form is recognised.
+func Fingerprint(e intake.Enquiry) string {
+	h := sha256.New()
+	for _, f := range []string{e.Name, e.Email, e.Phone, e.PreferredContact, e.Treatment, e.Message,
+		e.DateOfBirth, e.ReferralSource, e.UTMSource, e.UTMMedium, e.UTMCampaign, fmt.Sprint(e.Spam)} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// IdempotencyKey namespaces a client's key by where it came from, so a form key never matches an API key.
+// It returns "" for an empty key.
+func IdempotencyKey(source, key string) string {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return ""
+	}
+	return source + ":" + key
+}

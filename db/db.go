@@ -1,0 +1,167 @@
+// Package db is Frontdesk's storage: SQLite opened with the pragmas that make an acknowledged write durable and
+// concurrent requests safe (WAL, synchronous=FULL, foreign keys, busy timeout, immediate transactions), one
+// writer connection fed by a group-commit queue and a separate pool of readers, embedded goose migrations, and
+// one store file per aggregate implementing the interfaces that intake, crm and mailer declare. It is the only
+// package that imports sqlx and go-sqlite3.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
+)
+
+// driverName is go-sqlite3 with a connect hook that sets the pragmas the DSN cannot carry.
+const driverName = "sqlite3_frontdesk"
+
+// journalSizeLimit bounds the WAL file left after a checkpoint, so a long read (a streaming export) that held
+// checkpoints back does not leave a huge file behind.
+const journalSizeLimit = 64 << 20
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(fmt.Sprintf(
+				"PRAGMA journal_size_limit = %d; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;",
+				journalSizeLimit), nil)
+			return err
+		},
+	})
+}
+
+// DB is an open Frontdesk database: one writer connection behind a group-commit queue and a pool of readers.
+// Its methods are safe for concurrent use.
+type DB struct {
+	path   string
+	write  *sqlx.DB
+	read   *sqlx.DB
+	writer *writer
+}
+
+// Options tune Open; the zero value is right for serving.
+type Options struct {
+	// Readers is the size of the read pool (default: 4, or 2 per CPU when more).
+	Readers int
+	// BusyTimeout is how long a connection waits for a lock held by another process (default 5 s).
+	BusyTimeout time.Duration
+}
+
+// dsn builds the connection string: every pragma that must hold on every connection is in it, because a
+// PRAGMA run with Exec reaches only one pooled connection.
+func dsn(path string, busy time.Duration, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_foreign_keys", "on")
+	if readOnly {
+		q.Set("_query_only", "on")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_synchronous", "FULL")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens (creating it and its folder if needed) the SQLite database at path. It does not migrate: call
+// Migrate before serving.
+func Open(path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: no path given")
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = max(4, 2*runtime.NumCPU())
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open database: create folder %s: %w", dir, err)
+		}
+	}
+	w, err := sqlx.Open(driverName, dsn(path, opts.BusyTimeout, false))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// One writer: SQLite allows one at a time anyway, and a single connection never meets SQLITE_BUSY from
+	// inside this process.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	var mode string
+	if err := w.Get(&mode, "PRAGMA journal_mode"); err != nil || mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: journal mode is %q, want wal (%v)", path, mode, err)
+	}
+	r, err := sqlx.Open(driverName, dsn(path, opts.BusyTimeout, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.Readers)
+	r.SetMaxIdleConns(opts.Readers)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	d := &DB{path: path, write: w, read: r}
+	d.writer = newWriter(w)
+	return d, nil
+}
+
+// Path is the database file.
+func (d *DB) Path() string { return d.path }
+
+// Ping reports whether the database answers a query; /readyz uses it.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.read.GetContext(ctx, &one, "SELECT 1"); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Close stops the writer after the batch in progress and closes every connection.
+func (d *DB) Close() error {
+	d.writer.close()
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its first line ("ok" when the file is sound).
+func (d *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	err := d.read.GetContext(ctx, &res, "PRAGMA integrity_check")
+	return res, err
+}
+
+// ms converts a time to the stored form: milliseconds since the Unix epoch.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS converts a stored time back; the result is in UTC.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// nullMS converts a nullable stored time; a NULL becomes nil.
+func nullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a duplicate in a UNIQUE column.
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}

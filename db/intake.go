@@ -1,0 +1,173 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/intake"
+	"github.com/jmoiron/sqlx"
+)
+
+// CreateEnquiry implements crm.IntakeStore: the enquiry, its idempotency key, its assignment, its link to an
+// earlier enquiry from the same address, its timeline event and its outbox messages are one transaction,
+// committed (fsynced) before it returns.
+func (d *DB) CreateEnquiry(ctx context.Context, e crm.NewEnquiry) (crm.Receipt, error) {
+	var rec crm.Receipt
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		rec, err = createEnquiry(tx, e)
+		return err
+	})
+	if err != nil {
+		return crm.Receipt{}, fmt.Errorf("store enquiry: %w", err)
+	}
+	return rec, nil
+}
+
+func createEnquiry(tx *sqlx.Tx, e crm.NewEnquiry) (crm.Receipt, error) {
+	if e.IdempotencyKey != "" {
+		var prior struct {
+			Fingerprint string `db:"fingerprint"`
+			Reference   string `db:"reference"`
+			Status      string `db:"status"`
+			Spam        bool   `db:"spam"`
+		}
+		err := tx.Get(&prior, `SELECT k.fingerprint, e.reference, e.status, e.status = 'spam' AS spam
+			FROM idempotency_keys k JOIN enquiries e ON e.id = k.enquiry_id WHERE k.key = ?`, e.IdempotencyKey)
+		switch {
+		case err == nil:
+			if prior.Fingerprint != e.Fingerprint {
+				return crm.Receipt{}, crm.ErrIdempotencyConflict
+			}
+			return crm.Receipt{Reference: prior.Reference, Status: crm.Status(prior.Status), Replayed: true}, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return crm.Receipt{}, fmt.Errorf("look up idempotency key: %w", err)
+		}
+	}
+
+	now := ms(e.ReceivedAt)
+	status := crm.StatusNew
+	if e.Spam {
+		status = crm.StatusSpam
+	}
+	var relatedID sql.NullInt64
+	var assignee sql.NullInt64
+	var assigneeEmail string
+	if !e.Spam {
+		err := tx.Get(&relatedID, `SELECT id FROM enquiries
+			WHERE email = ? AND created_at >= ? AND status <> 'spam' AND erased_at IS NULL
+			ORDER BY created_at DESC LIMIT 1`, e.Email, now-crm.RelatedWindow.Milliseconds())
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return crm.Receipt{}, fmt.Errorf("find related enquiry: %w", err)
+		}
+		id, email, err := chooseAssignee(tx, e.Treatment)
+		if err != nil {
+			return crm.Receipt{}, err
+		}
+		if id != 0 {
+			assignee = sql.NullInt64{Int64: id, Valid: true}
+			assigneeEmail = email
+		}
+	}
+
+	var id int64
+	var ref string
+	for attempt := 0; ; attempt++ {
+		ref = intake.NewReference()
+		res, err := tx.Exec(`INSERT INTO enquiries (reference, status, name, email, phone, preferred_contact,
+				treatment, message, date_of_birth, referral_source, utm_source, utm_medium, utm_campaign,
+				consent_at, consent_version, assignee_id, related_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ref, status, e.Name, e.Email, e.Phone, e.PreferredContact, e.Treatment, e.Message, e.DateOfBirth,
+			e.ReferralSource, e.UTMSource, e.UTMMedium, e.UTMCampaign, ms(e.Consent.GivenAt), e.Consent.Version,
+			assignee, relatedID, now, now)
+		if err != nil {
+			if isUniqueViolation(err) && attempt < 5 {
+				continue // another enquiry already has this reference: draw again
+			}
+			return crm.Receipt{}, fmt.Errorf("insert enquiry: %w", err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return crm.Receipt{}, fmt.Errorf("insert enquiry: %w", err)
+		}
+		break
+	}
+
+	if e.IdempotencyKey != "" {
+		if _, err := tx.Exec(`INSERT INTO idempotency_keys (key, fingerprint, enquiry_id, created_at) VALUES (?, ?, ?, ?)`,
+			e.IdempotencyKey, e.Fingerprint, id, now); err != nil {
+			return crm.Receipt{}, fmt.Errorf("store idempotency key %s: %w", ref, err)
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, to_status) VALUES (?, ?, 'created', ?)`,
+		id, now, status); err != nil {
+		return crm.Receipt{}, fmt.Errorf("record creation of %s: %w", ref, err)
+	}
+	if assignee.Valid {
+		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, assignee_id) VALUES (?, ?, 'assigned', ?)`,
+			id, now, assignee); err != nil {
+			return crm.Receipt{}, fmt.Errorf("record assignment of %s: %w", ref, err)
+		}
+		if _, err := tx.Exec(`UPDATE staff SET last_assigned_at = ? WHERE id = ?`, now, assignee); err != nil {
+			return crm.Receipt{}, fmt.Errorf("record assignment of %s: %w", ref, err)
+		}
+	}
+	for _, m := range crm.IntakeMail(e, assigneeEmail) {
+		if err := queueMail(tx, id, m, now); err != nil {
+			return crm.Receipt{}, fmt.Errorf("queue %s mail for %s: %w", m.Kind, ref, err)
+		}
+	}
+	return crm.Receipt{Reference: ref, Status: status}, nil
+}
+
+// chooseAssignee applies crm.ChooseAssignee to the active clinicians who treat treatment. It returns 0 when
+// there is nobody.
+func chooseAssignee(tx *sqlx.Tx, treatment string) (int64, string, error) {
+	var rows []struct {
+		ID             int64         `db:"id"`
+		Email          string        `db:"email"`
+		Open           int           `db:"open"`
+		LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
+	}
+	err := tx.Select(&rows, `SELECT s.id, s.email, s.last_assigned_at,
+			(SELECT count(*) FROM enquiries e WHERE e.assignee_id = s.id
+			   AND e.status IN ('new', 'contacted', 'screening', 'assessment_booked', 'treatment_offered', 'in_treatment')) AS open
+		FROM staff_treatments t JOIN staff s ON s.id = t.staff_id
+		WHERE t.treatment = ? AND s.role = 'clinician' AND s.disabled_at IS NULL`, treatment)
+	if err != nil {
+		return 0, "", fmt.Errorf("find clinicians for %s: %w", treatment, err)
+	}
+	cands := make([]crm.Candidate, len(rows))
+	for i, r := range rows {
+		cands[i] = crm.Candidate{StaffID: r.ID, Open: r.Open}
+		if r.LastAssignedAt.Valid {
+			cands[i].LastAssignedAt = fromMS(r.LastAssignedAt.Int64)
+		}
+	}
+	id, ok := crm.ChooseAssignee(cands)
+	if !ok {
+		return 0, "", nil
+	}
+	for _, r := range rows {
+		if r.ID == id {
+			return id, r.Email, nil
+		}
+	}
+	return 0, "", nil
+}
+
+// queueMail adds one message to the outbox, due at once, with a random stable Message-ID.
+func queueMail(tx *sqlx.Tx, enquiryID int64, m crm.Mail, now int64) error {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`INSERT INTO outbox (enquiry_id, kind, recipient, message_id, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, enquiryID, m.Kind, m.Recipient, hex.EncodeToString(b[:]), now, now)
+	return err
+}

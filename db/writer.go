@@ -1,0 +1,162 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// ErrClosed is returned for a write asked of a database that is closing.
+var ErrClosed = errors.New("database is closed")
+
+// maxBatch bounds how many writes share one transaction.
+const maxBatch = 256
+
+// writer owns the single writer connection. Writes are queued to one goroutine, which takes every write waiting
+// at that moment into one transaction — a savepoint each, so one failing write is rolled back alone — and
+// answers each caller only after the commit. With synchronous=FULL a commit costs an fsync; sharing it across
+// a batch (group commit) is what lets durable intake keep up with a flood.
+type writer struct {
+	db    *sqlx.DB
+	reqs  chan *writeReq
+	quit  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	batch []*writeReq
+}
+
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*sqlx.Tx) error
+	errc chan error
+}
+
+func newWriter(db *sqlx.DB) *writer {
+	w := &writer{db: db, reqs: make(chan *writeReq), quit: make(chan struct{}), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// do runs fn in a write transaction and returns once that transaction is committed (nil) or fn's change is
+// rolled back (fn's error, or the commit's). fn must do nothing but database work on tx: it may share the
+// transaction with other callers' writes, and it may be retried by nobody but its caller.
+func (w *writer) do(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	select {
+	case w.reqs <- r:
+	case <-w.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the write is waited for even if ctx ends: the caller must not report failure for a change
+	// that may still commit.
+	return <-r.errc
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	for {
+		select {
+		case <-w.quit:
+			return
+		case r := <-w.reqs:
+			w.batch = append(w.batch[:0], r)
+		gather:
+			for len(w.batch) < maxBatch {
+				select {
+				case r := <-w.reqs:
+					w.batch = append(w.batch, r)
+				default:
+					break gather
+				}
+			}
+			w.run(w.batch)
+			clear(w.batch)
+		}
+	}
+}
+
+// run executes a batch in one transaction and answers every request.
+func (w *writer) run(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	answer := func() {
+		for i, r := range batch {
+			r.errc <- errs[i]
+		}
+	}
+	tx, err := w.db.Beginx()
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("begin write: %w", err)
+		}
+		answer()
+		return
+	}
+	ok := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if len(batch) == 1 {
+			errs[i] = call(r.fn, tx)
+		} else {
+			errs[i] = w.inSavepoint(tx, r.fn)
+		}
+		if errs[i] == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		_ = tx.Rollback()
+		answer()
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		err = fmt.Errorf("commit: %w", err)
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	answer()
+}
+
+// inSavepoint runs fn so that its failure undoes only its own changes.
+func (w *writer) inSavepoint(tx *sqlx.Tx, fn func(*sqlx.Tx) error) error {
+	if _, err := tx.Exec("SAVEPOINT write"); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := call(fn, tx); err != nil {
+		if _, rbErr := tx.Exec("ROLLBACK TO write"); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+		}
+		_, _ = tx.Exec("RELEASE write")
+		return err
+	}
+	if _, err := tx.Exec("RELEASE write"); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// call runs fn, turning a panic into an error so one bad write cannot stop the writer.
+func call(fn func(*sqlx.Tx) error, tx *sqlx.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+// close stops taking writes and waits for the batch in progress to commit.
+func (w *writer) close() {
+	w.once.Do(func() { close(w.quit) })
+	<-w.done
+}

@@ -1,0 +1,112 @@
+// Package intake is the patient's side of Frontdesk: the enquiry as a patient submits it, its normalisation
+// (trimmed, Unicode NFC, lower-cased email, E.164 phone), its validation with plain-English messages per field,
+// spam defence and the consent record. It knows nothing of HTTP or SQL.
+package intake
+
+import (
+	"time"
+)
+
+// Treatments lists the treatment codes a patient may ask about, in the order forms show them.
+var Treatments = []Choice{
+	{"adhd", "ADHD"},
+	{"depression", "Depression"},
+	{"anxiety", "Anxiety"},
+	{"ptsd", "PTSD"},
+	{"addiction", "Addiction"},
+	{"chronic_pain", "Chronic pain"},
+	{"other", "Something else"},
+}
+
+// ReferralSources lists how a patient may say they heard of the clinic.
+var ReferralSources = []Choice{
+	{"gp", "My GP or another clinician"},
+	{"self", "I found you myself"},
+	{"search", "A search engine"},
+	{"social", "Social media"},
+	{"friend", "A friend or family member"},
+	{"other", "Somewhere else"},
+}
+
+// ContactPreferences lists how a patient may prefer to be contacted.
+var ContactPreferences = []Choice{
+	{"either", "Either"},
+	{"email", "Email"},
+	{"phone", "Phone"},
+}
+
+// Choice is one allowed value of an enumerated field with the label shown to people.
+type Choice struct {
+	Value string
+	Label string
+}
+
+// Label returns the human label of value in choices, or value itself when it is not one of them.
+func Label(choices []Choice, value string) string {
+	for _, c := range choices {
+		if c.Value == value {
+			return c.Label
+		}
+	}
+	return value
+}
+
+func isChoice(choices []Choice, value string) bool {
+	for _, c := range choices {
+		if c.Value == value {
+			return true
+		}
+	}
+	return false
+}
+
+// PrivacyNoticeVersion identifies the wording of the privacy notice shown at /privacy. A consent records the
+// version it was given against; change it whenever the notice's wording changes.
+const PrivacyNoticeVersion = "2026-11-01"
+
+// MinimumAge is the youngest age, in whole years, at which the clinic accepts an enquiry.
+const MinimumAge = 18
+
+// Submission is an enquiry exactly as the patient sent it, before normalisation. JSON names and HTML form names
+// are the same. Use Normalise then Validate; Enquiry holds the result.
+type Submission struct {
+	Name             string `json:"name" validate:"required,min=2,max=100"`
+	Email            string `json:"email" validate:"required,max=254,email"`
+	Phone            string `json:"phone" validate:"omitempty,max=40,phone"`
+	PreferredContact string `json:"preferred_contact" validate:"required,oneof=email phone either"`
+	Treatment        string `json:"treatment" validate:"required,treatment"`
+	Message          string `json:"message" validate:"max=5000"`
+	DateOfBirth      string `json:"date_of_birth" validate:"omitempty,dob"`
+	ReferralSource   string `json:"referral_source" validate:"omitempty,referral"`
+	Consent          bool   `json:"consent" validate:"consent"`
+	Website          string `json:"website"`
+	UTMSource        string `json:"utm_source" validate:"max=100"`
+	UTMMedium        string `json:"utm_medium" validate:"max=100"`
+	UTMCampaign      string `json:"utm_campaign" validate:"max=100"`
+}
+
+// Enquiry is a submission that passed validation, normalised and ready to store. Phone is E.164 or empty,
+// DateOfBirth is YYYY-MM-DD or empty.
+type Enquiry struct {
+	Name             string
+	Email            string
+	Phone            string
+	PreferredContact string
+	Treatment        string
+	Message          string
+	DateOfBirth      string
+	ReferralSource   string
+	UTMSource        string
+	UTMMedium        string
+	UTMCampaign      string
+	// Spam is true when the honeypot was filled: the enquiry is kept with status spam and never emailed.
+	Spam bool
+	// Consent records the agreement to be contacted and to the privacy notice.
+	Consent Consent
+}
+
+// Consent is the record of a patient's agreement: when it was given and against which privacy notice wording.
+type Consent struct {
+	GivenAt time.Time
+	Version string
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+
+	"github.com/frontdesk/frontdesk/intake"
+	"github.com/gofiber/fiber/v2"
+)
+
+// newFormKey returns a random key for the hidden idempotency field of a fresh form.
+func newFormKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// validKey reports whether an idempotency key is one we accept: 1 to 255 visible ASCII characters.
+func validKey(k string) bool {
+	if len(k) == 0 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// enquiryFormData is what the enquiry form template shows.
+func (s *server) enquiryFormData(sub intake.Submission, errs intake.ValidationErrors, key string) fiber.Map {
+	return fiber.Map{
+		"Values":          sub,
+		"Errors":          errs,
+		"ErrorFields":     errs.Fields(),
+		"Key":             key,
+		"Treatments":      intake.Treatments,
+		"Referrals":       intake.ReferralSources,
+		"Contacts":        intake.ContactPreferences,
+		"FirstContact":    s.cfg.FirstContactHours,
+		"PrivacyVersion":  intake.PrivacyNoticeVersion,
+		"FieldLabels":     fieldLabels,
+	}
+}
+
+// fieldLabels names each field as the form labels it, for the error summary.
+var fieldLabels = map[string]string{
+	"name": "Your name", "email": "Email address", "phone": "Phone number", "preferred_contact": "How to contact you",
+	"treatment": "Treatment", "message": "Your message", "date_of_birth": "Date of birth",
+	"referral_source": "How you heard about us", "consent": "Agreement", "utm_source": "Campaign source",
+	"utm_medium": "Campaign medium", "utm_campaign": "Campaign",
+}
+
+// enquireForm shows an empty form. Links from a clinic's pages may preselect the treatment (?treatment=adhd) and
+// carry campaign tags (utm_source, utm_medium, utm_campaign), kept in hidden fields.
+func (s *server) enquireForm(c *fiber.Ctx) error {
+	sub := intake.Submission{
+		PreferredContact: "either",
+		UTMSource:        c.Query("utm_source"),
+		UTMMedium:        c.Query("utm_medium"),
+		UTMCampaign:      c.Query("utm_campaign"),
+	}
+	if t := c.Query("treatment"); t != "" && intake.Label(intake.Treatments, t) != t {
+		sub.Treatment = t
+	}
+	return s.renderPage(c, fiber.StatusOK, "enquire", "Enquire about treatment", s.enquiryFormData(sub, nil, newFormKey()))
+}
+
+// enquireSubmit takes the posted form: invalid → 422 with the form shown again, each error beside its field and
+// the answers kept; valid → 303 to the thanks page. It needs no CSRF token, so a clinic's own page may post here.
+func (s *server) enquireSubmit(c *fiber.Ctx) error {
+	sub := intake.FromForm(func(name string) string { return c.FormValue(name) })
+	key := c.FormValue("idempotency_key")
+	if !validKey(key) {
+		key = ""
+	}
+	rec, err := s.deps.Intake.SubmitForm(c.UserContext(), sub, key)
+	var invalid intake.ValidationErrors
+	if errors.As(err, &invalid) {
+		if key == "" {
+			key = newFormKey()
+		}
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "enquire", "Please check your enquiry",
+			s.enquiryFormData(sub, invalid, key))
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/enquire/thanks?ref="+url.QueryEscape(rec.Reference), fiber.StatusSeeOther)
+}
+
+// enquireThanks confirms the enquiry and shows its reference.
+func (s *server) enquireThanks(c *fiber.Ctx) error {
+	ref, _ := intake.ParseReference(c.Query("ref"))
+	return s.renderPage(c, fiber.StatusOK, "thanks", "Thank you — we have your enquiry", fiber.Map{
+		"Reference":    ref,
+		"FirstContact": s.cfg.FirstContactHours,
+	})
+}
+
+// privacy shows the privacy notice whose version each consent records.
+func (s *server) privacy(c *fiber.Ctx) error {
+	return s.renderPage(c, fiber.StatusOK, "privacy", "Privacy notice", fiber.Map{
+		"Version": intake.PrivacyNoticeVersion,
+	})
+}

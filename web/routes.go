@@ -1,0 +1,79 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+)
+
+// contentSecurityPolicy allows only our own styles, scripts and images, and no framing.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// routes is the whole route table.
+func (s *server) routes(app *fiber.App) {
+	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+	app.Use(requestid.New())
+	app.Use(s.logRequests)
+	app.Use(helmet.New(helmet.Config{
+		ContentSecurityPolicy: contentSecurityPolicy,
+		ReferrerPolicy:        "same-origin",
+		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
+		HSTSMaxAge:            31536000,
+	}))
+
+	// Health, for load balancers and monitoring.
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+
+	// Static assets, embedded.
+	app.Use("/static", filesystem.New(filesystem.Config{
+		Root:       http.FS(staticFiles),
+		PathPrefix: "static",
+		MaxAge:     int((24 * time.Hour).Seconds()),
+	}))
+
+	// The patient's side.
+	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/enquire", fiber.StatusSeeOther) })
+	app.Get("/enquire", s.enquireForm)
+	limit := s.intakeLimit() // one count per client, shared by the form and the API
+	app.Post("/enquire", limit, s.enquireSubmit)
+	app.Get("/enquire/thanks", s.enquireThanks)
+	app.Get("/privacy", s.privacy)
+
+	// The public JSON intake API, which a clinic's own site may call from the browser.
+	api := app.Group("/api/v1")
+	if len(s.cfg.AllowedOrigins) > 0 {
+		allow := s.intakeCORS()
+		app.Use("/api/v1/enquiries", func(c *fiber.Ctx) error {
+			// CORS covers only the public intake route, never the staff API.
+			if c.Path() != "/api/v1/enquiries" {
+				return c.Next()
+			}
+			return allow(c)
+		})
+	}
+	api.Post("/enquiries", limit, s.apiCreateEnquiry)
+
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// intakeCORS lets the configured origins post enquiries from a browser. Credentials are never allowed, so the
+// staff API cannot be reached this way.
+func (s *server) intakeCORS() fiber.Handler {
+	return cors.New(cors.Config{
+		AllowOrigins:     strings.Join(s.cfg.AllowedOrigins, ","),
+		AllowMethods:     "POST,OPTIONS",
+		AllowHeaders:     "Content-Type,Idempotency-Key",
+		ExposeHeaders:    "Retry-After",
+		AllowCredentials: false,
+		MaxAge:           600,
+	})
+}
