@@ -33,16 +33,16 @@ func validKey(k string) bool {
 // enquiryFormData is what the enquiry form template shows.
 func (s *server) enquiryFormData(sub intake.Submission, errs intake.ValidationErrors, key string) fiber.Map {
 	return fiber.Map{
-		"Values":          sub,
-		"Errors":          errs,
-		"ErrorFields":     errs.Fields(),
-		"Key":             key,
-		"Treatments":      intake.Treatments,
-		"Referrals":       intake.ReferralSources,
-		"Contacts":        intake.ContactPreferences,
-		"FirstContact":    s.cfg.FirstContactHours,
-		"PrivacyVersion":  intake.PrivacyNoticeVersion,
-		"FieldLabels":     fieldLabels,
+		"Values":         sub,
+		"Errors":         errs,
+		"ErrorFields":    errs.Fields(),
+		"Key":            key,
+		"Treatments":     intake.Treatments,
+		"Referrals":      intake.ReferralSources,
+		"Contacts":       intake.ContactPreferences,
+		"FirstContact":   s.cfg.FirstContactHours,
+		"PrivacyVersion": intake.PrivacyNoticeVersion,
+		"FieldLabels":    fieldLabels,
 	}
 }
 

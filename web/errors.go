@@ -126,4 +126,3 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 	}
 	return nil
 }
-
