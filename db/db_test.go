@@ -1,0 +1,426 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/intake"
+	"github.com/jmoiron/sqlx"
+)
+
+// openTest opens a migrated database in a fresh file for one test.
+func openTest(t testing.TB) *DB {
+	t.Helper()
+	d, err := Open(filepath.Join(t.TempDir(), "sub", "frontdesk.db"), Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return d
+}
+
+func TestEveryConnectionHasTheDurabilityPragmas(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	check := func(name string, db *sqlx.DB, conns int, want map[string]string) {
+		// Hold several connections at once so the pool must open distinct ones.
+		var held []*sqlx.Conn
+		for i := 0; i < conns; i++ {
+			c, err := db.Connx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+		for i, c := range held {
+			for pragma, w := range want {
+				var got string
+				if err := c.GetContext(ctx, &got, "PRAGMA "+pragma); err != nil {
+					t.Fatalf("%s conn %d: PRAGMA %s: %v", name, i, pragma, err)
+				}
+				if got != w {
+					t.Errorf("%s conn %d: %s = %s, want %s", name, i, pragma, got, w)
+				}
+			}
+		}
+		for _, c := range held {
+			c.Close()
+		}
+	}
+	common := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000",
+		"journal_size_limit": fmt.Sprint(journalSizeLimit)}
+	writer := map[string]string{"synchronous": "2"} // FULL
+	for k, v := range common {
+		writer[k] = v
+	}
+	check("writer", d.write, 1, writer)
+	reader := map[string]string{"query_only": "1"}
+	for k, v := range common {
+		reader[k] = v
+	}
+	check("reader", d.read, 4, reader)
+	if n := d.write.Stats().MaxOpenConnections; n != 1 {
+		t.Errorf("writer pool allows %d connections, want 1", n)
+	}
+}
+
+func TestReadersCannotWrite(t *testing.T) {
+	d := openTest(t)
+	if _, err := d.read.Exec(`DELETE FROM enquiries`); err == nil {
+		t.Error("a reader connection could write")
+	}
+}
+
+func TestMigrationsAreRecorded(t *testing.T) {
+	d := openTest(t)
+	ms, err := d.Migrations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 {
+		t.Fatal("no migrations listed")
+	}
+	for _, m := range ms {
+		if !m.Applied {
+			t.Errorf("migration %d %s not applied", m.Version, m.Name)
+		}
+	}
+	// Running again applies nothing.
+	if n, err := d.Migrate(context.Background()); err != nil || n != 0 {
+		t.Errorf("second Migrate applied %d, err %v", n, err)
+	}
+}
+
+func TestSchemaRefusesValuesOutsideTheEnumerations(t *testing.T) {
+	d := openTest(t)
+	base := `INSERT INTO enquiries (reference, status, name, email, preferred_contact, treatment, referral_source,
+		consent_at, consent_version, created_at, updated_at) VALUES (?, ?, 'A', 'a@b', ?, ?, ?, 0, 'v', 0, 0)`
+	cases := map[string][]any{
+		"status":            {"AAAA-AAA1", "pending", "either", "adhd", ""},
+		"preferred_contact": {"AAAA-AAA2", "new", "fax", "adhd", ""},
+		"treatment":         {"AAAA-AAA3", "new", "either", "flu", ""},
+		"referral_source":   {"AAAA-AAA4", "new", "either", "adhd", "tv"},
+	}
+	for field, args := range cases {
+		if _, err := d.write.Exec(base, args...); err == nil {
+			t.Errorf("%s: an out-of-range value was stored", field)
+		}
+	}
+	if _, err := d.write.Exec(base, "AAAA-AAA5", "new", "either", "adhd", ""); err != nil {
+		t.Errorf("a valid row was refused: %v", err)
+	}
+	if _, err := d.write.Exec(`INSERT INTO staff (email, name, role, password_hash, created_at) VALUES ('x@y', 'X', 'owner', '', 0)`); err == nil {
+		t.Error("an unknown role was stored")
+	}
+	if _, err := d.write.Exec(`INSERT INTO notes (enquiry_id, body, created_at) VALUES (999999, 'x', 0)`); err == nil {
+		t.Error("a note for a missing enquiry was stored: foreign keys are off")
+	}
+}
+
+func TestPipelineQueriesUseIndexes(t *testing.T) {
+	d := openTest(t)
+	for _, q := range []string{
+		`SELECT id FROM enquiries WHERE status = 'new' ORDER BY created_at DESC LIMIT 50`,
+		`SELECT id FROM enquiries WHERE assignee_id = 1 AND status = 'new' ORDER BY created_at DESC LIMIT 50`,
+		`SELECT id FROM enquiries WHERE created_at BETWEEN 0 AND 1 ORDER BY created_at`,
+	} {
+		var plan []struct {
+			ID      int    `db:"id"`
+			Parent  int    `db:"parent"`
+			NotUsed int    `db:"notused"`
+			Detail  string `db:"detail"`
+		}
+		if err := d.read.Select(&plan, "EXPLAIN QUERY PLAN "+q); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range plan {
+			if p.Detail == "SCAN enquiries" {
+				t.Errorf("%s: full table scan", q)
+			}
+		}
+	}
+}
+
+func newEnquiry(email string) crm.NewEnquiry {
+	return crm.NewEnquiry{
+		Enquiry: intake.Enquiry{Name: "Ann Example", Email: email, PreferredContact: "either", Treatment: "adhd",
+			Message: "hello", Consent: intake.Consent{GivenAt: time.Now(), Version: intake.PrivacyNoticeVersion}},
+		ReceivedAt:  time.Now(),
+		Fingerprint: "fp-" + email,
+	}
+}
+
+func TestCreateEnquiryStoresEverythingInOneTransaction(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	e := newEnquiry("ann@example.org")
+	e.IntakeInbox = "intake@clinic.example"
+	rec, err := d.CreateEnquiry(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := intake.ParseReference(rec.Reference); !ok || rec.Status != crm.StatusNew || rec.Replayed {
+		t.Fatalf("receipt = %+v", rec)
+	}
+	var row struct {
+		Status  string `db:"status"`
+		Email   string `db:"email"`
+		Version string `db:"consent_version"`
+		Consent int64  `db:"consent_at"`
+	}
+	if err := d.read.Get(&row, `SELECT status, email, consent_version, consent_at FROM enquiries WHERE reference = ?`, rec.Reference); err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != "new" || row.Email != "ann@example.org" || row.Version != intake.PrivacyNoticeVersion || row.Consent == 0 {
+		t.Errorf("stored %+v", row)
+	}
+	var events, mails int
+	d.read.Get(&events, `SELECT count(*) FROM events e JOIN enquiries q ON q.id = e.enquiry_id WHERE q.reference = ? AND e.kind = 'created'`, rec.Reference)
+	d.read.Get(&mails, `SELECT count(*) FROM outbox o JOIN enquiries q ON q.id = o.enquiry_id WHERE q.reference = ?`, rec.Reference)
+	if events != 1 || mails != 2 {
+		t.Errorf("created events = %d (want 1), outbox rows = %d (want confirmation + inbox notice)", events, mails)
+	}
+	var hits int
+	d.read.Get(&hits, `SELECT count(*) FROM enquiry_search WHERE enquiry_search MATCH 'ann'`)
+	if hits != 1 {
+		t.Errorf("search index has %d rows for the new enquiry", hits)
+	}
+}
+
+func TestSpamIsStoredButSendsNothing(t *testing.T) {
+	d := openTest(t)
+	e := newEnquiry("bot@example.org")
+	e.Spam = true
+	e.IntakeInbox = "intake@clinic.example"
+	rec, err := d.CreateEnquiry(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	var mails int
+	d.read.Get(&status, `SELECT status FROM enquiries WHERE reference = ?`, rec.Reference)
+	d.read.Get(&mails, `SELECT count(*) FROM outbox`)
+	if status != "spam" || mails != 0 {
+		t.Errorf("status %q, %d emails queued", status, mails)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	e := newEnquiry("ann@example.org")
+	e.IdempotencyKey = "api:k1"
+	first, err := d.CreateEnquiry(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := d.CreateEnquiry(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Reference != first.Reference || !again.Replayed {
+		t.Errorf("repeat gave %+v, want %s replayed", again, first.Reference)
+	}
+	other := newEnquiry("bob@example.org")
+	other.IdempotencyKey = "api:k1"
+	if _, err := d.CreateEnquiry(ctx, other); !errors.Is(err, crm.ErrIdempotencyConflict) {
+		t.Errorf("reused key with other content: %v, want ErrIdempotencyConflict", err)
+	}
+	var n, mails int
+	d.read.Get(&n, `SELECT count(*) FROM enquiries`)
+	d.read.Get(&mails, `SELECT count(*) FROM outbox`)
+	if n != 1 || mails != 1 {
+		t.Errorf("%d enquiries and %d emails stored, want 1 and 1", n, mails)
+	}
+}
+
+func TestSecondEnquiryFromSameEmailIsLinked(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	old := newEnquiry("ann@example.org")
+	old.ReceivedAt = time.Now().Add(-31 * 24 * time.Hour)
+	if _, err := d.CreateEnquiry(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	first, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := d.CreateEnquiry(ctx, newEnquiry("bob@example.org"))
+	related := func(ref string) string {
+		var r string
+		d.read.Get(&r, `SELECT coalesce((SELECT p.reference FROM enquiries p WHERE p.id = e.related_id), '') FROM enquiries e WHERE e.reference = ?`, ref)
+		return r
+	}
+	if got := related(first.Reference); got != "" {
+		t.Errorf("first within 30 days linked to %q, but the earlier one is 31 days old", got)
+	}
+	if got := related(second.Reference); got != first.Reference {
+		t.Errorf("second linked to %q, want %q", got, first.Reference)
+	}
+	if got := related(other.Reference); got != "" {
+		t.Errorf("another address linked to %q", got)
+	}
+}
+
+func TestAssignmentAtIntake(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	mk := func(email, role string, disabled bool, treatments ...string) int64 {
+		var dis any
+		if disabled {
+			dis = 1
+		}
+		res, err := d.write.Exec(`INSERT INTO staff (email, name, role, password_hash, disabled_at, created_at) VALUES (?, ?, ?, '', ?, 0)`, email, email, role, dis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		for _, tr := range treatments {
+			d.write.MustExec(`INSERT INTO staff_treatments (staff_id, treatment) VALUES (?, ?)`, id, tr)
+		}
+		return id
+	}
+	a := mk("a@clinic.example", "clinician", false, "adhd", "ptsd")
+	b := mk("b@clinic.example", "clinician", false, "adhd")
+	mk("c@clinic.example", "clinician", true, "adhd")    // disabled
+	mk("d@clinic.example", "coordinator", false, "adhd") // not a clinician
+	counts := map[int64]int{}
+	for i := 0; i < 10; i++ {
+		rec, err := d.CreateEnquiry(ctx, newEnquiry(fmt.Sprintf("p%d@example.org", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var who int64
+		d.read.Get(&who, `SELECT assignee_id FROM enquiries WHERE reference = ?`, rec.Reference)
+		counts[who]++
+	}
+	if counts[a] != 5 || counts[b] != 5 || len(counts) != 2 {
+		t.Errorf("assignment spread %v, want 5 each to %d and %d", counts, a, b)
+	}
+	e := newEnquiry("chronic@example.org")
+	e.Treatment = "chronic_pain"
+	e.IntakeInbox = "intake@clinic.example"
+	rec, _ := d.CreateEnquiry(ctx, e)
+	var assignee *int64
+	d.read.Get(&assignee, `SELECT assignee_id FROM enquiries WHERE reference = ?`, rec.Reference)
+	if assignee != nil {
+		t.Errorf("nobody treats chronic pain, yet it went to %d", *assignee)
+	}
+	var assignedMails int
+	d.read.Get(&assignedMails, `SELECT count(*) FROM outbox WHERE kind = 'staff_assigned'`)
+	if assignedMails != 10 {
+		t.Errorf("%d assignment emails queued, want 10", assignedMails)
+	}
+}
+
+// TestConcurrentIntake is 400 submissions at once: all stored, distinct references, no "database is locked".
+func TestConcurrentIntake(t *testing.T) {
+	d := openTest(t)
+	const n = 400
+	var wg sync.WaitGroup
+	refs := make([]string, n)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			rec, err := d.CreateEnquiry(context.Background(), newEnquiry(fmt.Sprintf("p%d@example.org", i)))
+			refs[i], errs[i] = rec.Reference, err
+		}(i)
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("submission %d: %v", i, err)
+		}
+		if seen[refs[i]] {
+			t.Fatalf("reference %s given twice", refs[i])
+		}
+		seen[refs[i]] = true
+	}
+	var stored int
+	d.read.Get(&stored, `SELECT count(*) FROM enquiries`)
+	if stored != n {
+		t.Errorf("%d stored, want %d", stored, n)
+	}
+}
+
+// TestGroupCommitIsolatesAFailingWrite: writes that share a transaction are rolled back alone.
+func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			errs[i] = d.writer.do(ctx, func(tx *sqlx.Tx) error {
+				if _, err := tx.Exec(`INSERT INTO audit_log (at, action, detail) VALUES (?, 'test', ?)`, i, fmt.Sprint(i)); err != nil {
+					return err
+				}
+				switch i % 8 {
+				case 3:
+					return errors.New("this write fails after writing")
+				case 5:
+					panic("this write panics")
+				}
+				return nil
+			})
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	var rows []int
+	if err := d.read.Select(&rows, `SELECT at FROM audit_log ORDER BY at`); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i := 0; i < n; i++ {
+		failed := i%8 == 3 || i%8 == 5
+		if failed != (errs[i] != nil) {
+			t.Errorf("write %d: err = %v", i, errs[i])
+		}
+		if !failed {
+			want++
+		}
+	}
+	if len(rows) != want {
+		t.Errorf("%d rows committed, want %d (the failing writes' rows must be rolled back alone)", len(rows), want)
+	}
+	for _, at := range rows {
+		if at%8 == 3 || at%8 == 5 {
+			t.Errorf("row of failed write %d was committed", at)
+		}
+	}
+}
+
+func TestClosedDatabaseRefusesWrites(t *testing.T) {
+	d, err := Open(filepath.Join(t.TempDir(), "f.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Migrate(context.Background())
+	d.Close()
+	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("a@b.org")); !errors.Is(err, ErrClosed) {
+		t.Errorf("write after close: %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,229 @@
+package intake
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// fixedNow is the moment the tests judge ages by: 2026-06-15 10:00 in London.
+var london, _ = time.LoadLocation("Europe/London")
+var fixedNow = time.Date(2026, 6, 15, 10, 0, 0, 0, london)
+
+func testValidator() *Validator {
+	return NewValidator(func() time.Time { return fixedNow }, london)
+}
+
+func valid() Submission {
+	return Submission{
+		Name: "Ann Example", Email: "ann@example.org", Treatment: "adhd", Consent: true,
+	}
+}
+
+func TestCheckAcceptsAValidSubmission(t *testing.T) {
+	e, err := testValidator().Check(valid())
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if e.Name != "Ann Example" || e.Email != "ann@example.org" || e.Treatment != "adhd" || e.PreferredContact != "either" {
+		t.Errorf("unexpected enquiry: %+v", e)
+	}
+	if e.Consent.Version != PrivacyNoticeVersion || !e.Consent.GivenAt.Equal(fixedNow) {
+		t.Errorf("consent = %+v, want version %s at %v", e.Consent, PrivacyNoticeVersion, fixedNow)
+	}
+	if e.Spam {
+		t.Error("a submission without the honeypot was marked spam")
+	}
+}
+
+// TestCheckRules covers every rule of CONTRACT.md's field table: each case changes one field of a valid
+// submission and says which field must be reported (or "" when it must pass).
+func TestCheckRules(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("é", n) } // runes, not bytes, are counted
+	cases := []struct {
+		name      string
+		edit      func(*Submission)
+		wantField string
+		wantText  string
+	}{
+		{"name missing", func(s *Submission) { s.Name = "" }, "name", "tell us your name"},
+		{"name only spaces", func(s *Submission) { s.Name = "   \t " }, "name", "tell us your name"},
+		{"name one character after trim", func(s *Submission) { s.Name = "  A  " }, "name", "at least 2"},
+		{"name two characters", func(s *Submission) { s.Name = "Al" }, "", ""},
+		{"name 100 characters", func(s *Submission) { s.Name = long(100) }, "", ""},
+		{"name 101 characters", func(s *Submission) { s.Name = long(101) }, "name", "100 characters"},
+		{"email missing", func(s *Submission) { s.Email = "" }, "email", "give your email"},
+		{"email invalid", func(s *Submission) { s.Email = "ann@" }, "email", "valid email"},
+		{"email with spaces inside", func(s *Submission) { s.Email = "ann example@example.org" }, "email", "valid email"},
+		{"email too long", func(s *Submission) { s.Email = strings.Repeat("a", 250) + "@example.org" }, "email", "valid email"},
+		{"phone national UK", func(s *Submission) { s.Phone = "07700 900123" }, "", ""},
+		{"phone international", func(s *Submission) { s.Phone = "+1 202 555 0143" }, "", ""},
+		{"phone too short", func(s *Submission) { s.Phone = "123" }, "phone", "valid phone"},
+		{"phone letters", func(s *Submission) { s.Phone = "call me maybe" }, "phone", "valid phone"},
+		{"preferred contact unknown", func(s *Submission) { s.PreferredContact = "pigeon" }, "preferred_contact", "email, phone or either"},
+		{"preferred contact phone without phone", func(s *Submission) { s.PreferredContact = "phone" }, "phone", "as you would like us to call"},
+		{"preferred contact phone with phone", func(s *Submission) { s.PreferredContact = "phone"; s.Phone = "07911 123456" }, "", ""},
+		{"preferred contact email", func(s *Submission) { s.PreferredContact = "email" }, "", ""},
+		{"treatment missing", func(s *Submission) { s.Treatment = "" }, "treatment", "choose the treatment"},
+		{"treatment unknown", func(s *Submission) { s.Treatment = "ketamine" }, "treatment", "choose the treatment"},
+		{"treatment chronic_pain", func(s *Submission) { s.Treatment = "chronic_pain" }, "", ""},
+		{"treatment upper case", func(s *Submission) { s.Treatment = "PTSD" }, "", ""},
+		{"message 5000", func(s *Submission) { s.Message = long(5000) }, "", ""},
+		{"message 5001", func(s *Submission) { s.Message = long(5001) }, "message", "5000 characters"},
+		{"dob adult", func(s *Submission) { s.DateOfBirth = "1990-04-23" }, "", ""},
+		{"dob 18 today", func(s *Submission) { s.DateOfBirth = "2008-06-15" }, "", ""},
+		{"dob 18 tomorrow", func(s *Submission) { s.DateOfBirth = "2008-06-16" }, "date_of_birth", "18 or over"},
+		{"dob child", func(s *Submission) { s.DateOfBirth = "2015-01-01" }, "date_of_birth", "18 or over"},
+		{"dob future", func(s *Submission) { s.DateOfBirth = "2030-01-01" }, "date_of_birth", "future"},
+		{"dob too early", func(s *Submission) { s.DateOfBirth = "1850-01-01" }, "date_of_birth", "too early"},
+		{"dob wrong format", func(s *Submission) { s.DateOfBirth = "23/04/1990" }, "date_of_birth", "YYYY-MM-DD"},
+		{"dob impossible date", func(s *Submission) { s.DateOfBirth = "1990-02-30" }, "date_of_birth", "YYYY-MM-DD"},
+		{"referral gp", func(s *Submission) { s.ReferralSource = "gp" }, "", ""},
+		{"referral unknown", func(s *Submission) { s.ReferralSource = "tv" }, "referral_source", "how you heard"},
+		{"consent missing", func(s *Submission) { s.Consent = false }, "consent", "tick the box"},
+		{"utm_source 100", func(s *Submission) { s.UTMSource = long(100) }, "", ""},
+		{"utm_source 101", func(s *Submission) { s.UTMSource = long(101) }, "utm_source", "100 characters"},
+		{"utm_medium 101", func(s *Submission) { s.UTMMedium = long(101) }, "utm_medium", "100 characters"},
+		{"utm_campaign 101", func(s *Submission) { s.UTMCampaign = long(101) }, "utm_campaign", "100 characters"},
+	}
+	v := testValidator()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := valid()
+			tc.edit(&sub)
+			_, err := v.Check(sub)
+			if tc.wantField == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			errs, ok := err.(ValidationErrors)
+			if !ok {
+				t.Fatalf("want ValidationErrors, got %T %v", err, err)
+			}
+			if len(errs) != 1 {
+				t.Errorf("want only %s reported, got %v", tc.wantField, errs)
+			}
+			msg, ok := errs[tc.wantField]
+			if !ok {
+				t.Fatalf("want error on %s, got %v", tc.wantField, errs)
+			}
+			if !strings.Contains(msg, tc.wantText) {
+				t.Errorf("message %q does not say %q", msg, tc.wantText)
+			}
+			if strings.Contains(msg, "Key:") || strings.Contains(msg, "Field validation") {
+				t.Errorf("message leaks the validator's raw text: %q", msg)
+			}
+		})
+	}
+}
+
+func TestCheckReportsEveryFieldAtOnce(t *testing.T) {
+	_, err := testValidator().Check(Submission{Name: "A", Email: "nope", Phone: "1", Treatment: "x",
+		DateOfBirth: "2020-01-01", ReferralSource: "x", PreferredContact: "x", Message: strings.Repeat("m", 5001)})
+	errs, ok := err.(ValidationErrors)
+	if !ok {
+		t.Fatalf("want ValidationErrors, got %v", err)
+	}
+	want := []string{"name", "email", "phone", "preferred_contact", "treatment", "message", "date_of_birth", "referral_source", "consent"}
+	if got := errs.Fields(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("fields = %v, want %v (in form order)", got, want)
+	}
+	if !strings.Contains(errs.Error(), "name, email") || strings.Contains(errs.Error(), "nope") {
+		t.Errorf("Error() = %q: should name fields and never carry values", errs.Error())
+	}
+}
+
+func TestCheckNormalises(t *testing.T) {
+	sub := Submission{
+		Name:             "  Zoe\u0301   \t  O'Brien\u200b ",         // decomposed é, tab, zero-width space
+		Email:            "  Zoe.OBrien@Example.ORG ",                // upper case, spaces
+		Phone:            " 07700 900123 ",                           // national UK form
+		PreferredContact: "PHONE",                                    // upper case enum
+		Treatment:        " Depression ",                             // spaces and case
+		Message:          "  Line one\r\nLine two\rLine three\x07  ", // CRLF, CR, a bell
+		DateOfBirth:      " 1985-11-02 ",
+		ReferralSource:   "GP",
+		Consent:          true,
+		UTMSource:        " newsletter ",
+	}
+	e, err := testValidator().Check(sub)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	checks := []struct{ field, got, want string }{
+		{"name", e.Name, "Zoé O'Brien"},
+		{"email", e.Email, "zoe.obrien@example.org"},
+		{"phone", e.Phone, "+447700900123"},
+		{"preferred_contact", e.PreferredContact, "phone"},
+		{"treatment", e.Treatment, "depression"},
+		{"message", e.Message, "Line one\nLine two\nLine three"},
+		{"date_of_birth", e.DateOfBirth, "1985-11-02"},
+		{"referral_source", e.ReferralSource, "gp"},
+		{"utm_source", e.UTMSource, "newsletter"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
+		}
+	}
+	if e.Name != "Zo\u00e9 O'Brien" {
+		t.Errorf("name not in NFC: %+q", e.Name)
+	}
+}
+
+func TestPhoneFormsAreStoredInE164(t *testing.T) {
+	v := testValidator()
+	for in, want := range map[string]string{
+		"07700 900123":      "+447700900123",
+		"+44 7700 900123":   "+447700900123",
+		"0044 7700 900123":  "+447700900123",
+		"(020) 7946 0018":   "+442079460018",
+		"+1 (202) 555-0143": "+12025550143",
+	} {
+		sub := valid()
+		sub.Phone = in
+		e, err := v.Check(sub)
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if e.Phone != want {
+			t.Errorf("%q stored as %q, want %q", in, e.Phone, want)
+		}
+	}
+}
+
+func TestHoneypotMarksSpam(t *testing.T) {
+	sub := valid()
+	sub.Website = "http://spam.example"
+	e, err := testValidator().Check(sub)
+	if err != nil {
+		t.Fatalf("a filled honeypot must still be accepted (answered as success): %v", err)
+	}
+	if !e.Spam {
+		t.Error("filled honeypot not marked spam")
+	}
+}
+
+func TestEveryFieldHasAPlainMessageForEveryTag(t *testing.T) {
+	// A rule whose message fell through to the generic text would show "Please check ..." — make sure every
+	// field of the form reports something specific.
+	v := testValidator()
+	_, err := v.Check(Submission{Name: strings.Repeat("n", 101), Email: strings.Repeat("e", 300), Phone: "x",
+		PreferredContact: "x", Treatment: "x", Message: strings.Repeat("m", 5001), DateOfBirth: "x",
+		ReferralSource: "x", UTMSource: strings.Repeat("u", 101), UTMMedium: strings.Repeat("u", 101),
+		UTMCampaign: strings.Repeat("u", 101)})
+	errs := err.(ValidationErrors)
+	for _, f := range FieldOrder {
+		msg, ok := errs[f]
+		if !ok {
+			t.Errorf("%s: no error reported", f)
+			continue
+		}
+		if strings.HasPrefix(msg, "Please check "+strings.ReplaceAll(f, "_", " ")) {
+			t.Errorf("%s: generic message %q", f, msg)
+		}
+	}
+}

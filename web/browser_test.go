@@ -1,0 +1,151 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/frontdesk/frontdesk/intake"
+)
+
+// newBrowser starts Debian's headless Chromium for one test. A machine without it fails the test (CI installs
+// it); set FRONTDESK_SKIP_BROWSER=1 to skip browser tests knowingly.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() || os.Getenv("FRONTDESK_SKIP_BROWSER") != "" {
+		t.Skip("browser tests skipped")
+	}
+	path := ""
+	for _, p := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if found, err := exec.LookPath(p); err == nil {
+			path = found
+			break
+		}
+	}
+	if path == "" {
+		t.Fatal("no Chromium found: install Debian's chromium package (or set FRONTDESK_SKIP_BROWSER=1)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.WindowSize(390, 844), // a phone
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// run runs an action that returns a value, failing the test on error.
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// do runs actions, failing the test on error.
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// submit clicks the form's button. The click and the wait for the next page are separate runs: a wait queued in
+// the same run as a click that navigates can look in the page being left.
+func submit(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, chromedp.Click(chromedp.CSS(`button[type=submit]`)))
+}
+
+func TestBrowserFillsTheFormAndSeesTheReference(t *testing.T) {
+	h := newHarness(t, nil)
+	base := h.listen()
+	ctx := newBrowser(t)
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+
+	do(t, ctx, chromedp.Navigate(base+"/enquire"), chromedp.WaitVisible(id("name")))
+	// On a phone the page must not scroll sideways.
+	pageWidth := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	viewWidth := run(t, ctx, chromedp.Evaluate[int](`window.innerWidth`))
+	if pageWidth > viewWidth {
+		t.Errorf("the form is %dpx wide on a %dpx phone screen", pageWidth, viewWidth)
+	}
+	// First a mistake: no consent and a bad email. The browser's own checks are off (novalidate), so the
+	// server's messages are what the patient sees.
+	do(t, ctx,
+		chromedp.SendKeys(id("name"), "Zoë O'Brien"),
+		chromedp.SendKeys(id("email"), "zoe@"),
+		chromedp.SendKeys(id("treatment"), "PTSD"), // typing in a select picks the matching option, as a person would
+	)
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(id("error-summary")))
+	summary := run(t, ctx, chromedp.Text(id("error-summary")))
+	if !strings.Contains(summary, "valid email") || !strings.Contains(summary, "tick the box") {
+		t.Errorf("error summary: %q", summary)
+	}
+	if kept := run(t, ctx, chromedp.Value(id("name"))); kept != "Zoë O'Brien" {
+		t.Errorf("name not kept: %q", kept)
+	}
+
+	do(t, ctx,
+		chromedp.Clear(id("email")),
+		chromedp.SendKeys(id("email"), "zoe@example.org"),
+		chromedp.SendKeys(id("phone"), "07700 900123"),
+		chromedp.Click(id("preferred_contact-phone")),
+		chromedp.SendKeys(id("message"), "Evenings are best."),
+		chromedp.Click(id("consent")),
+	)
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.reference`)))
+	ref := strings.TrimSpace(run(t, ctx, chromedp.Text(chromedp.CSS(`.reference`))))
+	if _, ok := intake.ParseReference(ref); !ok {
+		t.Fatalf("thanks page shows %q, not a reference", ref)
+	}
+	if n := h.count(`SELECT count(*) FROM enquiries WHERE reference = ? AND name = ? AND phone = '+447700900123'
+		AND preferred_contact = 'phone' AND treatment = 'ptsd'`, ref, "Zoë O'Brien"); n != 1 {
+		t.Errorf("enquiry %s not stored as entered", ref)
+	}
+}
+
+func TestBrowserKeyboardReachesTheFormAndSkipsTheHoneypot(t *testing.T) {
+	h := newHarness(t, nil)
+	base := h.listen()
+	ctx := newBrowser(t)
+	do(t, ctx, chromedp.Navigate(base+"/enquire"), chromedp.WaitVisible(chromedp.ID("name")))
+	order := run(t, ctx, chromedp.Evaluate[[]string](`(() => {
+		const focusable = [...document.querySelectorAll('a[href], input, select, textarea, button')]
+			.filter(el => el.tabIndex >= 0 && !el.disabled && el.type !== 'hidden');
+		return focusable.map(el => el.id || el.name || el.tagName);
+	})()`))
+	joined := strings.Join(order, ",")
+	if strings.Contains(joined, "website") {
+		t.Errorf("the honeypot is reachable by keyboard: %s", joined)
+	}
+	for _, id := range []string{"name", "email", "phone", "treatment", "message", "consent", "BUTTON"} {
+		if !strings.Contains(joined, id) {
+			t.Errorf("%s not reachable by keyboard: %s", id, joined)
+		}
+	}
+}
