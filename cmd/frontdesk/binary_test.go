@@ -163,4 +163,3 @@ func firstLine(s string) string {
 	line, _, _ := bufio.NewReader(strings.NewReader(s)).ReadLine()
 	return string(line)
 }
-
