@@ -62,6 +62,39 @@ func (s *server) routes(app *fiber.App) {
 	}
 	api.Post("/enquiries", limit, s.apiCreateEnquiry)
 
+	// The staff API: bearer tokens, JSON errors, the same role rules as the pages (enforced in crm).
+	token := s.requireToken
+	api.Get("/enquiries", token, s.apiListEnquiries)
+	api.Get("/enquiries/:ref", token, s.apiGetEnquiry)
+	api.Post("/enquiries/:ref/transitions", token, s.apiTransition)
+	api.Post("/enquiries/:ref/assign", token, s.apiAssign)
+	api.Post("/enquiries/:ref/notes", token, s.apiAddNote)
+	api.Get("/enquiries/:ref/timeline", token, s.apiTimeline)
+
+	// Staff pages: a session cookie, and a CSRF token in every form (the middleware runs on GETs too, to
+	// issue it). Without a session a page redirects to /login.
+	protect := s.newCSRF()
+	app.Get("/login", protect, s.loginForm)
+	limits := s.loginLimits()
+	app.Post("/login", protect, limits[0], limits[1], s.login)
+	app.Post("/logout", protect, s.logout)
+	app.Get("/setup", protect, s.setupForm)
+	app.Post("/setup", protect, limits[0], s.setup)
+
+	staff := []fiber.Handler{protect, s.requireStaff}
+	admin := []fiber.Handler{protect, s.requireStaff, s.requireAdmin}
+	app.Get("/board", append(staff, s.board)...)
+	app.Get("/enquiries", append(staff, s.enquiries)...)
+	app.Get("/enquiries/:ref", append(staff, s.enquiry)...)
+	app.Post("/enquiries/:ref/transitions", append(staff, s.transition)...)
+	app.Post("/enquiries/:ref/assign", append(staff, s.assign)...)
+	app.Post("/enquiries/:ref/notes", append(staff, s.note)...)
+	app.Post("/enquiries/:ref/priority", append(staff, s.priority)...)
+	app.Get("/admin/users", append(admin, s.users)...)
+	app.Post("/admin/users", append(admin, s.addUser)...)
+	app.Post("/admin/users/update", append(admin, s.updateUser)...)
+	app.Get("/admin/audit", append(admin, s.audit)...)
+
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 

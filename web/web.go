@@ -11,12 +11,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/gofiber/template/html/v2"
 )
 
@@ -46,6 +48,8 @@ type Config struct {
 	FirstContactHours int
 	// Location is the clinic's time zone, for dates shown to people.
 	Location *time.Location
+	// SecureCookies marks staff cookies Secure (set when the public address is https).
+	SecureCookies bool
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.
@@ -54,18 +58,31 @@ type Readiness interface {
 	Ping(ctx context.Context) error
 }
 
+// MailBacklog reports mail that has waited too long to be sent; /readyz shows it as a warning, not a failure.
+type MailBacklog interface {
+	// StaleMail returns how many emails have been waiting unsent for longer than after, and after itself.
+	StaleMail(ctx context.Context) (count int, after time.Duration, err error)
+}
+
 // Deps are the services the handlers call.
 type Deps struct {
-	Intake *crm.IntakeService
-	Ready  Readiness
-	Log    *slog.Logger
+	Intake    *crm.IntakeService
+	Workspace *crm.Workspace
+	Accounts  *crm.Accounts
+	// Sessions stores staff sessions (Fiber's storage interface; db implements it on SQLite).
+	Sessions fiber.Storage
+	Ready    Readiness
+	// Mail is optional: without it /readyz says nothing of mail.
+	Mail MailBacklog
+	Log  *slog.Logger
 }
 
 // server holds what every handler shares.
 type server struct {
-	cfg  Config
-	deps Deps
-	log  *slog.Logger
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	sessions *session.Store
 }
 
 // New builds the Fiber app with every route, ready for Listen. It fails only when the embedded templates do
@@ -78,6 +95,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		deps.Log = slog.Default()
 	}
 	s := &server{cfg: cfg, deps: deps, log: deps.Log}
+	s.sessions = s.newSessionStore()
 
 	views, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
@@ -120,10 +138,93 @@ func proxyHeader(trusted []string) string {
 }
 
 func (s *server) templateFuncs() template.FuncMap {
+	loc := s.cfg.Location
 	return template.FuncMap{
 		"label":          intake.Label,
 		"treatmentLabel": func(v string) string { return intake.Label(intake.Treatments, v) },
-		"year":           func() int { return time.Now().In(s.cfg.Location).Year() },
+		"referralLabel":  func(v string) string { return intake.Label(intake.ReferralSources, v) },
+		"contactLabel":   func(v string) string { return intake.Label(intake.ContactPreferences, v) },
+		"year":           func() int { return time.Now().In(loc).Year() },
 		"lower":          strings.ToLower,
+		"join":           strings.Join,
+		"has":            slices.Contains[[]string],
+		"dt": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(loc).Format("2 Jan 2006, 15:04")
+		},
+		"dtp": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.In(loc).Format("2 Jan 2006, 15:04")
+		},
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"ago": ago,
+		"statusLabel": func(st any) string {
+			switch v := st.(type) {
+			case crm.Status:
+				return v.Label()
+			case string:
+				return crm.Status(v).Label()
+			}
+			return ""
+		},
+		"roleLabel": func(r crm.Role) string { return r.Label() },
+		"dict":      dict,
+		"fieldErr":  fieldErr,
+		"nextActive": func(st crm.Status) crm.Status {
+			for _, n := range crm.NextStatuses(st) {
+				if n.Active() {
+					return n
+				}
+			}
+			return ""
+		},
 	}
+}
+
+// ago says how long ago t was, briefly: "just now", "25 min", "3 h", "2 days".
+func ago(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+}
+
+// dict builds a map from alternating keys and values, for passing several values to a partial template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
+// fieldErr returns the error for a field from any map of field errors, or "" (also when there is no map).
+func fieldErr(errs any, field string) string {
+	switch m := errs.(type) {
+	case crm.InputError:
+		return m[field]
+	case map[string]string:
+		return m[field]
+	case intake.ValidationErrors:
+		return m[field]
+	}
+	return ""
 }

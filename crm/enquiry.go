@@ -1,0 +1,210 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// Priorities an enquiry may have, lowest first.
+var Priorities = []string{"low", "normal", "high", "urgent"}
+
+// Enquiry is a patient's enquiry as the clinic works it.
+type Enquiry struct {
+	ID               int64
+	Reference        string
+	Status           Status
+	Name             string
+	Email            string
+	Phone            string
+	PreferredContact string
+	Treatment        string
+	Message          string
+	DateOfBirth      string
+	ReferralSource   string
+	UTMSource        string
+	UTMMedium        string
+	UTMCampaign      string
+	ConsentAt        time.Time
+	ConsentVersion   string
+	Priority         string
+	Assignee         *StaffRef
+	// Related is the reference of an earlier enquiry from the same email address within RelatedWindow.
+	Related     string
+	CloseReason string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// FirstContactedAt is when the enquiry first left "new".
+	FirstContactedAt *time.Time
+	RemindedAt       *time.Time
+	Erased           bool
+
+	// FirstContactDue is when the clinic promised first contact (set by the workspace, not stored).
+	FirstContactDue time.Time
+	// Overdue is true while the enquiry is still new after FirstContactDue (set by the workspace).
+	Overdue bool
+}
+
+// AssigneeID is the ID of the assignee, 0 when unassigned.
+func (e Enquiry) AssigneeID() int64 {
+	if e.Assignee == nil {
+		return 0
+	}
+	return e.Assignee.ID
+}
+
+// ListQuery selects enquiries. The zero value selects every enquiry but spam, newest first.
+type ListQuery struct {
+	// Statuses, when not empty, keeps those statuses only; otherwise spam is left out unless IncludeSpam.
+	Statuses    []Status
+	IncludeSpam bool
+	Treatment   string
+	// AssigneeID keeps one member of staff's enquiries; Unassigned keeps the unassigned ones.
+	AssigneeID int64
+	Unassigned bool
+	// VisibleTo, when not 0, keeps what a clinician may see: assigned to them, or unassigned.
+	VisibleTo int64
+	// Text is a full-text search over name, email, phone, message and notes.
+	Text string
+	// From and To bound created_at: From <= created_at < To (zero: unbounded).
+	From, To time.Time
+	// OverdueBefore, when not zero, keeps new enquiries created before it.
+	OverdueBefore time.Time
+	// Oldest orders oldest first (the board); the default is newest first.
+	Oldest bool
+	// Cursor continues a listing where the previous page ended ("" for the first page).
+	Cursor string
+	// Limit is the page size (the store applies a default and a maximum).
+	Limit int
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Items []Enquiry
+	// NextCursor continues the listing; "" when this is the last page.
+	NextCursor string
+}
+
+// Event is one entry of an enquiry's timeline.
+type Event struct {
+	ID       int64
+	At       time.Time
+	Actor    *StaffRef // nil: Frontdesk itself or the patient
+	Kind     string    // created, status, assigned, note, reminder, priority, erased
+	From     Status
+	To       Status
+	Reason   string
+	Assignee *StaffRef // for "assigned": the new assignee, nil when unassigned
+	Note     string    // for "note": its text
+}
+
+// Note is a member of staff's note on an enquiry.
+type Note struct {
+	ID        int64
+	Author    *StaffRef
+	Body      string
+	CreatedAt time.Time
+}
+
+// Change is what one update does to an enquiry. The store records a timeline event for each part that
+// changes something (status, assignee, priority, note) with the actor and time of the update.
+type Change struct {
+	// Status, when not "", moves the enquiry; Reason goes with it (required for closing statuses).
+	Status Status
+	Reason string
+	// FirstContact records first_contacted_at (when leaving new for the first time).
+	FirstContact bool
+	// Assign, when not nil, gives the enquiry to that member of staff; 0 leaves it unassigned.
+	Assign *int64
+	// Priority, when not "", sets the priority.
+	Priority string
+	// Note, when not "", adds a note.
+	Note string
+	// Mail is queued in the outbox in the same transaction.
+	Mail []Mail
+}
+
+// AuditEntry is one line of the accountability log: who read or changed what, and when.
+type AuditEntry struct {
+	ID        int64
+	At        time.Time
+	Actor     *StaffRef
+	Action    string // view, search, export, staff_add, staff_update, staff_disable, token_create, erase, ...
+	Reference string // the enquiry concerned, if any
+	Detail    string
+}
+
+// AuditQuery selects audit entries, newest first.
+type AuditQuery struct {
+	ActorID   int64
+	Reference string
+	Action    string
+	Cursor    string
+	Limit     int
+}
+
+// EnquiryStore is the storage the workspace needs.
+type EnquiryStore interface {
+	// GetEnquiry returns the enquiry with that reference (canonical form), or ErrNotFound.
+	GetEnquiry(ctx context.Context, ref string) (Enquiry, error)
+	// ListEnquiries returns one page of the enquiries q selects.
+	ListEnquiries(ctx context.Context, q ListQuery) (Page, error)
+	// CountEnquiries counts what q selects, stopping at max (so a count of max means "max or more").
+	CountEnquiries(ctx context.Context, q ListQuery, max int) (int, error)
+	// UpdateEnquiry loads the enquiry ref inside a write transaction, asks decide what to change, and applies
+	// the change with its events, note and outbox mail, recorded as done by actor at at, all in that
+	// transaction. It returns the enquiry as changed. An error from decide is returned unwrapped and nothing
+	// changes; ErrNotFound when there is no such enquiry.
+	UpdateEnquiry(ctx context.Context, ref string, actor Actor, at time.Time, decide func(Enquiry) (Change, error)) (Enquiry, error)
+	// Timeline returns every event of the enquiry, oldest first.
+	Timeline(ctx context.Context, enquiryID int64) ([]Event, error)
+	// Notes returns the enquiry's notes, oldest first.
+	Notes(ctx context.Context, enquiryID int64) ([]Note, error)
+	// QueueOverdueReminders finds the enquiries still new that were created before dueBefore and have had no
+	// reminder, queues one MailOverdue to the assignee (or to inbox when unassigned; none when inbox is ""),
+	// marks them reminded with a timeline event, and returns how many it reminded. Spam is never reminded.
+	QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inbox string, at time.Time) (int, error)
+}
+
+// AuditStore keeps the accountability log.
+type AuditStore interface {
+	// RecordAudit appends an entry; a Reference that names no enquiry is kept in the detail.
+	RecordAudit(ctx context.Context, e AuditEntry) error
+	// ListAudit returns one page of entries, newest first, and the cursor of the next page.
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, string, error)
+}
+
+// StaffStore keeps accounts and API tokens.
+type StaffStore interface {
+	// CreateStaff stores a new account with a password hash; ErrConflict when the email is taken.
+	CreateStaff(ctx context.Context, s NewStaff, passwordHash string, at time.Time) (Staff, error)
+	// GetStaff returns the account with that ID, or ErrNotFound.
+	GetStaff(ctx context.Context, id int64) (Staff, error)
+	// StaffByEmail returns the account with that (lower-case) email and its password hash, or ErrNotFound.
+	StaffByEmail(ctx context.Context, email string) (Staff, string, error)
+	// ListStaff returns every account ordered by name, with OpenEnquiries filled.
+	ListStaff(ctx context.Context) ([]Staff, error)
+	// CountStaff returns how many accounts exist (disabled ones included).
+	CountStaff(ctx context.Context) (int, error)
+	// UpdateStaff changes role, treatments and disabled state of the account id as update decides, in one
+	// transaction; ErrNotFound when there is no such account; update's error is returned unwrapped.
+	UpdateStaff(ctx context.Context, id int64, update func(*Staff) error) (Staff, error)
+	// SetPassword replaces the account's password hash; ErrNotFound when there is no such account.
+	SetPassword(ctx context.Context, id int64, passwordHash string) error
+	// CreateToken stores the hash of a new API token for the account and returns the token's ID.
+	CreateToken(ctx context.Context, staffID int64, label, tokenHash string, at time.Time) (int64, error)
+	// StaffByToken returns the account whose unrevoked token has that hash, or ErrNotFound.
+	StaffByToken(ctx context.Context, tokenHash string) (Staff, error)
+	// RevokeToken revokes the token id of the account staffID; ErrNotFound when it has no such token.
+	RevokeToken(ctx context.Context, staffID, tokenID int64, at time.Time) error
+	// ListTokens returns the account's tokens (without hashes), newest first.
+	ListTokens(ctx context.Context, staffID int64) ([]Token, error)
+}
+
+// Token is an API token's record; the token itself is shown once and never stored.
+type Token struct {
+	ID         int64
+	Label      string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}

@@ -1,0 +1,189 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"mime"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/gofiber/fiber/v2"
+)
+
+// staffJSON is a member of staff as the API shows them.
+type staffJSON struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+func staffRefJSON(r *crm.StaffRef) *staffJSON {
+	if r == nil {
+		return nil
+	}
+	return &staffJSON{Email: r.Email, Name: r.Name}
+}
+
+// enquiryJSON is an enquiry as the staff API shows it (CONTRACT.md's fields, and a few more).
+type enquiryJSON struct {
+	Reference        string     `json:"reference"`
+	Status           string     `json:"status"`
+	Name             string     `json:"name"`
+	Email            string     `json:"email"`
+	Phone            string     `json:"phone"`
+	PreferredContact string     `json:"preferred_contact"`
+	Treatment        string     `json:"treatment"`
+	Message          string     `json:"message"`
+	DateOfBirth      string     `json:"date_of_birth"`
+	ReferralSource   string     `json:"referral_source"`
+	UTMSource        string     `json:"utm_source"`
+	UTMMedium        string     `json:"utm_medium"`
+	UTMCampaign      string     `json:"utm_campaign"`
+	Assignee         *staffJSON `json:"assignee"`
+	Priority         string     `json:"priority"`
+	Overdue          bool       `json:"overdue"`
+	CreatedAt        string     `json:"created_at"`
+	FirstContactDue  string     `json:"first_contact_due"`
+	FirstContactedAt *string    `json:"first_contacted_at"`
+	CloseReason      string     `json:"close_reason,omitempty"`
+	Related          string     `json:"related_reference,omitempty"`
+	ConsentAt        string     `json:"consent_at"`
+	ConsentVersion   string     `json:"consent_version"`
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func optTime(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := rfc3339(*t)
+	return &s
+}
+
+func toEnquiryJSON(e crm.Enquiry) enquiryJSON {
+	return enquiryJSON{
+		Reference: e.Reference, Status: string(e.Status), Name: e.Name, Email: e.Email, Phone: e.Phone,
+		PreferredContact: e.PreferredContact, Treatment: e.Treatment, Message: e.Message, DateOfBirth: e.DateOfBirth,
+		ReferralSource: e.ReferralSource, UTMSource: e.UTMSource, UTMMedium: e.UTMMedium, UTMCampaign: e.UTMCampaign,
+		Assignee: staffRefJSON(e.Assignee), Priority: e.Priority, Overdue: e.Overdue,
+		CreatedAt: rfc3339(e.CreatedAt), FirstContactDue: rfc3339(e.FirstContactDue),
+		FirstContactedAt: optTime(e.FirstContactedAt), CloseReason: e.CloseReason, Related: e.Related,
+		ConsentAt: rfc3339(e.ConsentAt), ConsentVersion: e.ConsentVersion,
+	}
+}
+
+// decodeBody reads a JSON request body into dst: 415 when it is not JSON, 400 when it is malformed.
+func decodeBody(c *fiber.Ctx, dst any) error {
+	mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mt != fiber.MIMEApplicationJSON {
+		return errClient(fiber.StatusUnsupportedMediaType, "Send JSON with Content-Type: application/json.")
+	}
+	if err := json.Unmarshal(c.Body(), dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return crm.InputError{typeErr.Field: typeErr.Field + " has the wrong type."}
+		}
+		return errClient(fiber.StatusBadRequest, "The body is not a valid JSON object.")
+	}
+	return nil
+}
+
+// apiListEnquiries is GET /api/v1/enquiries: one page of what the token's account may see.
+func (s *server) apiListEnquiries(c *fiber.Ctx) error {
+	f := listFilter(c)
+	f.Limit = c.QueryInt("limit", 0)
+	page, err := s.deps.Workspace.List(c.UserContext(), actor(c), f)
+	if err != nil {
+		return err
+	}
+	items := make([]enquiryJSON, len(page.Items))
+	for i, e := range page.Items {
+		items[i] = toEnquiryJSON(e)
+	}
+	return c.JSON(fiber.Map{"items": items, "next_cursor": page.NextCursor})
+}
+
+// apiGetEnquiry is GET /api/v1/enquiries/REF; the read is recorded.
+func (s *server) apiGetEnquiry(c *fiber.Ctx) error {
+	e, err := s.deps.Workspace.Get(c.UserContext(), actor(c), c.Params("ref"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toEnquiryJSON(e))
+}
+
+// apiTransition is POST /api/v1/enquiries/REF/transitions {"to","reason"}.
+func (s *server) apiTransition(c *fiber.Ctx) error {
+	var body struct {
+		To     string `json:"to"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeBody(c, &body); err != nil {
+		return err
+	}
+	e, err := s.deps.Workspace.Transition(c.UserContext(), actor(c), c.Params("ref"), crm.Status(body.To), body.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toEnquiryJSON(e))
+}
+
+// apiAssign is POST /api/v1/enquiries/REF/assign {"assignee": email or null}.
+func (s *server) apiAssign(c *fiber.Ctx) error {
+	var body struct {
+		Assignee *string `json:"assignee"`
+	}
+	if err := decodeBody(c, &body); err != nil {
+		return err
+	}
+	email := ""
+	if body.Assignee != nil {
+		email = *body.Assignee
+	}
+	e, err := s.deps.Workspace.Assign(c.UserContext(), actor(c), c.Params("ref"), email)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toEnquiryJSON(e))
+}
+
+// apiAddNote is POST /api/v1/enquiries/REF/notes {"body"} → 201.
+func (s *server) apiAddNote(c *fiber.Ctx) error {
+	var body struct {
+		Body string `json:"body"`
+	}
+	if err := decodeBody(c, &body); err != nil {
+		return err
+	}
+	n, err := s.deps.Workspace.AddNote(c.UserContext(), actor(c), c.Params("ref"), body.Body)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{
+		"id": n.ID, "body": n.Body, "author": staffRefJSON(n.Author), "created_at": rfc3339(n.CreatedAt),
+	})
+}
+
+// apiTimeline is GET /api/v1/enquiries/REF/timeline: every event, oldest first.
+func (s *server) apiTimeline(c *fiber.Ctx) error {
+	events, err := s.deps.Workspace.Timeline(c.UserContext(), actor(c), c.Params("ref"))
+	if err != nil {
+		return err
+	}
+	type eventJSON struct {
+		At       string     `json:"at"`
+		Kind     string     `json:"kind"`
+		Actor    *staffJSON `json:"actor"`
+		From     string     `json:"from,omitempty"`
+		To       string     `json:"to,omitempty"`
+		Reason   string     `json:"reason,omitempty"`
+		Assignee *staffJSON `json:"assignee,omitempty"`
+		Note     string     `json:"note,omitempty"`
+	}
+	out := make([]eventJSON, len(events))
+	for i, e := range events {
+		out[i] = eventJSON{At: rfc3339(e.At), Kind: e.Kind, Actor: staffRefJSON(e.Actor), From: string(e.From),
+			To: string(e.To), Reason: e.Reason, Assignee: staffRefJSON(e.Assignee), Note: e.Note}
+	}
+	return c.JSON(fiber.Map{"items": out})
+}

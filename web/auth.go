@@ -1,0 +1,294 @@
+package web
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/session"
+)
+
+// Session limits: a session ends after 30 minutes without a request, and 12 hours after sign-in whatever
+// happens.
+const (
+	SessionIdle     = 30 * time.Minute
+	SessionAbsolute = 12 * time.Hour
+)
+
+// Keys of the values kept in a staff session.
+const (
+	sessStaff    = "staff"     // int64: the signed-in account
+	sessSignedIn = "signed_in" // int64: unix seconds of sign-in, for the absolute timeout
+	sessFlash    = "flash"     // string: a message for the next page
+)
+
+const localActor = "actor"
+
+// newSessionStore returns the server-side session store: data in our SQLite, an HttpOnly SameSite=Lax cookie,
+// Secure whenever the public address is https.
+func (s *server) newSessionStore() *session.Store {
+	return session.New(session.Config{
+		Storage:        s.deps.Sessions,
+		Expiration:     SessionIdle,
+		KeyLookup:      "cookie:frontdesk_session",
+		CookieHTTPOnly: true,
+		CookieSecure:   s.cfg.SecureCookies,
+		CookieSameSite: "Lax",
+		CookiePath:     "/",
+	})
+}
+
+// newCSRF protects every state-changing staff form: the token lives in the session and comes back in the
+// hidden form field _csrf. A POST without it is 403 and changes nothing.
+func (s *server) newCSRF() fiber.Handler {
+	return csrf.New(csrf.Config{
+		KeyLookup:      "form:_csrf",
+		CookieName:     "frontdesk_csrf",
+		CookieSameSite: "Lax",
+		CookieSecure:   s.cfg.SecureCookies,
+		CookieHTTPOnly: true,
+		Expiration:     SessionAbsolute,
+		Session:        s.sessions,
+		SessionKey:     "csrf",
+		ContextKey:     "csrf",
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			s.log.Warn("csrf refused", "request_id", requestID(c), "path", c.Path(), "reason", err.Error())
+			return errClient(fiber.StatusForbidden, "This form has expired or did not come from Frontdesk. Go back, reload the page and try again.")
+		},
+	})
+}
+
+// csrfToken is the token to put in the hidden _csrf field of this page's forms.
+func csrfToken(c *fiber.Ctx) string {
+	t, _ := c.Locals("csrf").(string)
+	return t
+}
+
+// actor is the signed-in member of staff (set by requireStaff or requireToken).
+func actor(c *fiber.Ctx) crm.Actor {
+	a, _ := c.Locals(localActor).(crm.Actor)
+	return a
+}
+
+// loadActor reads the session and returns the signed-in actor, ending sessions past their absolute limit.
+func (s *server) loadActor(c *fiber.Ctx) (crm.Actor, *session.Session, bool) {
+	sess, err := s.sessions.Get(c)
+	if err != nil {
+		return crm.Actor{}, nil, false
+	}
+	id, _ := sess.Get(sessStaff).(int64)
+	signedIn, _ := sess.Get(sessSignedIn).(int64)
+	if id == 0 {
+		return crm.Actor{}, sess, false
+	}
+	if time.Since(time.Unix(signedIn, 0)) > SessionAbsolute {
+		_ = sess.Destroy()
+		return crm.Actor{}, nil, false
+	}
+	a, err := s.deps.Accounts.Actor(c.UserContext(), id)
+	if err != nil {
+		if errors.Is(err, crm.ErrUnauthenticated) {
+			_ = sess.Destroy()
+		}
+		return crm.Actor{}, nil, false
+	}
+	return a, sess, true
+}
+
+// requireStaff lets signed-in staff through and sends everyone else to /login (303). The session's idle
+// timer restarts with each request.
+func (s *server) requireStaff(c *fiber.Ctx) error {
+	a, sess, ok := s.loadActor(c)
+	if !ok {
+		if c.Method() == fiber.MethodGet {
+			return c.Redirect("/login?next="+safeNext(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	c.Locals(localActor, a)
+	if msg, ok := sess.Get(sessFlash).(string); ok && msg != "" {
+		c.Locals(sessFlash, msg)
+		sess.Delete(sessFlash)
+		if err := sess.Save(); err != nil {
+			return err
+		}
+	}
+	// The idle timer restarts with every request: the CSRF middleware, which runs first on every staff page,
+	// saves the session each time.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// requireAdmin refuses anyone but an administrator with 403.
+func (s *server) requireAdmin(c *fiber.Ctx) error {
+	if actor(c).Role != crm.RoleAdmin {
+		return crm.ErrForbidden
+	}
+	return c.Next()
+}
+
+// flash keeps a message to show on the next page.
+func (s *server) flash(c *fiber.Ctx, msg string) {
+	sess, err := s.sessions.Get(c)
+	if err != nil {
+		return
+	}
+	sess.Set(sessFlash, msg)
+	_ = sess.Save()
+}
+
+// safeNext keeps a redirect target only when it is a path on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
+		return "/board"
+	}
+	return next
+}
+
+// requireToken authenticates the staff API with Authorization: Bearer TOKEN; 401 without a valid one.
+func (s *server) requireToken(c *fiber.Ctx) error {
+	auth := c.Get(fiber.HeaderAuthorization)
+	scheme, token, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="frontdesk"`)
+		return errClient(fiber.StatusUnauthorized, "Send an API token: Authorization: Bearer TOKEN.")
+	}
+	a, err := s.deps.Accounts.ActorByToken(c.UserContext(), strings.TrimSpace(token))
+	if errors.Is(err, crm.ErrUnauthenticated) {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="frontdesk", error="invalid_token"`)
+		return errClient(fiber.StatusUnauthorized, "The API token is not valid, or has been revoked.")
+	}
+	if err != nil {
+		return err
+	}
+	c.Locals(localActor, a)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// loginLimits are the failed sign-ins allowed per client address and per account in a quarter of an hour.
+// Only failures count.
+func (s *server) loginLimits() []fiber.Handler {
+	reached := func(c *fiber.Ctx) error {
+		s.log.Warn("sign-in rate limit reached", "request_id", requestID(c))
+		return s.renderPage(c, fiber.StatusTooManyRequests, "login", "Sign in", fiber.Map{
+			"CSRF":  csrfToken(c),
+			"Error": "Too many failed attempts. Please wait 15 minutes and try again, or ask an administrator.",
+			"Next":  safeNext(c.FormValue("next")),
+		})
+	}
+	perClient := limiter.New(limiter.Config{
+		Max: 20, Expiration: 15 * time.Minute, SkipSuccessfulRequests: true, LimitReached: reached,
+		KeyGenerator: func(c *fiber.Ctx) string { return "login-ip:" + c.IP() },
+	})
+	perAccount := limiter.New(limiter.Config{
+		Max: 5, Expiration: 15 * time.Minute, SkipSuccessfulRequests: true, LimitReached: reached,
+		KeyGenerator: func(c *fiber.Ctx) string {
+			return "login-account:" + strings.ToLower(strings.TrimSpace(c.FormValue("email")))
+		},
+	})
+	return []fiber.Handler{perClient, perAccount}
+}
+
+// loginForm shows the sign-in page (or sends signed-in staff on to the board).
+func (s *server) loginForm(c *fiber.Ctx) error {
+	if _, _, ok := s.loadActor(c); ok {
+		return c.Redirect("/board", fiber.StatusSeeOther)
+	}
+	if need, err := s.deps.Accounts.SetupNeeded(c.UserContext()); err == nil && need {
+		return c.Redirect("/setup", fiber.StatusSeeOther)
+	}
+	return s.renderPage(c, fiber.StatusOK, "login", "Sign in", fiber.Map{"CSRF": csrfToken(c), "Next": safeNext(c.Query("next"))})
+}
+
+// login checks the credentials, starts a new session (new ID: no fixation) and goes on to the board.
+func (s *server) login(c *fiber.Ctx) error {
+	email, password := c.FormValue("email"), c.FormValue("password")
+	next := safeNext(c.FormValue("next"))
+	a, err := s.deps.Accounts.Authenticate(c.UserContext(), email, password)
+	if errors.Is(err, crm.ErrUnauthenticated) {
+		s.log.Info("sign-in failed", "request_id", requestID(c))
+		return s.renderPage(c, fiber.StatusUnauthorized, "login", "Sign in", fiber.Map{
+			"CSRF": csrfToken(c), "Email": email, "Next": next,
+			"Error": "That email and password do not match an active account.",
+		})
+	}
+	if err != nil {
+		return err
+	}
+	sess, err := s.sessions.Get(c)
+	if err != nil {
+		return err
+	}
+	if err := sess.Regenerate(); err != nil {
+		return err
+	}
+	sess.Set(sessStaff, a.ID)
+	sess.Set(sessSignedIn, time.Now().Unix())
+	if err := sess.Save(); err != nil {
+		return err
+	}
+	s.log.Info("signed in", "request_id", requestID(c), "staff", a.ID)
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// logout ends the session.
+func (s *server) logout(c *fiber.Ctx) error {
+	if sess, err := s.sessions.Get(c); err == nil {
+		if err := sess.Destroy(); err != nil {
+			return err
+		}
+	}
+	c.ClearCookie("frontdesk_session")
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// setupForm shows the first-administrator form while no account exists.
+func (s *server) setupForm(c *fiber.Ctx) error {
+	need, err := s.deps.Accounts.SetupNeeded(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if !need {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	return s.renderPage(c, fiber.StatusOK, "setup", "Set up Frontdesk", fiber.Map{"CSRF": csrfToken(c)})
+}
+
+// setup creates the first administrator, given the one-time code from serve's log, and signs them in.
+func (s *server) setup(c *fiber.Ctx) error {
+	staff, err := s.deps.Accounts.Setup(c.UserContext(), c.FormValue("code"), crm.NewStaff{
+		Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password"),
+	})
+	var invalid crm.InputError
+	switch {
+	case errors.As(err, &invalid):
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "setup", "Set up Frontdesk", fiber.Map{
+			"CSRF": csrfToken(c), "Errors": invalid, "Name": c.FormValue("name"), "Email": c.FormValue("email"),
+		})
+	case errors.Is(err, crm.ErrConflict):
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	case err != nil:
+		return err
+	}
+	s.log.Info("first administrator created", "request_id", requestID(c), "staff", staff.ID)
+	sess, err := s.sessions.Get(c)
+	if err != nil {
+		return err
+	}
+	if err := sess.Regenerate(); err != nil {
+		return err
+	}
+	sess.Set(sessStaff, staff.ID)
+	sess.Set(sessSignedIn, time.Now().Unix())
+	sess.Set(sessFlash, "Welcome. Your administrator account is ready: add your team under Staff.")
+	if err := sess.Save(); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/users", fiber.StatusSeeOther)
+}
