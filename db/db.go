@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -45,6 +46,8 @@ type DB struct {
 	write  *sqlx.DB
 	read   *sqlx.DB
 	writer *writer
+	// mailQueued is called after a commit that queued mail (see OnMailQueued).
+	mailQueued atomic.Pointer[func()]
 }
 
 // Options tune Open; the zero value is right for serving.

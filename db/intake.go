@@ -26,6 +26,9 @@ func (d *DB) CreateEnquiry(ctx context.Context, e crm.NewEnquiry) (crm.Receipt, 
 	if err != nil {
 		return crm.Receipt{}, fmt.Errorf("store enquiry: %w", err)
 	}
+	if !e.Spam && !rec.Replayed {
+		d.notifyMailQueued() // a new enquiry always queues its confirmation
+	}
 	return rec, nil
 }
 
@@ -167,7 +170,7 @@ func queueMail(tx *sqlx.Tx, enquiryID int64, m crm.Mail, now int64) error {
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
 	}
-	_, err := tx.Exec(`INSERT INTO outbox (enquiry_id, kind, recipient, message_id, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, enquiryID, m.Kind, m.Recipient, hex.EncodeToString(b[:]), now, now)
+	_, err := tx.Exec(`INSERT INTO outbox (enquiry_id, kind, recipient, message_id, next_attempt_at, queued_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, enquiryID, m.Kind, m.Recipient, hex.EncodeToString(b[:]), now, now, now)
 	return err
 }

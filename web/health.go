@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,7 +13,8 @@ func (s *server) healthz(c *fiber.Ctx) error {
 	return c.SendString("ok")
 }
 
-// readyz answers 200 when the database answers, else 503.
+// readyz answers 200 when the database answers, else 503. Mail that has waited too long to be sent adds a
+// warning line but does not make the service unready: intake still works, and the mail is still queued.
 func (s *server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
@@ -20,5 +22,35 @@ func (s *server) readyz(c *fiber.Ctx) error {
 		s.log.Warn("not ready", "request_id", requestID(c), "error", err)
 		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
 	}
-	return c.SendString("ready")
+	body := "ready"
+	if s.deps.Mail != nil {
+		n, after, err := s.deps.Mail.StaleMail(ctx)
+		switch {
+		case err != nil:
+			s.log.Warn("readyz: count unsent mail", "request_id", requestID(c), "error", err)
+		case n > 0:
+			body += fmt.Sprintf("\nwarning: %s unsent for over %s", countOf(n, "email", "emails"), spokenDuration(after))
+		}
+	}
+	return c.SendString(body)
+}
+
+// countOf writes "1 email" or "3 emails".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// spokenDuration writes a duration as people say it: "15 minutes", "1 hour", "90 seconds".
+func spokenDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return countOf(int(d/time.Hour), "hour", "hours")
+	case d >= time.Minute && d%time.Minute == 0:
+		return countOf(int(d/time.Minute), "minute", "minutes")
+	default:
+		return countOf(int(d.Round(time.Second)/time.Second), "second", "seconds")
+	}
 }

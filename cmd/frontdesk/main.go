@@ -38,6 +38,8 @@ Usage: frontdesk <command> [flags]
 Commands:
   serve                      migrate the database, serve HTTP and send mail
   migrate [status]           apply migrations and exit, or list them
+  outbox list [--status S]   list queued, sent and failed emails (S: queued, sent or failed)
+  outbox retry --id N        queue failed email N again
   help                       show this help
 
 Run "frontdesk <command> --help" for a command's flags. Every setting is also an environment variable
@@ -56,6 +58,8 @@ func run(args []string, e env) int {
 		err = cmdServe(args[1:], e)
 	case "migrate":
 		err = cmdMigrate(args[1:], e)
+	case "outbox":
+		err = cmdOutbox(args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK

@@ -65,6 +65,18 @@ func cmdServe(args []string, e env) error {
 	}
 	defer store.Close()
 
+	worker, err := newMailWorker(c, store, log)
+	if err != nil {
+		return err
+	}
+	// The worker has its own context: it stops only after the HTTP server has drained, so the mail of the
+	// last requests is still sent, and it finishes the message in flight before Run returns.
+	mailCtx, stopMail := context.WithCancel(context.Background())
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); worker.Run(mailCtx) }()
+	defer func() { stopMail(); <-mailDone }()
+	store.OnMailQueued(worker.Wake)
+
 	validator := intake.NewValidator(nil, c.Timezone)
 	app, err := web.New(web.Config{
 		ClinicName:        c.ClinicName,
@@ -79,6 +91,7 @@ func cmdServe(args []string, e env) error {
 	}, web.Deps{
 		Intake: crm.NewIntakeService(store, validator, c.IntakeInbox, log),
 		Ready:  store,
+		Mail:   worker,
 		Log:    log,
 	})
 	if err != nil {
@@ -102,6 +115,9 @@ func cmdServe(args []string, e env) error {
 	if err := app.ShutdownWithTimeout(shutdownGrace); err != nil {
 		log.Warn("shutdown: requests still in flight were cut off", "error", err)
 	}
+	log.Info("shutting down: finishing the mail being sent")
+	stopMail()
+	<-mailDone
 	log.Info("stopped")
 	return nil
 }

@@ -97,6 +97,9 @@ CREATE TABLE outbox (
     message_id      TEXT    NOT NULL UNIQUE,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
+    -- When the message was queued (or queued again by `outbox retry`): it is given up after 5 days from here.
+    queued_at       INTEGER NOT NULL,
+    -- While set and in the future, a worker is sending the message; after it passes, another may claim it.
     lease_until     INTEGER,
     last_error      TEXT    NOT NULL DEFAULT '',
     created_at      INTEGER NOT NULL,

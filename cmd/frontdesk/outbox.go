@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/mailer"
+	"github.com/frontdesk/frontdesk/db"
+)
+
+// newMailWorker builds the mail worker of serve: the templates (a broken override fails here, at start), the
+// configured transport and the worker itself.
+func newMailWorker(c *config, store *db.DB, log *slog.Logger) (*mailer.Worker, error) {
+	renderer, err := mailer.NewRenderer(mailer.RenderConfig{
+		Clinic:            mailer.Clinic{Name: c.ClinicName, Phone: c.ClinicPhone, Email: c.ClinicEmail},
+		From:              c.MailFrom,
+		BaseURL:           c.BaseURL.String(),
+		FirstContactHours: c.FirstContactHours,
+		Location:          c.Timezone,
+		TemplatesDir:      c.MailTemplates,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var transport mailer.Transport
+	switch c.MailTransport {
+	case "smtp":
+		transport, err = mailer.NewSMTPTransport(mailer.SMTPConfig{
+			Host: c.SMTPHost, Port: c.SMTPPort, Username: c.SMTPUsername, Password: c.SMTPPassword, TLS: c.SMTPTLS,
+		})
+	default:
+		transport, err = mailer.NewFileTransport(c.MailDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mailer.NewWorker(store, renderer, transport, mailer.WorkerConfig{}, log.With("component", "mailer")), nil
+}
+
+// cmdOutbox is `outbox list [--status S]` and `outbox retry --id N`.
+func cmdOutbox(args []string, e env) error {
+	if len(args) == 0 {
+		return usagef("outbox needs a command: list or retry")
+	}
+	switch args[0] {
+	case "list":
+		return cmdOutboxList(args[1:], e)
+	case "retry":
+		return cmdOutboxRetry(args[1:], e)
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, "Usage: frontdesk outbox list [--status queued|sent|failed] | frontdesk outbox retry --id N")
+		return nil
+	}
+	return usagef("unknown outbox command %q (want list or retry)", args[0])
+}
+
+func cmdOutboxList(args []string, e env) error {
+	var status string
+	c, rest, err := configure("outbox list", args, e, false, func(fs *flag.FlagSet) {
+		fs.StringVar(&status, "status", "", "only emails in this status: queued, sent or failed")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("outbox list takes no arguments, got %q", rest[0])
+	}
+	if status != "" && !mailer.Status(status).Valid() {
+		return usagef("invalid --status: must be queued, sent or failed")
+	}
+	d, err := openDB(context.Background(), c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	entries, err := d.List(context.Background(), mailer.ListFilter{Status: mailer.Status(status), Limit: 1000})
+	if err != nil {
+		return err
+	}
+	return writeOutbox(e.stdout, entries, c.Timezone)
+}
+
+// writeOutbox prints the outbox as a table, newest first. Recipients are masked and addresses in server
+// replies removed: the listing may be pasted into a ticket.
+func writeOutbox(w io.Writer, entries []mailer.Entry, loc *time.Location) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tSTATUS\tATTEMPTS\tREFERENCE\tTO\tCREATED\tNEXT ATTEMPT / SENT\tLAST ERROR")
+	const layout = "2006-01-02 15:04:05"
+	for _, en := range entries {
+		when := "-"
+		switch {
+		case en.Status == mailer.StatusSent && en.SentAt != nil:
+			when = "sent " + en.SentAt.In(loc).Format(layout)
+		case en.Status == mailer.StatusQueued && en.Leased:
+			when = "sending now"
+		case en.Status == mailer.StatusQueued:
+			when = en.NextAttemptAt.In(loc).Format(layout)
+		}
+		lastErr := strings.Join(strings.Fields(maskAddresses(en.LastError)), " ")
+		if len(lastErr) > 120 {
+			lastErr = lastErr[:117] + "..."
+		}
+		if lastErr == "" {
+			lastErr = "-"
+		}
+		ref := en.Reference
+		if ref == "" {
+			ref = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", en.ID, en.Kind, en.Status, en.Attempts, ref,
+			maskAddress(en.Recipient), en.CreatedAt.In(loc).Format(layout), when, lastErr)
+	}
+	return tw.Flush()
+}
+
+var addressLike = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+`)
+
+// maskAddress keeps the first character of the local part and the domain: enough to tell the intake inbox
+// from a patient, not enough to read who the patient is.
+func maskAddress(a string) string {
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 {
+		return "***"
+	}
+	return a[:1] + "***" + a[at:]
+}
+
+func maskAddresses(s string) string { return addressLike.ReplaceAllStringFunc(s, maskAddress) }
+
+func cmdOutboxRetry(args []string, e env) error {
+	var rawID string
+	c, rest, err := configure("outbox retry", args, e, false, func(fs *flag.FlagSet) {
+		fs.StringVar(&rawID, "id", "", "the id of a failed email (see outbox list)")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("outbox retry takes no arguments, got %q", rest[0])
+	}
+	if rawID == "" {
+		return usagef("outbox retry needs --id N, the id of a failed email (see frontdesk outbox list --status failed)")
+	}
+	id, err := strconv.ParseInt(rawID, 10, 64)
+	if err != nil || id <= 0 {
+		return usagef("invalid --id %q: must be a whole number such as 12 (see frontdesk outbox list)", rawID)
+	}
+	d, err := openDB(context.Background(), c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	err = d.Requeue(context.Background(), id, time.Now())
+	switch {
+	case errors.Is(err, crm.ErrNotFound):
+		return fmt.Errorf("outbox retry: there is no email with id %d", id)
+	case errors.Is(err, crm.ErrConflict):
+		state := strings.TrimSuffix(strings.TrimPrefix(errors.Unwrap(err).Error(), "it is "), ": "+crm.ErrConflict.Error())
+		return fmt.Errorf("outbox retry: email %d is %s, not failed; only failed emails can be queued again", id, state)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(e.stdout, "email %d queued again; a running frontdesk serve sends it within a few seconds\n", id)
+	return nil
+}

@@ -1,0 +1,127 @@
+package mailer
+
+import (
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/intake"
+	"github.com/wneessen/go-mail"
+)
+
+// ErrEnquiryGone is returned by Compose for a message whose enquiry no longer exists or was erased: nothing is
+// sent about it, and the worker marks the message failed.
+var ErrEnquiryGone = errors.New("the enquiry no longer exists or was erased")
+
+// RenderConfig is what messages need to know of the clinic and its deployment.
+type RenderConfig struct {
+	Clinic Clinic
+	// From is the sender (FRONTDESK_MAIL_FROM); its domain is the right-hand side of every Message-ID.
+	From *netmail.Address
+	// BaseURL is the public address, without a trailing slash; staff links are BaseURL/enquiries/REF.
+	BaseURL string
+	// FirstContactHours is the promised time to first contact.
+	FirstContactHours int
+	// Location is the clinic's time zone, for the times written in messages (default UTC).
+	Location *time.Location
+	// TemplatesDir, when set, is a folder whose files replace the embedded templates of the same name.
+	TemplatesDir string
+}
+
+// Renderer turns claimed outbox messages into emails. It is safe for concurrent use.
+type Renderer struct {
+	cfg    RenderConfig
+	tpl    *Templates
+	domain string
+}
+
+// NewRenderer loads the templates (see LoadTemplates: a broken override is an error naming its file and line)
+// and returns the renderer. cfg.From is required.
+func NewRenderer(cfg RenderConfig) (*Renderer, error) {
+	if cfg.From == nil || cfg.From.Address == "" {
+		return nil, errors.New("mail renderer: no sender address")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	tpl, err := LoadTemplates(cfg.TemplatesDir)
+	if err != nil {
+		return nil, err
+	}
+	domain := "localhost"
+	if i := strings.LastIndexByte(cfg.From.Address, '@'); i >= 0 && i < len(cfg.From.Address)-1 {
+		domain = cfg.From.Address[i+1:]
+	}
+	return &Renderer{cfg: cfg, tpl: tpl, domain: domain}, nil
+}
+
+// Data is the template data of m. It returns ErrEnquiryGone when m's enquiry no longer exists or was erased.
+func (r *Renderer) Data(m Message) (TemplateData, error) {
+	e := m.Enquiry
+	if e.Reference == "" || e.Erased {
+		return TemplateData{}, ErrEnquiryGone
+	}
+	received := e.ReceivedAt.In(r.cfg.Location)
+	by := received.Add(time.Duration(r.cfg.FirstContactHours) * time.Hour)
+	d := TemplateData{
+		Clinic:            r.cfg.Clinic,
+		Reference:         e.Reference,
+		PatientName:       e.PatientName,
+		Treatment:         intake.Label(intake.Treatments, e.Treatment),
+		ReceivedAt:        received,
+		Received:          formatTime(received),
+		FirstContactHours: r.cfg.FirstContactHours,
+		ContactBy:         formatTime(by),
+		Assigned:          e.Assigned,
+		AssigneeName:      e.AssigneeName,
+		Link:              r.cfg.BaseURL + "/enquiries/" + e.Reference,
+	}
+	return limitData(m.Kind, d), nil
+}
+
+// Render executes m's templates.
+func (r *Renderer) Render(m Message) (Rendered, error) {
+	d, err := r.Data(m)
+	if err != nil {
+		return Rendered{}, err
+	}
+	return r.tpl.Execute(m.Kind, d)
+}
+
+// MessageID is the Message-ID of m without its angle brackets: the stored random id at the sender's domain,
+// the same on every attempt.
+func (r *Renderer) MessageID(m Message) string { return m.MessageID + "@" + r.domain }
+
+// Compose renders m into a multipart/alternative email (plain text and HTML) from the configured sender, dated
+// when m was queued and with its stable Message-ID, so every attempt produces the same message. Names and
+// subjects are encoded for any UTF-8 text. It returns ErrEnquiryGone when m's enquiry no longer exists or was
+// erased, and an error when the recipient is not a valid address; neither gets better by retrying.
+func (r *Renderer) Compose(m Message) (*mail.Msg, error) {
+	out, err := r.Render(m)
+	if err != nil {
+		return nil, err
+	}
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(r.cfg.From)
+	if err := msg.To(m.Recipient); err != nil {
+		return nil, fmt.Errorf("recipient of outbox message %d: %w", m.ID, err)
+	}
+	if m.Kind == crm.MailConfirmation && r.cfg.Clinic.Email != "" {
+		// The sender is often a no-reply address: a patient's reply should reach the clinic.
+		if err := msg.ReplyTo(r.cfg.Clinic.Email); err != nil {
+			return nil, fmt.Errorf("reply-to of outbox message %d: %w", m.ID, err)
+		}
+	}
+	msg.Subject(out.Subject)
+	msg.SetDateWithValue(m.CreatedAt.In(r.cfg.Location))
+	msg.SetMessageIDWithValue(r.MessageID(m))
+	// RFC 3834: an automatic message; out-of-office replies should not answer it.
+	msg.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
+	msg.SetBodyString(mail.TypeTextPlain, out.Text)
+	msg.AddAlternativeString(mail.TypeTextHTML, out.HTML)
+	return msg, nil
+}

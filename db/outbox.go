@@ -1,0 +1,225 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/mailer"
+	"github.com/jmoiron/sqlx"
+)
+
+var _ mailer.Store = (*DB)(nil)
+
+// OnMailQueued registers fn to be called, in the caller's goroutine, after each commit that queued mail — the
+// mail worker's Wake, so a new message goes out at once rather than at the next poll. fn must not block.
+func (d *DB) OnMailQueued(fn func()) { d.mailQueued.Store(&fn) }
+
+func (d *DB) notifyMailQueued() {
+	if fn := d.mailQueued.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// outboxMessage is a claimed row joined to the summary of its enquiry. The enquiry's message, contact details
+// and answers are not selected: what is not read cannot be rendered.
+type outboxMessage struct {
+	ID           int64         `db:"id"`
+	Kind         string        `db:"kind"`
+	Recipient    string        `db:"recipient"`
+	MessageID    string        `db:"message_id"`
+	Attempts     int           `db:"attempts"`
+	CreatedAt    int64         `db:"created_at"`
+	QueuedAt     int64         `db:"queued_at"`
+	NextAt       int64         `db:"next_attempt_at"`
+	Reference    string        `db:"reference"`
+	PatientName  string        `db:"patient_name"`
+	Treatment    string        `db:"treatment"`
+	ReceivedAt   sql.NullInt64 `db:"received_at"`
+	AssigneeID   sql.NullInt64 `db:"assignee_id"`
+	AssigneeName string        `db:"assignee_name"`
+	Erased       bool          `db:"erased"`
+}
+
+const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.attempts, o.created_at, o.queued_at,
+		o.next_attempt_at, coalesce(e.reference, '') AS reference, coalesce(e.name, '') AS patient_name,
+		coalesce(e.treatment, '') AS treatment, e.created_at AS received_at, e.assignee_id,
+		coalesce(s.name, '') AS assignee_name, e.erased_at IS NOT NULL AS erased
+	FROM outbox o LEFT JOIN enquiries e ON e.id = o.enquiry_id LEFT JOIN staff s ON s.id = e.assignee_id`
+
+// ClaimDue implements mailer.Store: the claim is one UPDATE … RETURNING in a write transaction, which only
+// takes rows whose lease is unset or expired, so two processes sharing the file never claim the same row.
+func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mailer.Message, error) {
+	var rows []outboxMessage
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		rows = nil
+		var ids []int64
+		err := tx.Select(&ids, `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM outbox
+				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+				ORDER BY next_attempt_at, id LIMIT ?)
+			RETURNING id`, ms(now.Add(lease)), ms(now), ms(now), limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		q, args, err := sqlx.In(outboxMessageSelect+` WHERE o.id IN (?) ORDER BY o.next_attempt_at, o.id`, ids)
+		if err != nil {
+			return err
+		}
+		return tx.Select(&rows, q, args...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim due mail: %w", err)
+	}
+	out := make([]mailer.Message, len(rows))
+	for i, r := range rows {
+		out[i] = mailer.Message{
+			ID: r.ID, Kind: crm.MailKind(r.Kind), Recipient: r.Recipient, MessageID: r.MessageID,
+			Attempts: r.Attempts, CreatedAt: fromMS(r.CreatedAt), QueuedAt: fromMS(r.QueuedAt),
+			Enquiry: mailer.Summary{
+				Reference: r.Reference, PatientName: r.PatientName, Treatment: r.Treatment,
+				Assigned: r.AssigneeID.Valid, AssigneeName: r.AssigneeName, Erased: r.Erased,
+			},
+		}
+		if r.ReceivedAt.Valid {
+			out[i].Enquiry.ReceivedAt = fromMS(r.ReceivedAt.Int64)
+		}
+	}
+	return out, nil
+}
+
+// updateQueued runs one UPDATE on a queued outbox row in a write transaction: crm.ErrNotFound when the row does
+// not exist, crm.ErrConflict when it is no longer queued.
+func (d *DB) updateQueued(ctx context.Context, what string, id int64, query string, args ...any) error {
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(query+` WHERE id = ? AND status = 'queued'`, append(args, id)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		return outboxRowState(tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("%s outbox message %d: %w", what, id, err)
+	}
+	return nil
+}
+
+// outboxRowState explains why a queued-only change touched nothing.
+func outboxRowState(tx *sqlx.Tx, id int64) error {
+	var status string
+	err := tx.Get(&status, `SELECT status FROM outbox WHERE id = ?`, id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return crm.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("it is %s: %w", status, crm.ErrConflict)
+}
+
+// MarkSent implements mailer.Store.
+func (d *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	return d.updateQueued(ctx, "mark sent", id,
+		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = ''`, ms(at))
+}
+
+// MarkRetry implements mailer.Store.
+func (d *DB) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
+	return d.updateQueued(ctx, "mark retry", id,
+		`UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?`, ms(next), lastErr)
+}
+
+// MarkFailed implements mailer.Store.
+func (d *DB) MarkFailed(ctx context.Context, id int64, lastErr string) error {
+	return d.updateQueued(ctx, "mark failed", id,
+		`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?`, lastErr)
+}
+
+// Release implements mailer.Store.
+func (d *DB) Release(ctx context.Context, id int64) error {
+	return d.updateQueued(ctx, "release", id,
+		`UPDATE outbox SET lease_until = NULL, attempts = max(attempts - 1, 0)`)
+}
+
+// Requeue implements mailer.Store.
+func (d *DB) Requeue(ctx context.Context, id int64, now time.Time) error {
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, queued_at = ?,
+				lease_until = NULL
+			WHERE id = ? AND status = 'failed'`, ms(now), ms(now), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		return outboxRowState(tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("queue outbox message %d again: %w", id, err)
+	}
+	d.notifyMailQueued()
+	return nil
+}
+
+// List implements mailer.Store.
+func (d *DB) List(ctx context.Context, f mailer.ListFilter) ([]mailer.Entry, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var rows []struct {
+		ID         int64         `db:"id"`
+		Kind       string        `db:"kind"`
+		Status     string        `db:"status"`
+		Attempts   int           `db:"attempts"`
+		Reference  string        `db:"reference"`
+		Recipient  string        `db:"recipient"`
+		CreatedAt  int64         `db:"created_at"`
+		NextAt     int64         `db:"next_attempt_at"`
+		SentAt     sql.NullInt64 `db:"sent_at"`
+		LeaseUntil sql.NullInt64 `db:"lease_until"`
+		LastError  string        `db:"last_error"`
+	}
+	q := `SELECT o.id, o.kind, o.status, o.attempts, coalesce(e.reference, '') AS reference, o.recipient,
+			o.created_at, o.next_attempt_at, o.sent_at, o.lease_until, o.last_error
+		FROM outbox o LEFT JOIN enquiries e ON e.id = o.enquiry_id`
+	args := []any{}
+	if f.Status != "" {
+		q += ` WHERE o.status = ?`
+		args = append(args, f.Status)
+	}
+	q += ` ORDER BY o.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	if err := d.read.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	now := ms(time.Now())
+	out := make([]mailer.Entry, len(rows))
+	for i, r := range rows {
+		out[i] = mailer.Entry{
+			ID: r.ID, Kind: crm.MailKind(r.Kind), Status: mailer.Status(r.Status), Attempts: r.Attempts,
+			Reference: r.Reference, Recipient: r.Recipient, CreatedAt: fromMS(r.CreatedAt),
+			NextAttemptAt: fromMS(r.NextAt), SentAt: nullMS(r.SentAt),
+			Leased:    r.Status == string(mailer.StatusQueued) && r.LeaseUntil.Valid && r.LeaseUntil.Int64 > now,
+			LastError: r.LastError,
+		}
+	}
+	return out, nil
+}
+
+// CountUnsent implements mailer.Store.
+func (d *DB) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, error) {
+	var n int
+	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'queued' AND queued_at < ?`,
+		ms(queuedBefore))
+	if err != nil {
+		return 0, fmt.Errorf("count unsent mail: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,176 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/mailer"
+)
+
+func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
+	a := openTest(t)
+	// A second handle on the same file stands for a second process: its own writer connection and readers.
+	b, err := Open(a.Path(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	for i := 0; i < 40; i++ {
+		e := newEnquiry(string(rune('a'+i%26)) + "x" + string(rune('a'+i/26)) + "@example.org")
+		e.IntakeInbox = "intake@clinic.example"
+		if _, err := a.CreateEnquiry(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for _, d := range []*DB{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 { // bounded: a claim that ignored leases would never run dry
+				ms, err := d.ClaimDue(ctx, time.Now(), time.Minute, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(ms) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range ms {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != 80 {
+		t.Errorf("claimed %d distinct messages, want 80", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("message %d claimed %d times", id, n)
+		}
+	}
+}
+
+func TestClaimCarriesASummaryButNeverWhatThePatientWrote(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	e := newEnquiry("ann@example.org")
+	e.Message, e.DateOfBirth = "a private message", "1990-04-02"
+	rec, err := d.CreateEnquiry(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := d.ClaimDue(ctx, time.Now(), time.Minute, 10)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("%v, %d", err, len(ms))
+	}
+	m := ms[0]
+	if m.Kind != crm.MailConfirmation || m.Recipient != "ann@example.org" || len(m.MessageID) != 32 ||
+		m.Attempts != 1 || m.Enquiry.Reference != rec.Reference || m.Enquiry.Treatment != "adhd" ||
+		m.Enquiry.PatientName != "Ann Example" || m.Enquiry.Assigned || m.Enquiry.Erased ||
+		!m.Enquiry.ReceivedAt.Equal(m.CreatedAt) || m.QueuedAt.IsZero() {
+		t.Errorf("claimed %+v", m)
+	}
+}
+
+func TestOutboxStateChanges(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	if _, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ms, _ := d.ClaimDue(ctx, now, time.Minute, 10)
+	id := ms[0].ID
+
+	// Given back unattempted: claimable at once, the attempt not counted.
+	if err := d.Release(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ = d.ClaimDue(ctx, now, time.Minute, 10)
+	if len(ms) != 1 || ms[0].Attempts != 1 {
+		t.Fatalf("after release: %+v", ms)
+	}
+	// A retry is not due before its time.
+	if err := d.MarkRetry(ctx, id, now.Add(time.Hour), "451 try later"); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := d.ClaimDue(ctx, now.Add(59*time.Minute), time.Minute, 10); len(ms) != 0 {
+		t.Fatalf("claimed before its retry time")
+	}
+	if es, _ := d.List(ctx, mailer.ListFilter{Status: mailer.StatusQueued}); len(es) != 1 || es[0].LastError != "451 try later" ||
+		!es[0].NextAttemptAt.Equal(now.Add(time.Hour).Truncate(time.Millisecond)) {
+		t.Fatalf("listed %+v", es)
+	}
+	if ms, _ := d.ClaimDue(ctx, now.Add(time.Hour), time.Minute, 10); len(ms) != 1 || ms[0].Attempts != 2 {
+		t.Fatalf("not claimed when due: %+v", ms)
+	}
+	if err := d.MarkFailed(ctx, id, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.MarkSent(ctx, id, now); !errors.Is(err, crm.ErrConflict) {
+		t.Errorf("mark sent of a failed message: %v, want ErrConflict", err)
+	}
+	if err := d.MarkRetry(ctx, 999, now, ""); !errors.Is(err, crm.ErrNotFound) {
+		t.Errorf("mark retry of no message: %v, want ErrNotFound", err)
+	}
+	if n, _ := d.CountUnsent(ctx, now.Add(time.Hour)); n != 0 {
+		t.Errorf("a failed message counted as unsent: %d", n)
+	}
+
+	woken := 0
+	d.OnMailQueued(func() { woken++ })
+	later := now.Add(10 * 24 * time.Hour)
+	if err := d.Requeue(ctx, id, later); err != nil {
+		t.Fatal(err)
+	}
+	if woken != 1 {
+		t.Errorf("requeue woke the worker %d times", woken)
+	}
+	ms, _ = d.ClaimDue(ctx, later, time.Minute, 10)
+	if len(ms) != 1 || ms[0].Attempts != 1 || !ms[0].QueuedAt.Equal(later.Truncate(time.Millisecond)) {
+		t.Fatalf("after requeue: %+v", ms)
+	}
+	if err := d.MarkSent(ctx, id, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Requeue(ctx, id, later); !errors.Is(err, crm.ErrConflict) {
+		t.Errorf("requeue of a sent message: %v, want ErrConflict", err)
+	}
+	if err := d.Requeue(ctx, 999, later); !errors.Is(err, crm.ErrNotFound) {
+		t.Errorf("requeue of no message: %v, want ErrNotFound", err)
+	}
+	es, _ := d.List(ctx, mailer.ListFilter{Status: mailer.StatusSent})
+	if len(es) != 1 || es[0].SentAt == nil || es[0].LastError != "" || es[0].Leased {
+		t.Errorf("sent: %+v", es)
+	}
+}
+
+func TestNewEnquiryWakesTheMailWorker(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	var woken int
+	d.OnMailQueued(func() { woken++ })
+	if _, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	spam := newEnquiry("bot@example.org")
+	spam.Spam = true
+	if _, err := d.CreateEnquiry(ctx, spam); err != nil {
+		t.Fatal(err)
+	}
+	if woken != 1 {
+		t.Errorf("woken %d times, want once (spam queues nothing)", woken)
+	}
+}
