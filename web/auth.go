@@ -33,7 +33,7 @@ const localActor = "actor"
 func (s *server) newSessionStore() *session.Store {
 	return session.New(session.Config{
 		Storage:        s.deps.Sessions,
-		Expiration:     SessionIdle,
+		Expiration:     s.cfg.SessionIdle,
 		KeyLookup:      "cookie:frontdesk_session",
 		CookieHTTPOnly: true,
 		CookieSecure:   s.cfg.SecureCookies,
@@ -51,7 +51,7 @@ func (s *server) newCSRF() fiber.Handler {
 		CookieSameSite: "Lax",
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieHTTPOnly: true,
-		Expiration:     SessionAbsolute,
+		Expiration:     s.cfg.SessionAbsolute,
 		Session:        s.sessions,
 		SessionKey:     "csrf",
 		ContextKey:     "csrf",
@@ -85,7 +85,7 @@ func (s *server) loadActor(c *fiber.Ctx) (crm.Actor, *session.Session, bool) {
 	if id == 0 {
 		return crm.Actor{}, sess, false
 	}
-	if time.Since(time.Unix(signedIn, 0)) > SessionAbsolute {
+	if time.Since(time.Unix(signedIn, 0)) > s.cfg.SessionAbsolute {
 		_ = sess.Destroy()
 		return crm.Actor{}, nil, false
 	}

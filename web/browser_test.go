@@ -149,3 +149,49 @@ func TestBrowserKeyboardReachesTheFormAndSkipsTheHoneypot(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserStaffWorkAnEnquiry: sign in, see a new enquiry on the board, move it, add a note, and see both in
+// the timeline — on a phone-sized screen, with htmx and JavaScript running.
+func TestBrowserStaffWorkAnEnquiry(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("coord@clinic.example", "coordinator")
+	ref := h.submit(t, "anxiety")
+	base := h.listen()
+	ctx := newBrowser(t)
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+
+	do(t, ctx, chromedp.Navigate(base+"/board"), chromedp.WaitVisible(id("email")))
+	do(t, ctx, chromedp.SendKeys(id("email"), "coord@clinic.example"), chromedp.SendKeys(id("password"), staffPassword))
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`[data-board]`)))
+	card := chromedp.CSS(`li.card[data-ref="` + ref + `"]`)
+	do(t, ctx, chromedp.WaitVisible(card))
+	if col := run(t, ctx, chromedp.Evaluate[string](`document.querySelector('li.card[data-ref="`+ref+`"]').closest('.column').dataset.status`)); col != "new" {
+		t.Fatalf("card is in column %q, want new", col)
+	}
+	// Move it with its button.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`li.card[data-ref="`+ref+`"] form.move button`)))
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.column[data-status="contacted"] li.card[data-ref="`+ref+`"]`)))
+	if flash := run(t, ctx, chromedp.Text(chromedp.CSS(`.flash`))); !strings.Contains(flash, "moved to Contacted") {
+		t.Errorf("flash %q", flash)
+	}
+	// Open it, add a note, and see the note and the move in the timeline.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`li.card[data-ref="`+ref+`"] a.card-link`)))
+	do(t, ctx, chromedp.WaitVisible(id("body")), chromedp.SendKeys(id("body"), "Left a voicemail; will try again at 5pm."))
+	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action$="/notes"] button`)))
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	timeline := run(t, ctx, chromedp.Text(chromedp.CSS(`.timeline`)))
+	for _, want := range []string{"moved it from New to Contacted", "added a note", "Left a voicemail"} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, timeline)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM notes n JOIN enquiries e ON e.id = n.enquiry_id WHERE e.reference = ? AND e.status = 'contacted'`, ref); n != 1 {
+		t.Errorf("note or move not stored (%d)", n)
+	}
+	pageWidth := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	viewWidth := run(t, ctx, chromedp.Evaluate[int](`window.innerWidth`))
+	if pageWidth > viewWidth {
+		t.Errorf("the enquiry page is %dpx wide on a %dpx phone", pageWidth, viewWidth)
+	}
+}

@@ -32,6 +32,9 @@ type harness struct {
 	cfg  web.Config
 	logs *logBuffer
 	raw  *sql.DB // a separate connection for the test's own checks
+
+	accounts *crm.Accounts
+	ws       *crm.Workspace
 }
 
 func testConfig() web.Config {
@@ -71,10 +74,16 @@ func (h *harness) start() {
 		h.t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(h.logs, nil))
+	h.accounts = crm.NewAccounts(d, d, log)
+	h.ws = crm.NewWorkspace(d, d, d, crm.WorkspaceConfig{FirstContact: 24 * time.Hour,
+		IntakeInbox: "intake@clinic.example", Location: time.UTC}, log)
 	app, err := web.New(h.cfg, web.Deps{
-		Intake: crm.NewIntakeService(d, intake.NewValidator(nil, time.UTC), "intake@clinic.example", log),
-		Ready:  d,
-		Log:    log,
+		Intake:    crm.NewIntakeService(d, intake.NewValidator(nil, time.UTC), "intake@clinic.example", log),
+		Workspace: h.ws,
+		Accounts:  h.accounts,
+		Sessions:  d.Sessions(),
+		Ready:     d,
+		Log:       log,
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -50,6 +50,8 @@ type Config struct {
 	Location *time.Location
 	// SecureCookies marks staff cookies Secure (set when the public address is https).
 	SecureCookies bool
+	// SessionIdle and SessionAbsolute override the session limits (zero: 30 minutes idle, 12 hours in all).
+	SessionIdle, SessionAbsolute time.Duration
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.
@@ -93,6 +95,12 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	}
 	if deps.Log == nil {
 		deps.Log = slog.Default()
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = SessionIdle
+	}
+	if cfg.SessionAbsolute <= 0 {
+		cfg.SessionAbsolute = SessionAbsolute
 	}
 	s := &server{cfg: cfg, deps: deps, log: deps.Log}
 	s.sessions = s.newSessionStore()
@@ -173,6 +181,7 @@ func (s *server) templateFuncs() template.FuncMap {
 		},
 		"roleLabel": func(r crm.Role) string { return r.Label() },
 		"dict":      dict,
+		"tel":       telURL,
 		"fieldErr":  fieldErr,
 		"nextActive": func(st crm.Status) crm.Status {
 			for _, n := range crm.NextStatuses(st) {
@@ -227,4 +236,17 @@ func fieldErr(errs any, field string) string {
 		return m[field]
 	}
 	return ""
+}
+
+// telURL is a tel: link for an E.164 number (html/template refuses tel: URLs it cannot check itself).
+func telURL(phone string) template.URL {
+	if len(phone) < 3 || phone[0] != '+' {
+		return ""
+	}
+	for _, r := range phone[1:] {
+		if r < '0' || r > '9' {
+			return ""
+		}
+	}
+	return template.URL("tel:" + phone)
 }

@@ -8,8 +8,13 @@ import (
 
 // runInProcess runs a command in this process with only the given environment.
 func runInProcess(args []string, vars map[string]string) (int, string, string) {
+	return runWithStdin("", args, vars)
+}
+
+// runWithStdin is runInProcess with something to read on stdin.
+func runWithStdin(stdin string, args []string, vars map[string]string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(args, env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }})
+	code := run(args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }})
 	return code, out.String(), errb.String()
 }
 

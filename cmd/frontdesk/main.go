@@ -38,6 +38,12 @@ Usage: frontdesk <command> [flags]
 Commands:
   serve                      migrate the database, serve HTTP and send mail
   migrate [status]           apply migrations and exit, or list them
+  user add --email E --name N --role R [--treatments adhd,ptsd]
+                             create a staff account; the password is read from stdin (one line)
+  user list                  list staff accounts
+  user disable --email E     stop an account from signing in or using its tokens
+  token create --email E --label L
+                             print a new API token for that account (shown once)
   outbox list [--status S]   list queued, sent and failed emails (S: queued, sent or failed)
   outbox retry --id N        queue failed email N again
   help                       show this help
@@ -58,6 +64,10 @@ func run(args []string, e env) int {
 		err = cmdServe(args[1:], e)
 	case "migrate":
 		err = cmdMigrate(args[1:], e)
+	case "user":
+		err = cmdUser(args[1:], e)
+	case "token":
+		err = cmdToken(args[1:], e)
 	case "outbox":
 		err = cmdOutbox(args[1:], e)
 	case "help", "-h", "--help":

@@ -78,6 +78,22 @@ func cmdServe(args []string, e env) error {
 	store.OnMailQueued(worker.Wake)
 
 	validator := intake.NewValidator(nil, c.Timezone)
+	accounts := crm.NewAccounts(store, store, log)
+	workspace := crm.NewWorkspace(store, store, store, crm.WorkspaceConfig{
+		FirstContact: hours(c.FirstContactHours), IntakeInbox: c.IntakeInbox, Location: c.Timezone,
+	}, log)
+	if code, err := accounts.SetupCode(ctx); err != nil {
+		return err
+	} else if code != "" {
+		// Printed only while no account exists, so only someone who can read the server's log can claim it.
+		log.Warn("no staff account yet: open /setup and enter this one-time setup code", "setup_code", code,
+			"url", c.BaseURL.String()+"/setup")
+	}
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); runJobs(jobsCtx, workspace, store, log) }()
+	defer func() { stopJobs(); <-jobsDone }()
+
 	app, err := web.New(web.Config{
 		ClinicName:        c.ClinicName,
 		ClinicPhone:       c.ClinicPhone,
@@ -88,11 +104,15 @@ func cmdServe(args []string, e env) error {
 		TrustedProxies:    c.TrustedProxies,
 		FirstContactHours: c.FirstContactHours,
 		Location:          c.Timezone,
+		SecureCookies:     c.secureCookies(),
 	}, web.Deps{
-		Intake: crm.NewIntakeService(store, validator, c.IntakeInbox, log),
-		Ready:  store,
-		Mail:   worker,
-		Log:    log,
+		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
+		Workspace: workspace,
+		Accounts:  accounts,
+		Sessions:  store.Sessions(),
+		Ready:     store,
+		Mail:      worker,
+		Log:       log,
 	})
 	if err != nil {
 		return err
@@ -157,4 +177,27 @@ func cmdMigrate(args []string, e env) error {
 	}
 	slog.New(slog.NewTextHandler(e.stderr, nil)).Info("migrated", "applied", n, "db", c.DB)
 	return nil
+}
+
+// jobInterval is how often serve looks for overdue enquiries and expired sessions.
+const jobInterval = time.Minute
+
+// runJobs does serve's periodic work until ctx ends: one reminder for each enquiry past its first-contact
+// target, and removing expired sessions.
+func runJobs(ctx context.Context, ws *crm.Workspace, store *db.DB, log *slog.Logger) {
+	tick := time.NewTicker(jobInterval)
+	defer tick.Stop()
+	for {
+		if _, err := ws.SendOverdueReminders(ctx); err != nil && ctx.Err() == nil {
+			log.Error("overdue reminders", "error", err)
+		}
+		if _, err := store.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Error("purge expired sessions", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

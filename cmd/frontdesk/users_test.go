@@ -1,0 +1,74 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestUserAndTokenCommands(t *testing.T) {
+	vars := map[string]string{"FRONTDESK_DB": filepath.Join(t.TempDir(), "f.db")}
+	code, out, stderr := runWithStdin("correct horse battery staple\n",
+		[]string{"user", "add", "--email", "Dr.Rivers@Clinic.example", "--name", "Dr Rivers", "--role", "clinician", "--treatments", "adhd,ptsd"}, vars)
+	if code != 0 || !strings.Contains(out, "dr.rivers@clinic.example") {
+		t.Fatalf("user add: exit %d, out %q, err %q", code, out, stderr)
+	}
+	code, out, _ = runInProcess([]string{"user", "list"}, vars)
+	if code != 0 || !strings.Contains(out, "dr.rivers@clinic.example") || !strings.Contains(out, "adhd,ptsd") || !strings.Contains(out, "active") {
+		t.Errorf("user list: exit %d\n%s", code, out)
+	}
+	// The token is printed alone on stdout, once; only its hash is stored.
+	code, out, stderr = runInProcess([]string{"token", "create", "--email", "dr.rivers@clinic.example", "--label", "clinic website"}, vars)
+	if code != 0 || !regexp.MustCompile(`^fd_[a-z2-7]{52}\n$`).MatchString(out) {
+		t.Fatalf("token create: exit %d, out %q, err %q", code, out, stderr)
+	}
+	code, out, _ = runInProcess([]string{"user", "disable", "--email", "dr.rivers@clinic.example"}, vars)
+	if code != 0 || !strings.Contains(out, "disabled") {
+		t.Errorf("user disable: exit %d %q", code, out)
+	}
+	if _, out, _ = runInProcess([]string{"user", "list"}, vars); !strings.Contains(out, "disabled") {
+		t.Errorf("list after disable:\n%s", out)
+	}
+}
+
+func TestUserCommandsRefuseBadInput(t *testing.T) {
+	vars := map[string]string{"FRONTDESK_DB": filepath.Join(t.TempDir(), "f.db")}
+	cases := []struct {
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"a long enough password\n", []string{"user", "add", "--name", "X Y", "--role", "admin"}, 2, "--email"},
+		{"a long enough password\n", []string{"user", "add", "--email", "a@b.example", "--name", "X Y", "--role", "boss"}, 2, "--role"},
+		{"a long enough password\n", []string{"user", "add", "--email", "a@b.example", "--name", "X Y", "--role", "clinician", "--treatments", "flu"}, 2, "--treatments"},
+		{"a long enough password\n", []string{"user", "add", "--email", "not-an-email", "--name", "X Y", "--role", "admin"}, 2, "--email"},
+		{"short\n", []string{"user", "add", "--email", "a@b.example", "--name", "X Y", "--role", "admin"}, 2, "password"},
+		{"", []string{"user", "add", "--email", "a@b.example", "--name", "X Y", "--role", "admin"}, 2, "stdin"},
+		{"", []string{"user", "remove"}, 2, "remove"},
+		{"", []string{"user"}, 2, "subcommand"},
+		{"", []string{"user", "disable"}, 2, "--email"},
+		{"", []string{"user", "disable", "--email", "nobody@clinic.example"}, 1, "nobody@clinic.example"},
+		{"", []string{"token", "create", "--email", "nobody@clinic.example", "--label", "x"}, 1, "nobody@clinic.example"},
+		{"", []string{"token", "create", "--email", "a@b.example"}, 2, "--label"},
+		{"", []string{"token"}, 2, "create"},
+	}
+	for _, tc := range cases {
+		code, out, stderr := runWithStdin(tc.stdin, tc.args, vars)
+		if code != tc.code || !strings.Contains(stderr, tc.want) || out != "" {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want it to name %q), stdout %q", tc.args, code, tc.code, stderr, tc.want, out)
+		}
+		if strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%v: more than one line on stderr: %q", tc.args, stderr)
+		}
+	}
+	// A duplicate is refused too.
+	args := []string{"user", "add", "--email", "a@b.example", "--name", "X Y", "--role", "admin"}
+	if code, _, _ := runWithStdin("a long enough password\n", args, vars); code != 0 {
+		t.Fatal("first add failed")
+	}
+	if code, _, stderr := runWithStdin("a long enough password\n", args, vars); code != 2 || !strings.Contains(stderr, "already exists") {
+		t.Errorf("duplicate: exit %d, %q", code, stderr)
+	}
+}

@@ -1,0 +1,317 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/web"
+)
+
+func TestPagesWithoutASessionRedirectToLogin(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	for _, path := range []string{"/board", "/enquiries", "/enquiries/K7QM-4XPD", "/admin/users", "/admin/audit"} {
+		resp := h.get(path)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("%s: %d → %q, want 303 to /login", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+}
+
+func TestSignInSessionAndSignOut(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	a := h.agent()
+	a.get("/login")
+	before := a.cookies["frontdesk_session"]
+	resp := a.post("/login", url.Values{"email": {"Coord@Clinic.example"}, "password": {staffPassword}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/board" {
+		t.Fatalf("sign in: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	after := a.cookies["frontdesk_session"]
+	if after == "" || after == before {
+		t.Errorf("the session ID did not change at sign-in (fixation): before %q after %q", before, after)
+	}
+	var sessionCookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "frontdesk_session" {
+			sessionCookie = c
+		}
+	}
+	if sessionCookie == nil || !sessionCookie.HttpOnly || sessionCookie.SameSite != http.SameSiteLaxMode || sessionCookie.Secure {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, not Secure over http", sessionCookie)
+	}
+	if resp := a.get("/board"); resp.StatusCode != 200 || !strings.Contains(a.last, "Board") {
+		t.Fatalf("board after sign-in: %d", resp.StatusCode)
+	}
+	// Sign out ends the session: the old cookie no longer works either.
+	old := a.cookies["frontdesk_session"]
+	if resp := a.post("/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	a.cookies["frontdesk_session"] = old
+	if resp := a.get("/board"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("board with the signed-out session: %d, want 303", resp.StatusCode)
+	}
+}
+
+func TestSecureCookiesOverHTTPS(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.SecureCookies = true })
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	resp := h.agent().signIn("coord@clinic.example", staffPassword)
+	found := false
+	for _, c := range resp.Cookies() {
+		if c.Name == "frontdesk_session" {
+			found = true
+			if !c.Secure {
+				t.Error("session cookie not Secure although the base URL is https")
+			}
+		}
+	}
+	if !found {
+		t.Error("no session cookie set at sign-in")
+	}
+}
+
+func TestWrongPasswordAndDisabledAccount(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	h.addStaff("gone@clinic.example", crm.RoleClinician)
+	a := h.agent()
+	resp := a.signIn("admin@clinic.example", "not the password")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(a.last, "do not match") {
+		t.Errorf("wrong password: %d", resp.StatusCode)
+	}
+	if strings.Contains(h.logs.String(), "not the password") {
+		t.Error("the password was logged")
+	}
+	admin := h.agent()
+	admin.signIn("admin@clinic.example", staffPassword)
+	admin.get("/admin/users")
+	if resp := admin.post("/admin/users/update", url.Values{"email": {"gone@clinic.example"}, "action": {"disable"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d %s", resp.StatusCode, admin.last)
+	}
+	if resp := h.agent().signIn("gone@clinic.example", staffPassword); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("disabled account signs in: %d", resp.StatusCode)
+	}
+}
+
+func TestSignInRateLimitPerAccount(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	a := h.agent()
+	a.get("/login")
+	for i := 0; i < 5; i++ {
+		if resp := a.post("/login", url.Values{"email": {"admin@clinic.example"}, "password": {"guess " + string(rune('a'+i))}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp := a.post("/login", url.Values{"email": {"admin@clinic.example"}, "password": {staffPassword}})
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("sixth attempt: %d, want 429 even with the right password", resp.StatusCode)
+	}
+	// Another account from the same client is not locked by these failures.
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	if resp := a.post("/login", url.Values{"email": {"coord@clinic.example"}, "password": {staffPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("other account: %d", resp.StatusCode)
+	}
+}
+
+func TestCSRFIsRequiredOnEveryStaffPost(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	ref := h.submit(t, "adhd")
+	a := h.agent()
+	a.signIn("coord@clinic.example", staffPassword)
+	a.get("/enquiries/" + ref)
+	cases := map[string]url.Values{
+		"/enquiries/" + ref + "/notes":       {"body": {"A note"}},
+		"/enquiries/" + ref + "/transitions": {"to": {"contacted"}},
+		"/enquiries/" + ref + "/assign":      {"assignee": {"coord@clinic.example"}},
+		"/logout":                            {},
+	}
+	for path, vals := range cases {
+		for _, token := range []string{"", "forged-token"} {
+			v := url.Values{"_csrf": {token}}
+			for k, vv := range vals {
+				v[k] = vv
+			}
+			if resp := a.post(path, v); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("POST %s with _csrf %q: %d, want 403", path, token, resp.StatusCode)
+			}
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM notes`); n != 0 {
+		t.Errorf("%d notes stored without a CSRF token", n)
+	}
+	if n := h.count(`SELECT count(*) FROM enquiries WHERE status <> 'new' OR assignee_id IS NOT NULL`); n != 0 {
+		t.Error("an enquiry changed without a CSRF token")
+	}
+	if resp := a.get("/board"); resp.StatusCode != 200 {
+		t.Error("the session ended although logout had no CSRF token")
+	}
+	// With the token, the same form works.
+	a.get("/enquiries/" + ref)
+	if resp := a.post("/enquiries/"+ref+"/notes", url.Values{"body": {"A note"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("note with token: %d", resp.StatusCode)
+	}
+}
+
+func TestSessionExpiresWhenIdleAndAtTheAbsoluteLimit(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.SessionIdle = time.Second; c.SessionAbsolute = 3 * time.Second })
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	a := h.agent()
+	a.signIn("coord@clinic.example", staffPassword)
+	if resp := a.get("/board"); resp.StatusCode != 200 {
+		t.Fatalf("board: %d", resp.StatusCode)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if resp := a.get("/board"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after the idle limit: %d, want 303", resp.StatusCode)
+	}
+	b := h.agent()
+	b.signIn("coord@clinic.example", staffPassword)
+	for i := 0; i < 4; i++ { // keep it busy: never idle, but past the absolute limit at the end
+		time.Sleep(800 * time.Millisecond)
+		resp := b.get("/board")
+		if i < 2 && resp.StatusCode != 200 {
+			t.Fatalf("active session ended early at %d: %d", i, resp.StatusCode)
+		}
+		if i == 3 && resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("past the absolute limit: %d, want 303", resp.StatusCode)
+		}
+	}
+}
+
+func TestSetupCreatesTheFirstAdministratorWithTheCode(t *testing.T) {
+	h := newHarness(t, nil)
+	a := h.agent()
+	if resp := a.get("/login"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/setup" {
+		t.Errorf("login with no accounts: %d → %q, want /setup", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := a.get("/setup"); resp.StatusCode != 200 || !strings.Contains(a.last, "setup code") {
+		t.Fatalf("setup page: %d", resp.StatusCode)
+	}
+	form := url.Values{"name": {"Dr Rivers"}, "email": {"rivers@clinic.example"}, "password": {"a long enough password"}, "code": {"WRONGWRONG"}}
+	if resp := a.post("/setup", form); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(a.last, "not the setup code") {
+		t.Errorf("wrong code: %d", resp.StatusCode)
+	}
+	if n := h.count(`SELECT count(*) FROM staff`); n != 0 {
+		t.Fatal("an account was created with a wrong code")
+	}
+	code, _ := h.accounts.SetupCode(t.Context())
+	form.Set("code", code)
+	resp := a.post("/setup", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: %d %s", resp.StatusCode, a.last)
+	}
+	if n := h.count(`SELECT count(*) FROM staff WHERE role = 'admin' AND email = 'rivers@clinic.example'`); n != 1 {
+		t.Error("first administrator not created")
+	}
+	if resp := a.get("/admin/users"); resp.StatusCode != 200 {
+		t.Errorf("signed in after setup: %d", resp.StatusCode)
+	}
+	if resp := h.agent().get("/setup"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("setup offered again: %d", resp.StatusCode)
+	}
+}
+
+func TestStaffPagesWorkAnEnquiry(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	clin := h.addStaff("clin@clinic.example", crm.RoleClinician, "ptsd")
+	ref := h.submit(t, "ptsd")
+	a := h.agent()
+	a.signIn("coord@clinic.example", staffPassword)
+	a.get("/board")
+	for _, want := range []string{ref, "Ann Example", "PTSD", clin.Name, "Move to Contacted"} {
+		if !strings.Contains(a.last, want) {
+			t.Errorf("board lacks %q", want)
+		}
+	}
+	a.get("/enquiries/" + ref)
+	for _, want := range []string{"ann@example.org", `href="tel:&#43;447700900123"`, "I have struggled to focus", "received the enquiry"} {
+		if !strings.Contains(a.last, want) {
+			t.Errorf("enquiry page lacks %q", want)
+		}
+	}
+	if resp := a.post("/enquiries/"+ref+"/transitions", url.Values{"to": {"lost"}}); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(a.last, "Give a reason") {
+		t.Errorf("closing without reason: %d", resp.StatusCode)
+	}
+	if resp := a.post("/enquiries/"+ref+"/transitions", url.Values{"to": {"screening"}, "next": {"/board"}}); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/board" {
+		t.Errorf("move: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := a.post("/enquiries/"+ref+"/transitions", url.Values{"to": {"contacted"}}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("backwards move: %d, want 409", resp.StatusCode)
+	}
+	a.post("/enquiries/"+ref+"/notes", url.Values{"body": {"Spoke to her; <b>assessment</b> next week."}})
+	a.get("/enquiries/" + ref)
+	if !strings.Contains(a.last, "moved it from New to Screening") || !strings.Contains(a.last, "&lt;b&gt;assessment&lt;/b&gt;") {
+		t.Errorf("timeline lacks the move or the escaped note:\n%s", a.last)
+	}
+	// An open redirect through "next" is refused.
+	resp := a.post("/enquiries/"+ref+"/priority", url.Values{"priority": {"high"}, "next": {"https://evil.example/"}})
+	if loc := resp.Header.Get("Location"); loc != "/enquiries/"+ref {
+		t.Errorf("next=https://evil.example redirected to %q", loc)
+	}
+	// Search finds it by a word of the note.
+	a.get("/enquiries?q=assessm")
+	if !strings.Contains(a.last, ref) {
+		t.Error("search by the start of a word in a note does not find the enquiry")
+	}
+	if resp := a.get("/enquiries?from=2026-13-01"); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(a.last, "YYYY-MM-DD") {
+		t.Errorf("bad date filter: %d", resp.StatusCode)
+	}
+}
+
+func TestClinicianCannotSeeAnotherClinicianEnquiryPage(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("a@clinic.example", crm.RoleClinician, "adhd")
+	ref := h.submit(t, "adhd") // assigned to a@
+	h.addStaff("b@clinic.example", crm.RoleClinician)
+	b := h.agent()
+	b.signIn("b@clinic.example", staffPassword)
+	if resp := b.get("/enquiries/" + ref); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("other clinician's enquiry: %d, want 404", resp.StatusCode)
+	}
+	if resp := b.get("/admin/users"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("clinician on /admin/users: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestAdminAddsAndChangesStaff(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	a := h.agent()
+	a.signIn("admin@clinic.example", staffPassword)
+	a.get("/admin/users")
+	resp := a.post("/admin/users", url.Values{"name": {"Dr New"}, "email": {"new-at-clinic"}, "role": {"clinician"}, "password": {"short"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(a.last, "valid email") || !strings.Contains(a.last, "12 characters") {
+		t.Errorf("bad account: %d", resp.StatusCode)
+	}
+	resp = a.post("/admin/users", url.Values{"name": {"Dr New"}, "email": {"new@clinic.example"}, "role": {"clinician"},
+		"treatments": {"adhd", "ptsd"}, "password": {"a long enough password"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", resp.StatusCode, a.last)
+	}
+	if n := h.count(`SELECT count(*) FROM staff_treatments t JOIN staff s ON s.id = t.staff_id WHERE s.email = 'new@clinic.example'`); n != 2 {
+		t.Errorf("%d treatments stored, want 2", n)
+	}
+	a.get("/admin/users")
+	a.post("/admin/users/update", url.Values{"email": {"new@clinic.example"}, "role": {"coordinator"}, "treatments": {"anxiety"}})
+	if n := h.count(`SELECT count(*) FROM staff WHERE email = 'new@clinic.example' AND role = 'coordinator'`); n != 1 {
+		t.Error("role not changed")
+	}
+	// An admin cannot lock themselves out.
+	if resp := a.post("/admin/users/update", url.Values{"email": {"admin@clinic.example"}, "action": {"disable"}}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("self-disable: %d", resp.StatusCode)
+	}
+	a.get("/admin/audit")
+	if !strings.Contains(a.last, "staff_add") || !strings.Contains(a.last, "staff_update") {
+		t.Error("account changes not in the audit log")
+	}
+}
