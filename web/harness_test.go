@@ -82,6 +82,7 @@ func (h *harness) start() {
 		Workspace: h.ws,
 		Accounts:  h.accounts,
 		Sessions:  d.Sessions(),
+		Outbox:    d,
 		Ready:     d,
 		Log:       log,
 	})

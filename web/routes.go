@@ -94,6 +94,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/admin/users", append(admin, s.addUser)...)
 	app.Post("/admin/users/update", append(admin, s.updateUser)...)
 	app.Get("/admin/audit", append(admin, s.audit)...)
+	app.Get("/admin/outbox", append(admin, s.outboxPage)...)
+	app.Post("/admin/outbox/retry", append(admin, s.outboxRetry)...)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

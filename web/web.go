@@ -76,6 +76,8 @@ type Deps struct {
 	Ready    Readiness
 	// Mail is optional: without it /readyz says nothing of mail.
 	Mail MailBacklog
+	// Outbox lists and requeues mail for the admin page.
+	Outbox Outbox
 	Log  *slog.Logger
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -106,7 +105,7 @@ func writeOutbox(w io.Writer, entries []mailer.Entry, loc *time.Location) error 
 		case en.Status == mailer.StatusQueued:
 			when = en.NextAttemptAt.In(loc).Format(layout)
 		}
-		lastErr := strings.Join(strings.Fields(maskAddresses(en.LastError)), " ")
+		lastErr := strings.Join(strings.Fields(mailer.MaskAddresses(en.LastError)), " ")
 		if len(lastErr) > 120 {
 			lastErr = lastErr[:117] + "..."
 		}
@@ -118,24 +117,12 @@ func writeOutbox(w io.Writer, entries []mailer.Entry, loc *time.Location) error 
 			ref = "-"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", en.ID, en.Kind, en.Status, en.Attempts, ref,
-			maskAddress(en.Recipient), en.CreatedAt.In(loc).Format(layout), when, lastErr)
+			mailer.MaskAddress(en.Recipient), en.CreatedAt.In(loc).Format(layout), when, lastErr)
 	}
 	return tw.Flush()
 }
 
-var addressLike = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+`)
 
-// maskAddress keeps the first character of the local part and the domain: enough to tell the intake inbox
-// from a patient, not enough to read who the patient is.
-func maskAddress(a string) string {
-	at := strings.LastIndexByte(a, '@')
-	if at <= 0 {
-		return "***"
-	}
-	return a[:1] + "***" + a[at:]
-}
-
-func maskAddresses(s string) string { return addressLike.ReplaceAllStringFunc(s, maskAddress) }
 
 func cmdOutboxRetry(args []string, e env) error {
 	var rawID string

@@ -112,6 +112,7 @@ func cmdServe(args []string, e env) error {
 		Sessions:  store.Sessions(),
 		Ready:     store,
 		Mail:      worker,
+		Outbox:    store,
 		Log:       log,
 	})
 	if err != nil {
