@@ -78,7 +78,7 @@ type Deps struct {
 	Mail MailBacklog
 	// Outbox lists and requeues mail for the admin page.
 	Outbox Outbox
-	Log  *slog.Logger
+	Log    *slog.Logger
 }
 
 // server holds what every handler shares.

@@ -122,8 +122,6 @@ func writeOutbox(w io.Writer, entries []mailer.Entry, loc *time.Location) error 
 	return tw.Flush()
 }
 
-
-
 func cmdOutboxRetry(args []string, e env) error {
 	var rawID string
 	c, rest, err := configure("outbox retry", args, e, false, func(fs *flag.FlagSet) {
