@@ -46,6 +46,8 @@ Commands:
                              print a new API token for that account (shown once)
   outbox list [--status S]   list queued, sent and failed emails (S: queued, sent or failed)
   outbox retry --id N        queue failed email N again
+  erase --ref REF            erase one patient's personal data (right to erasure); anonymous counts remain
+  backup --out FILE          write a consistent copy of the database, safe while serve runs
   help                       show this help
 
 Run "frontdesk <command> --help" for a command's flags. Every setting is also an environment variable
@@ -68,6 +70,10 @@ func run(args []string, e env) int {
 		err = cmdUser(args[1:], e)
 	case "token":
 		err = cmdToken(args[1:], e)
+	case "erase":
+		err = cmdErase(args[1:], e)
+	case "backup":
+		err = cmdBackup(args[1:], e)
 	case "outbox":
 		err = cmdOutbox(args[1:], e)
 	case "help", "-h", "--help":
