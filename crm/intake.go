@@ -62,6 +62,9 @@ func NewIntakeService(store IntakeStore, v *intake.Validator, inbox string, log 
 	return &IntakeService{store: store, validator: v, inbox: inbox, now: time.Now, log: log}
 }
 
+// SetClock replaces the service's clock (the demo backdates enquiries with it).
+func (s *IntakeService) SetClock(now func() time.Time) { s.now = now }
+
 // Submit validates sub and stores it. It returns intake.ValidationErrors when a field is invalid (nothing is
 // stored), ErrIdempotencyConflict when key was used before for different content, or an internal error. key is
 // the API client's Idempotency-Key ("" for none). A filled honeypot is accepted and stored as spam; the receipt

@@ -223,3 +223,21 @@ func (d *DB) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, erro
 	}
 	return n, nil
 }
+
+// DiscardQueuedMail deletes every message still queued and returns how many. Only the demo uses it: its
+// fictional patients must not be emailed.
+func (d *DB) DiscardQueuedMail(ctx context.Context) (int, error) {
+	var n int64
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`DELETE FROM outbox WHERE status = 'queued'`)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("discard queued mail: %w", err)
+	}
+	return int(n), nil
+}

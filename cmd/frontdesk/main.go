@@ -46,6 +46,7 @@ Commands:
                              print a new API token for that account (shown once)
   outbox list [--status S]   list queued, sent and failed emails (S: queued, sent or failed)
   outbox retry --id N        queue failed email N again
+  demo                       fill a database without enquiries with demo staff and enquiries
   erase --ref REF            erase one patient's personal data (right to erasure); anonymous counts remain
   backup --out FILE          write a consistent copy of the database, safe while serve runs
   help                       show this help
@@ -70,6 +71,8 @@ func run(args []string, e env) int {
 		err = cmdUser(args[1:], e)
 	case "token":
 		err = cmdToken(args[1:], e)
+	case "demo":
+		err = cmdDemo(args[1:], e)
 	case "erase":
 		err = cmdErase(args[1:], e)
 	case "backup":
