@@ -137,9 +137,9 @@ func chooseAssignee(tx *sqlx.Tx, treatment string) (int64, string, error) {
 		Open           int           `db:"open"`
 		LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
 	}
-	err := tx.Select(&rows, `SELECT s.id, s.email, s.last_assigned_at,
-			(SELECT count(*) FROM enquiries e WHERE e.assignee_id = s.id
-			   AND e.status IN ('new', 'contacted', 'screening', 'assessment_booked', 'treatment_offered', 'in_treatment')) AS open
+	// staff.open_enquiries is kept by triggers (migration 00002), so choosing costs nothing however many
+	// enquiries a clinician has.
+	err := tx.Select(&rows, `SELECT s.id, s.email, s.last_assigned_at, s.open_enquiries AS open
 		FROM staff_treatments t JOIN staff s ON s.id = t.staff_id
 		WHERE t.treatment = ? AND s.role = 'clinician' AND s.disabled_at IS NULL`, treatment)
 	if err != nil {

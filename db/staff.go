@@ -1,0 +1,317 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/jmoiron/sqlx"
+)
+
+var _ crm.StaffStore = (*DB)(nil)
+
+// tokenTouchEvery is how often at most a token's last_used_at is written.
+const tokenTouchEvery = time.Minute
+
+// staffRow is an account with its treatments as a comma-separated list.
+type staffRow struct {
+	ID             int64         `db:"id"`
+	Email          string        `db:"email"`
+	Name           string        `db:"name"`
+	Role           string        `db:"role"`
+	PasswordHash   string        `db:"password_hash"`
+	DisabledAt     sql.NullInt64 `db:"disabled_at"`
+	LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
+	CreatedAt      int64         `db:"created_at"`
+	Treatments     string        `db:"treatments"`
+	OpenEnquiries  int           `db:"open_enquiries"`
+}
+
+// staffSelect reads staffRow; callers add the WHERE clause on s.
+const staffSelect = `SELECT s.id, s.email, s.name, s.role, s.password_hash, s.disabled_at, s.last_assigned_at,
+		s.created_at, coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
+		s.open_enquiries
+	FROM staff s`
+
+func (r staffRow) staff() crm.Staff {
+	s := crm.Staff{
+		ID: r.ID, Email: r.Email, Name: r.Name, Role: crm.Role(r.Role), Treatments: []string{},
+		Disabled: r.DisabledAt.Valid, CreatedAt: fromMS(r.CreatedAt), LastAssignedAt: nullMS(r.LastAssignedAt),
+		OpenEnquiries: r.OpenEnquiries,
+	}
+	if r.Treatments != "" {
+		s.Treatments = strings.Split(r.Treatments, ",")
+		slices.Sort(s.Treatments)
+	}
+	return s
+}
+
+func getStaff(ctx context.Context, q sqlx.QueryerContext, where string, arg any) (staffRow, error) {
+	var row staffRow
+	err := sqlx.GetContext(ctx, q, &row, staffSelect+` WHERE `+where, arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return staffRow{}, crm.ErrNotFound
+	}
+	return row, err
+}
+
+// setTreatments replaces the account's treatments.
+func setTreatments(tx *sqlx.Tx, staffID int64, treatments []string) error {
+	if _, err := tx.Exec(`DELETE FROM staff_treatments WHERE staff_id = ?`, staffID); err != nil {
+		return err
+	}
+	for _, t := range treatments {
+		if _, err := tx.Exec(`INSERT OR IGNORE INTO staff_treatments (staff_id, treatment) VALUES (?, ?)`, staffID, t); err != nil {
+			return fmt.Errorf("treatment %q: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// CreateStaff implements crm.StaffStore.
+func (d *DB) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash string, at time.Time) (crm.Staff, error) {
+	var row staffRow
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`INSERT INTO staff (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+			n.Email, n.Name, n.Role, passwordHash, ms(at))
+		if isUniqueViolation(err) {
+			return crm.ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if err := setTreatments(tx, id, n.Treatments); err != nil {
+			return err
+		}
+		row, err = getStaff(ctx, tx, "s.id = ?", id)
+		return err
+	})
+	if err != nil {
+		return crm.Staff{}, fmt.Errorf("create staff %s: %w", n.Email, err)
+	}
+	return row.staff(), nil
+}
+
+// GetStaff implements crm.StaffStore.
+func (d *DB) GetStaff(ctx context.Context, id int64) (crm.Staff, error) {
+	row, err := getStaff(ctx, d.read, "s.id = ?", id)
+	if err != nil {
+		return crm.Staff{}, fmt.Errorf("get staff %d: %w", id, err)
+	}
+	return row.staff(), nil
+}
+
+// StaffByEmail implements crm.StaffStore.
+func (d *DB) StaffByEmail(ctx context.Context, email string) (crm.Staff, string, error) {
+	row, err := getStaff(ctx, d.read, "s.email = ?", email)
+	if err != nil {
+		return crm.Staff{}, "", fmt.Errorf("get staff by email: %w", err)
+	}
+	return row.staff(), row.PasswordHash, nil
+}
+
+// ListStaff implements crm.StaffStore. OpenEnquiries is staff.open_enquiries, which triggers keep (see
+// migration 00002), so the list costs the same however many enquiries there are.
+func (d *DB) ListStaff(ctx context.Context) ([]crm.Staff, error) {
+	var rows []staffRow
+	err := d.read.SelectContext(ctx, &rows, `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, s.disabled_at,
+			s.last_assigned_at, s.created_at,
+			coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
+			s.open_enquiries
+		FROM staff s
+		ORDER BY s.name COLLATE NOCASE, s.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	out := make([]crm.Staff, len(rows))
+	for i, r := range rows {
+		out[i] = r.staff()
+	}
+	return out, nil
+}
+
+// CountStaff implements crm.StaffStore.
+func (d *DB) CountStaff(ctx context.Context) (int, error) {
+	var n int
+	if err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM staff`); err != nil {
+		return 0, fmt.Errorf("count staff: %w", err)
+	}
+	return n, nil
+}
+
+// UpdateStaff implements crm.StaffStore. Only the role, the treatments and the disabled state are written;
+// disabling keeps the time it was first disabled.
+func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) error) (crm.Staff, error) {
+	var row staffRow
+	var updateErr error
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		updateErr = nil
+		before, err := getStaff(ctx, tx, "s.id = ?", id)
+		if err != nil {
+			return err
+		}
+		s := before.staff()
+		if err := update(&s); err != nil {
+			updateErr = err
+			return err
+		}
+		disabledAt := before.DisabledAt
+		switch {
+		case s.Disabled && !disabledAt.Valid:
+			disabledAt = sql.NullInt64{Int64: ms(time.Now()), Valid: true}
+		case !s.Disabled:
+			disabledAt = sql.NullInt64{}
+		}
+		if _, err := tx.Exec(`UPDATE staff SET role = ?, disabled_at = ? WHERE id = ?`, s.Role, disabledAt, id); err != nil {
+			return err
+		}
+		if err := setTreatments(tx, id, s.Treatments); err != nil {
+			return err
+		}
+		row, err = getStaff(ctx, tx, "s.id = ?", id)
+		return err
+	})
+	if updateErr != nil {
+		return crm.Staff{}, updateErr
+	}
+	if err != nil {
+		return crm.Staff{}, fmt.Errorf("update staff %d: %w", id, err)
+	}
+	return row.staff(), nil
+}
+
+// SetPassword implements crm.StaffStore.
+func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string) error {
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE staff SET password_hash = ? WHERE id = ?`, passwordHash, id)
+		return affectedOne(res, err)
+	})
+	if err != nil {
+		return fmt.Errorf("set password of staff %d: %w", id, err)
+	}
+	return nil
+}
+
+// affectedOne turns an UPDATE that touched no row into crm.ErrNotFound.
+func affectedOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return crm.ErrNotFound
+	}
+	return nil
+}
+
+// CreateToken implements crm.StaffStore; crm.ErrNotFound when there is no such account.
+func (d *DB) CreateToken(ctx context.Context, staffID int64, label, tokenHash string, at time.Time) (int64, error) {
+	var id int64
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		var exists bool
+		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE id = ?)`, staffID); err != nil {
+			return err
+		}
+		if !exists {
+			return crm.ErrNotFound
+		}
+		res, err := tx.Exec(`INSERT INTO api_tokens (staff_id, label, token_hash, created_at) VALUES (?, ?, ?, ?)`,
+			staffID, label, tokenHash, ms(at))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("create token for staff %d: %w", staffID, err)
+	}
+	return id, nil
+}
+
+// StaffByToken implements crm.StaffStore. It records the token's use at most about once a minute, in the
+// background through the writer, so the request never waits for it.
+func (d *DB) StaffByToken(ctx context.Context, tokenHash string) (crm.Staff, error) {
+	var row struct {
+		staffRow
+		TokenID  int64         `db:"token_id"`
+		LastUsed sql.NullInt64 `db:"last_used_at"`
+	}
+	err := d.read.GetContext(ctx, &row, `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, s.disabled_at,
+			s.last_assigned_at, s.created_at,
+			coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
+			s.open_enquiries, k.id AS token_id, k.last_used_at
+		FROM api_tokens k JOIN staff s ON s.id = k.staff_id
+		WHERE k.token_hash = ? AND k.revoked_at IS NULL`, tokenHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return crm.Staff{}, fmt.Errorf("staff by token: %w", crm.ErrNotFound)
+	}
+	if err != nil {
+		return crm.Staff{}, fmt.Errorf("staff by token: %w", err)
+	}
+	now := time.Now()
+	if !row.LastUsed.Valid || now.Sub(fromMS(row.LastUsed.Int64)) >= tokenTouchEvery {
+		d.touchToken(row.TokenID, now)
+	}
+	return row.staff(), nil
+}
+
+// touchToken records a token's use in the background. Requests that arrive before the write commits may each
+// ask for it again; the condition makes the repeats change nothing.
+func (d *DB) touchToken(id int64, now time.Time) {
+	go func() {
+		// Best effort: a lost touch only leaves "last used" older than it should be.
+		_ = d.writer.do(context.Background(), func(tx *sqlx.Tx) error {
+			_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+				ms(now), id, ms(now.Add(-tokenTouchEvery)))
+			return err
+		})
+	}()
+}
+
+// RevokeToken implements crm.StaffStore. Revoking a revoked token keeps its first revocation time.
+func (d *DB) RevokeToken(ctx context.Context, staffID, tokenID int64, at time.Time) error {
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND staff_id = ?`,
+			ms(at), tokenID, staffID)
+		return affectedOne(res, err)
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token %d of staff %d: %w", tokenID, staffID, err)
+	}
+	return nil
+}
+
+// ListTokens implements crm.StaffStore.
+func (d *DB) ListTokens(ctx context.Context, staffID int64) ([]crm.Token, error) {
+	var rows []struct {
+		ID        int64         `db:"id"`
+		Label     string        `db:"label"`
+		CreatedAt int64         `db:"created_at"`
+		LastUsed  sql.NullInt64 `db:"last_used_at"`
+		RevokedAt sql.NullInt64 `db:"revoked_at"`
+	}
+	err := d.read.SelectContext(ctx, &rows, `SELECT id, label, created_at, last_used_at, revoked_at
+		FROM api_tokens WHERE staff_id = ? ORDER BY created_at DESC, id DESC`, staffID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of staff %d: %w", staffID, err)
+	}
+	out := make([]crm.Token, len(rows))
+	for i, r := range rows {
+		out[i] = crm.Token{ID: r.ID, Label: r.Label, CreatedAt: fromMS(r.CreatedAt), LastUsedAt: nullMS(r.LastUsed),
+			RevokedAt: nullMS(r.RevokedAt)}
+	}
+	return out, nil
+}
