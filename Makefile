@@ -26,7 +26,7 @@ test-short:
 	$(GO) test -tags $(TAGS) -short -count=1 $(PKGS)
 
 bench:
-	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./intake/ ./crm/... ./web/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./intake/ ./crm/... ./web/ ./bench/
 	$(GO) run -tags $(TAGS) ./bench/run
 
 # A longer fuzz run of each target (the seeds run in every `make test`).

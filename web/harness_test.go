@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/report"
 	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/frontdesk/frontdesk/web"
@@ -81,6 +82,7 @@ func (h *harness) start() {
 		Intake:    crm.NewIntakeService(d, intake.NewValidator(nil, time.UTC), "intake@clinic.example", log),
 		Workspace: h.ws,
 		Accounts:  h.accounts,
+		Reports:   report.New(d, d, d, report.Config{FirstContact: 24 * time.Hour, Location: h.cfg.Location}, log),
 		Sessions:  d.Sessions(),
 		Outbox:    d,
 		Ready:     d,

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk/frontdesk/crm/report"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -70,6 +71,13 @@ func (s *server) routes(app *fiber.App) {
 	api.Post("/enquiries/:ref/assign", token, s.apiAssign)
 	api.Post("/enquiries/:ref/notes", token, s.apiAddNote)
 	api.Get("/enquiries/:ref/timeline", token, s.apiTimeline)
+	// Reports and exports: administrators only (the report service refuses other roles with 403).
+	api.Get("/reports/funnel", token, s.apiReport("funnel"))
+	api.Get("/reports/first-contact", token, s.apiReport("first-contact"))
+	api.Get("/reports/sources", token, s.apiReport("sources"))
+	api.Get("/reports/workload", token, s.apiReport("workload"))
+	api.Get("/exports/enquiries.csv", token, s.apiExport(report.CSV))
+	api.Get("/exports/enquiries.xlsx", token, s.apiExport(report.XLSX))
 
 	// Staff pages: a session cookie, and a CSRF token in every form (the middleware runs on GETs too, to
 	// issue it). Without a session a page redirects to /login.
@@ -94,6 +102,10 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/admin/users", append(admin, s.addUser)...)
 	app.Post("/admin/users/update", append(admin, s.updateUser)...)
 	app.Get("/admin/audit", append(admin, s.audit)...)
+	app.Get("/admin/reports", append(admin, s.reports)...)
+	app.Get("/admin/reports/:name.csv", append(admin, s.reportTableCSV)...)
+	app.Get("/admin/exports/enquiries.csv", append(admin, s.adminExport(report.CSV))...)
+	app.Get("/admin/exports/enquiries.xlsx", append(admin, s.adminExport(report.XLSX))...)
 	app.Get("/admin/outbox", append(admin, s.outboxPage)...)
 	app.Post("/admin/outbox/retry", append(admin, s.outboxRetry)...)
 

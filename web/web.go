@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/report"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
@@ -71,6 +72,8 @@ type Deps struct {
 	Intake    *crm.IntakeService
 	Workspace *crm.Workspace
 	Accounts  *crm.Accounts
+	// Reports makes the administrators' reports and exports; without it their routes answer 404.
+	Reports *report.Service
 	// Sessions stores staff sessions (Fiber's storage interface; db implements it on SQLite).
 	Sessions fiber.Storage
 	Ready    Readiness
@@ -136,6 +139,21 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		ServerHeader:            "",
 	})
 	s.routes(app)
+	// Render one page before serving. Fiber fills a table on the first Render that its error handler reads
+	// without a lock; done here, the first requests cannot race on it (seen with -race when a 413 and a page
+	// came together).
+	req, err := http.NewRequest(fiber.MethodGet, "http://localhost/privacy", nil)
+	if err != nil {
+		return nil, err
+	}
+	warm, err := app.Test(req, -1)
+	if err != nil {
+		return nil, fmt.Errorf("warm up: %w", err)
+	}
+	warm.Body.Close()
+	if warm.StatusCode != fiber.StatusOK {
+		return nil, fmt.Errorf("warm up: /privacy answered %d", warm.StatusCode)
+	}
 	return app, nil
 }
 

@@ -49,6 +49,10 @@ Commands:
   demo                       fill a database without enquiries with demo staff and enquiries
   erase --ref REF            erase one patient's personal data (right to erasure); anonymous counts remain
   backup --out FILE          write a consistent copy of the database, safe while serve runs
+  export enquiries [--format csv|xlsx] [--from D] [--to D] [--status S] [--treatment T]
+                   [--assignee E] [--out FILE]
+                             write the enquiries (stdout by default); dates YYYY-MM-DD, inclusive;
+                             the file holds health data, and each export is in the audit log
   help                       show this help
 
 Run "frontdesk <command> --help" for a command's flags. Every setting is also an environment variable
@@ -79,6 +83,8 @@ func run(args []string, e env) int {
 		err = cmdBackup(args[1:], e)
 	case "outbox":
 		err = cmdOutbox(args[1:], e)
+	case "export":
+		err = cmdExport(args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK

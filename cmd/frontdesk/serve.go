@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	crmreport "github.com/frontdesk/frontdesk/crm/report" // "report" is main's error reporter
 	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/frontdesk/frontdesk/web"
@@ -94,6 +95,9 @@ func cmdServe(args []string, e env) error {
 	go func() { defer close(jobsDone); runJobs(jobsCtx, workspace, store, log) }()
 	defer func() { stopJobs(); <-jobsDone }()
 
+	reports := crmreport.New(store, store, store, crmreport.Config{
+		FirstContact: hours(c.FirstContactHours), Location: c.Timezone,
+	}, log)
 	app, err := web.New(web.Config{
 		ClinicName:        c.ClinicName,
 		ClinicPhone:       c.ClinicPhone,
@@ -109,6 +113,7 @@ func cmdServe(args []string, e env) error {
 		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
 		Workspace: workspace,
 		Accounts:  accounts,
+		Reports:   reports,
 		Sessions:  store.Sessions(),
 		Ready:     store,
 		Mail:      worker,

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	crmreport "github.com/frontdesk/frontdesk/crm/report"
+	"github.com/frontdesk/frontdesk/intake"
+)
+
+// exportFlags names the flag behind each field of the export's filter, for one-line errors.
+var exportFlags = map[string]string{"from": "--from", "to": "--to", "status": "--status", "treatment": "--treatment",
+	"assignee": "--assignee", "format": "--format"}
+
+// cmdExport is `frontdesk export enquiries [--format csv|xlsx] [--from D] [--to D] [--status S] [--treatment T]
+// [--assignee E] [--out FILE]`: the enquiries, streamed from the database to stdout or to FILE, recorded in the
+// audit log as made by Frontdesk. A file appears only when complete: it is written under a temporary name in
+// the same folder (readable by its owner only: it holds health data) and renamed at the end, or removed.
+func cmdExport(args []string, e env) error {
+	if len(args) == 0 || args[0] != "enquiries" {
+		return usagef("export needs what to export: frontdesk export enquiries [--format csv|xlsx] [--out FILE] ...")
+	}
+	var formatName, out string
+	var f crmreport.Filter
+	c, rest, err := configure("export enquiries", args[1:], e, false, func(fs *flag.FlagSet) {
+		fs.StringVar(&formatName, "format", "csv", "csv or xlsx")
+		fs.StringVar(&f.From, "from", "", "first day, YYYY-MM-DD in the clinic's time zone (inclusive)")
+		fs.StringVar(&f.To, "to", "", "last day, YYYY-MM-DD in the clinic's time zone (inclusive)")
+		fs.StringVar(&f.Status, "status", "", "a status, or several separated by commas (default: all but spam)")
+		fs.StringVar(&f.Treatment, "treatment", "", "a treatment, e.g. adhd")
+		fs.StringVar(&f.Assignee, "assignee", "", "a member of staff's email, or none for unassigned enquiries")
+		fs.StringVar(&out, "out", "", "file to write (default: stdout)")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("export enquiries takes no arguments, got %q", rest[0])
+	}
+	format, err := crmreport.ParseFormat(formatName)
+	if err != nil {
+		return usagef("invalid --format %q: use csv or xlsx", formatName)
+	}
+	// What can be checked without the database is checked before anything is opened or created.
+	if err := checkExportFlags(f); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var file *os.File
+	if out != "" && out != "-" {
+		if file, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp"); err != nil {
+			return fmt.Errorf("cannot write --out %s: %w", out, unwrapPathError(err))
+		}
+		defer func() {
+			if file != nil { // not renamed: leave nothing behind
+				file.Close()
+				os.Remove(file.Name())
+			}
+		}()
+	}
+
+	svc, err := openServices(ctx, c, e)
+	if err != nil {
+		return err
+	}
+	defer svc.db.Close()
+	// Warnings only: the outcome is the one line below, not a log line.
+	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	reports := crmreport.New(svc.db, svc.db, svc.db, crmreport.Config{
+		FirstContact: hours(c.FirstContactHours), Location: c.Timezone,
+	}, quiet)
+	exp, err := reports.OpenExport(ctx, crm.System, f, format)
+	var invalid crm.InputError
+	if errors.As(err, &invalid) {
+		for _, field := range []string{"format", "from", "to", "status", "treatment", "assignee"} {
+			if msg, ok := invalid[field]; ok {
+				return usagef("invalid %s: %s", exportFlags[field], msg)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+
+	const note = "it contains patients' health data; the export is in the audit log"
+	if file == nil {
+		w := bufio.NewWriterSize(e.stdout, 64<<10)
+		if _, err := exp.WriteTo(w); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "wrote %d enquiries to stdout (%s)\n", exp.Rows(), note)
+		return nil
+	}
+	w := bufio.NewWriterSize(file, 64<<10)
+	if _, err := exp.WriteTo(w); err != nil {
+		return fmt.Errorf("export to %s: %w", out, err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := file.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := os.Rename(file.Name(), out); err != nil {
+		if fi, serr := os.Stat(out); serr == nil && fi.IsDir() {
+			return fmt.Errorf("cannot write --out %s: it is a folder", out)
+		}
+		return fmt.Errorf("cannot write --out %s: %w", out, unwrapPathError(err))
+	}
+	file = nil
+	fmt.Fprintf(e.stderr, "wrote %d enquiries to %s (%s)\n", exp.Rows(), out, note)
+	return nil
+}
+
+// checkExportFlags checks the filter's dates, statuses and treatment, which need no database.
+func checkExportFlags(f crmreport.Filter) error {
+	for flagName, v := range map[string]string{"--from": f.From, "--to": f.To} {
+		if v = strings.TrimSpace(v); v != "" {
+			if _, err := time.Parse("2006-01-02", v); err != nil {
+				return usagef("invalid %s %q: give a date as YYYY-MM-DD", flagName, v)
+			}
+		}
+	}
+	for _, s := range strings.Split(f.Status, ",") {
+		if s = strings.TrimSpace(s); s != "" && !crm.Status(s).Valid() {
+			return usagef("invalid --status %q: use new, contacted, screening, assessment_booked, treatment_offered, in_treatment, not_suitable, lost, referred or spam", s)
+		}
+	}
+	if t := strings.TrimSpace(f.Treatment); t != "" && intake.Label(intake.Treatments, t) == t {
+		return usagef("invalid --treatment %q: use adhd, depression, anxiety, ptsd, addiction, chronic_pain or other", t)
+	}
+	return nil
+}
+
+// unwrapPathError keeps the operating system's reason ("permission denied", "no such file or directory")
+// without repeating the temporary file's name.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
+}

@@ -1,0 +1,513 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/xuri/excelize/v2"
+)
+
+// fakeStore serves enquiries from memory; it is enough for the service's checks and the writers.
+type fakeStore struct {
+	enquiries []crm.Enquiry
+	lastQuery Query
+	open      int // rows open now
+	failAt    int // when > 0, Next fails at this row
+}
+
+func (f *fakeStore) ExportEnquiries(_ context.Context, q Query) (Rows, error) {
+	f.lastQuery = q
+	f.open++
+	return &fakeRows{s: f, i: -1}, nil
+}
+
+func (f *fakeStore) CountExport(_ context.Context, q Query) (int, error) {
+	return len(f.enquiries), nil
+}
+
+func (f *fakeStore) ReportFacts(context.Context, time.Time, time.Time, func(*Fact) error) error {
+	return nil
+}
+
+func (f *fakeStore) Workload(context.Context, time.Time) ([]WorkloadCount, error) { return nil, nil }
+
+type fakeRows struct {
+	s      *fakeStore
+	i      int
+	err    error
+	closed bool
+}
+
+func (r *fakeRows) Next() bool {
+	r.i++
+	if r.s.failAt > 0 && r.i == r.s.failAt {
+		r.err = errors.New("disk I/O error")
+		return false
+	}
+	return r.i < len(r.s.enquiries)
+}
+func (r *fakeRows) Scan(e *crm.Enquiry) error { *e = r.s.enquiries[r.i]; return nil }
+func (r *fakeRows) Err() error                { return r.err }
+func (r *fakeRows) Close() error {
+	if !r.closed {
+		r.closed = true
+		r.s.open--
+	}
+	return nil
+}
+
+// fakeStaff knows one clinician.
+type fakeStaff struct{ crm.StaffStore }
+
+func (fakeStaff) StaffByEmail(_ context.Context, email string) (crm.Staff, string, error) {
+	if email == "lee@clinic.example" {
+		return crm.Staff{ID: 7, Email: email, Name: "Lee Clinician", Role: crm.RoleClinician}, "", nil
+	}
+	return crm.Staff{}, "", crm.ErrNotFound
+}
+
+func (fakeStaff) ListStaff(context.Context) ([]crm.Staff, error) { return nil, nil }
+
+// fakeAudit keeps what was recorded.
+type fakeAudit struct {
+	crm.AuditStore
+	entries []crm.AuditEntry
+}
+
+func (a *fakeAudit) RecordAudit(_ context.Context, e crm.AuditEntry) error {
+	a.entries = append(a.entries, e)
+	return nil
+}
+
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+func newTestService(store *fakeStore) (*Service, *fakeAudit) {
+	audit := &fakeAudit{}
+	s := New(store, fakeStaff{}, audit, Config{FirstContact: 24 * time.Hour, Location: london},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.SetClock(func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) })
+	return s, audit
+}
+
+// summer is 1 July 2026, 09:30 UTC: 10:30 in London (BST, +01:00).
+var summer = time.Date(2026, 7, 1, 9, 30, 0, 0, time.UTC)
+
+func sampleEnquiries() []crm.Enquiry {
+	contacted := summer.Add(5*time.Hour + 30*time.Minute)
+	return []crm.Enquiry{
+		{Reference: "ABCD-2345", Status: crm.StatusContacted, Name: "Zoë Ångström", Email: "zoe@example.org",
+			Phone: "+447700900123", PreferredContact: "phone", Treatment: "adhd", ReferralSource: "gp",
+			UTMSource: "google", UTMMedium: "cpc", UTMCampaign: "autumn, \"quoted\"",
+			Message: "First line\nSecond line with \"quotes\", and a comma", DateOfBirth: "1990-04-05",
+			Priority: "high", Assignee: &crm.StaffRef{ID: 7, Name: "Lee Clinician", Email: "lee@clinic.example"},
+			CreatedAt: summer, FirstContactedAt: &contacted, ConsentAt: summer, ConsentVersion: "2026-11-01"},
+		{Reference: "EFGH-6789", Status: crm.StatusNew, Name: "=HYPERLINK(\"http://evil.example\",\"click\")",
+			Email: "@evil.example", Phone: "", PreferredContact: "either", Treatment: "ptsd",
+			UTMSource: "+cmd|' /C calc'!A0", UTMMedium: "-2+3", UTMCampaign: "\tTabbed", Message: "\rCarriage",
+			CloseReason: "＝1+1", Priority: "normal", CreatedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
+			ConsentAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), ConsentVersion: "2026-11-01"},
+		{Reference: "JKLM-2345", Status: crm.StatusLost, Name: "Still Here", Email: "still@example.org",
+			Phone: "+447700900999", Message: "should not leave", DateOfBirth: "1980-01-01", CloseReason: "Moved away",
+			Treatment: "anxiety", Priority: "normal", CreatedAt: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC),
+			ConsentAt: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC), ConsentVersion: "2026-11-01", Erased: true},
+	}
+}
+
+func TestNeutralise(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+2":                      "'=1+2",
+		"+447700900123":             "'+447700900123",
+		"-2+3":                      "'-2+3",
+		"@SUM(A1)":                  "'@SUM(A1)",
+		"\tTabbed":                  "'\tTabbed",
+		"\rCarriage":                "'\rCarriage",
+		"＝1+1":                      "'＝1+1",
+		"Ann = fine":                "Ann = fine",
+		"Zoë Ångström":              "Zoë Ångström",
+		"":                          "",
+		"'already":                  "'already",
+		" =not a formula in Excel":  " =not a formula in Excel",
+		"2026-11-01T09:00:00+00:00": "2026-11-01T09:00:00+00:00",
+	} {
+		if got := Neutralise(in); got != want {
+			t.Errorf("Neutralise(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPercentileIsExcelsPercentileInc(t *testing.T) {
+	cases := []struct {
+		values []float64
+		p      float64
+		want   float64
+	}{
+		{[]float64{2}, 0.5, 2},
+		{[]float64{2}, 0.9, 2},
+		{[]float64{1, 2, 3, 4}, 0.5, 2.5},                                // h = 3·0.5 = 1.5: 2 + 0.5·(3-2)
+		{[]float64{1, 2, 3, 4}, 0.9, 3.7},                                // h = 3·0.9 = 2.7: 3 + 0.7·(4-3)
+		{[]float64{0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100}, 0.9, 90}, // h = 9 exactly
+		{[]float64{1, 3}, 1, 3},
+		{[]float64{1, 3}, 0, 1},
+	}
+	for _, c := range cases {
+		if got := Percentile(c.values, c.p); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("Percentile(%v, %v) = %v, want %v", c.values, c.p, got, c.want)
+		}
+	}
+	if !math.IsNaN(Percentile(nil, 0.5)) {
+		t.Error("Percentile of nothing is not NaN")
+	}
+}
+
+func TestOnlyAdministratorsExportAndReport(t *testing.T) {
+	store := &fakeStore{enquiries: sampleEnquiries()}
+	s, audit := newTestService(store)
+	ctx := context.Background()
+	for _, role := range []crm.Role{crm.RoleCoordinator, crm.RoleClinician, ""} {
+		a := crm.Actor{ID: 3, Role: role}
+		if _, err := s.OpenExport(ctx, a, Filter{}, CSV); !errors.Is(err, crm.ErrForbidden) {
+			t.Errorf("%q export: %v, want ErrForbidden", role, err)
+		}
+		if _, err := s.Report(ctx, a, Range{}); !errors.Is(err, crm.ErrForbidden) {
+			t.Errorf("%q report: %v, want ErrForbidden", role, err)
+		}
+	}
+	if store.open != 0 || len(audit.entries) != 0 {
+		t.Errorf("a refused export opened %d queries and recorded %d entries", store.open, len(audit.entries))
+	}
+	exp, err := s.OpenExport(ctx, crm.System, Filter{}, CSV)
+	if err != nil {
+		t.Fatalf("System may export (the command line): %v", err)
+	}
+	if _, err := exp.WriteTo(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if len(audit.entries) != 1 || audit.entries[0].Actor != nil || audit.entries[0].Action != "export" ||
+		audit.entries[0].Detail != "csv; all enquiries; 3 rows" {
+		t.Errorf("audit %+v", audit.entries)
+	}
+}
+
+func TestExportFiltersAreCheckedAndTranslated(t *testing.T) {
+	store := &fakeStore{}
+	s, _ := newTestService(store)
+	ctx := context.Background()
+	admin := crm.Actor{ID: 1, Role: crm.RoleAdmin}
+	bad := []struct {
+		f     Filter
+		field string
+	}{
+		{Filter{From: "2026-13-01"}, "from"},
+		{Filter{From: "1/11/2026"}, "from"},
+		{Filter{To: "yesterday"}, "to"},
+		{Filter{From: "2026-11-30", To: "2026-11-01"}, "to"},
+		{Filter{Status: "new,pending"}, "status"},
+		{Filter{Treatment: "yoga"}, "treatment"},
+		{Filter{Assignee: "nobody@clinic.example"}, "assignee"},
+	}
+	for _, b := range bad {
+		_, err := s.OpenExport(ctx, admin, b.f, CSV)
+		var ie crm.InputError
+		if !errors.As(err, &ie) || ie[b.field] == "" {
+			t.Errorf("%+v: %v, want an InputError naming %s", b.f, err, b.field)
+		}
+	}
+	if _, err := s.OpenExport(ctx, admin, Filter{}, Format("pdf")); err == nil {
+		t.Error("format pdf accepted")
+	}
+	if store.open != 0 {
+		t.Errorf("%d queries opened for refused exports", store.open)
+	}
+
+	exp, err := s.OpenExport(ctx, admin, Filter{From: "2026-03-29", To: "2026-03-29", Status: "new, lost",
+		Treatment: "adhd", Assignee: "Lee@Clinic.example"}, CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Close()
+	q := store.lastQuery
+	// 29 March 2026 is the day the clocks go forward in London: 23 hours long, 00:00 GMT to 23:00 UTC.
+	if !q.From.Equal(time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)) || !q.To.Equal(time.Date(2026, 3, 29, 23, 0, 0, 0, time.UTC)) ||
+		len(q.Statuses) != 2 || q.Statuses[1] != crm.StatusLost || q.Treatment != "adhd" || q.AssigneeID != 7 {
+		t.Errorf("query %+v", q)
+	}
+	if exp.Filename() != "enquiries-2026-03-29-to-2026-03-29.csv" {
+		t.Errorf("filename %q", exp.Filename())
+	}
+	if exp2, _ := s.OpenExport(ctx, admin, Filter{Assignee: "none"}, XLSX); exp2 == nil || !store.lastQuery.Unassigned ||
+		exp2.Filename() != "enquiries-all-2026-11-20.xlsx" {
+		t.Errorf("unassigned: %+v", store.lastQuery)
+	} else {
+		exp2.Close()
+	}
+}
+
+func TestCSVRoundTripsThroughEncodingCSV(t *testing.T) {
+	store := &fakeStore{enquiries: sampleEnquiries()}
+	s, audit := newTestService(store)
+	exp, err := s.OpenExport(context.Background(), crm.Actor{ID: 1, Name: "Ada Admin", Role: crm.RoleAdmin},
+		Filter{From: "2026-07-01"}, CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	n, err := exp.WriteTo(&buf)
+	if err != nil || n != int64(buf.Len()) {
+		t.Fatalf("WriteTo = %d, %v (wrote %d)", n, err, buf.Len())
+	}
+	raw := buf.String()
+	if !strings.HasPrefix(raw, "\uFEFFreference,created_at,") || !strings.Contains(raw, "\r\n") {
+		t.Fatalf("no BOM, header or CRLF: %q", raw[:min(len(raw), 80)])
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(raw, "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || strings.Join(recs[0], ",") != strings.Join(Columns, ",") {
+		t.Fatalf("%d records, header %v", len(recs), recs[0])
+	}
+	col := func(rec []string, name string) string {
+		for i, c := range Columns {
+			if c == name {
+				return rec[i]
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return ""
+	}
+	first := recs[1]
+	for name, want := range map[string]string{
+		"reference":              "ABCD-2345",
+		"created_at":             "2026-07-01T10:30:00+01:00", // BST
+		"name":                   "Zoë Ångström",
+		"phone":                  "'+447700900123",
+		"message":                "First line\nSecond line with \"quotes\", and a comma",
+		"utm_campaign":           "autumn, \"quoted\"",
+		"assignee_name":          "Lee Clinician",
+		"assignee_email":         "lee@clinic.example",
+		"first_contacted_at":     "2026-07-01T16:00:00+01:00",
+		"hours_to_first_contact": "5.50",
+		"date_of_birth":          "1990-04-05",
+		"consent_at":             "2026-07-01T10:30:00+01:00",
+		"erased":                 "",
+	} {
+		if got := col(first, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	second := recs[2]
+	for name, want := range map[string]string{
+		"created_at":         "2026-12-01T09:00:00+00:00", // GMT: still an offset, never Z
+		"name":               "'=HYPERLINK(\"http://evil.example\",\"click\")",
+		"email":              "'@evil.example",
+		"utm_source":         "'+cmd|' /C calc'!A0",
+		"utm_medium":         "'-2+3",
+		"utm_campaign":       "'\tTabbed",
+		"message":            "'\nCarriage", // the CR is a line break, written CRLF
+		"close_reason":       "'＝1+1",
+		"first_contacted_at": "",
+		"assignee_name":      "",
+	} {
+		if got := col(second, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	erased := recs[3]
+	for _, name := range []string{"name", "email", "phone", "message", "date_of_birth", "close_reason"} {
+		if got := col(erased, name); got != "" {
+			t.Errorf("erased enquiry exported %s %q", name, got)
+		}
+	}
+	if col(erased, "erased") != "yes" || col(erased, "treatment") != "anxiety" || col(erased, "status") != "lost" {
+		t.Errorf("erased row %v", erased)
+	}
+	if store.open != 0 {
+		t.Error("the query was not closed")
+	}
+	if len(audit.entries) != 1 || audit.entries[0].Actor == nil || audit.entries[0].Actor.ID != 1 ||
+		audit.entries[0].Detail != "csv; from 2026-07-01; 3 rows" {
+		t.Errorf("audit %+v", audit.entries)
+	}
+}
+
+func TestExportCutShortIsRecordedAsIncomplete(t *testing.T) {
+	store := &fakeStore{enquiries: sampleEnquiries(), failAt: 2}
+	s, audit := newTestService(store)
+	exp, err := s.OpenExport(context.Background(), crm.System, Filter{}, CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exp.WriteTo(io.Discard); err == nil || !strings.Contains(err.Error(), "disk I/O") {
+		t.Errorf("WriteTo: %v, want the read error", err)
+	}
+	if len(audit.entries) != 1 || audit.entries[0].Detail != "csv; all enquiries; 2 rows; interrupted, not complete" {
+		t.Errorf("audit %+v", audit.entries)
+	}
+	if store.open != 0 {
+		t.Error("the query was not closed")
+	}
+	if _, err := exp.WriteTo(io.Discard); err == nil {
+		t.Error("an export written twice")
+	}
+}
+
+func TestXLSXRoundTripsThroughExcelize(t *testing.T) {
+	store := &fakeStore{enquiries: sampleEnquiries()}
+	s, _ := newTestService(store)
+	exp, err := s.OpenExport(context.Background(), crm.System, Filter{}, XLSX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := exp.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatalf("the workbook does not open: %v", err)
+	}
+	defer f.Close()
+	if sheets := f.GetSheetList(); len(sheets) != 1 || sheets[0] != "Enquiries" {
+		t.Fatalf("sheets %v", sheets)
+	}
+	panes, err := f.GetPanes("Enquiries")
+	if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+		t.Errorf("panes %+v, %v: want the header row frozen", panes, err)
+	}
+	if w, _ := f.GetColWidth("Enquiries", "T"); w != 60 {
+		t.Errorf("message column width %v", w)
+	}
+	rows, err := f.GetRows("Enquiries")
+	if err != nil || len(rows) != 4 || strings.Join(rows[0], ",") != strings.Join(Columns, ",") {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+	cell := func(row int, name string) string {
+		for i, c := range Columns {
+			if c == name {
+				return cellName(t, i+1, row)
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return ""
+	}
+	get := func(row int, name string) string {
+		v, err := f.GetCellValue("Enquiries", cell(row, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	raw := func(row int, name string) string {
+		v, err := f.GetCellValue("Enquiries", cell(row, name), excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Typed dates: a serial number with a date format, in the clinic's wall-clock time.
+	for _, c := range []struct {
+		col  string
+		want time.Time
+		text string
+	}{
+		{"created_at", time.Date(2026, 7, 1, 10, 30, 0, 0, time.UTC), "2026-07-01 10:30"},
+		{"first_contacted_at", time.Date(2026, 7, 1, 16, 0, 0, 0, time.UTC), "2026-07-01 16:00"},
+		{"date_of_birth", time.Date(1990, 4, 5, 0, 0, 0, 0, time.UTC), "1990-04-05"},
+	} {
+		serial, err := strconv.ParseFloat(raw(2, c.col), 64)
+		if err != nil {
+			t.Errorf("%s is not a number: %q", c.col, raw(2, c.col))
+			continue
+		}
+		got, err := excelize.ExcelDateToTime(serial, false)
+		if err != nil || got.Sub(c.want).Abs() > time.Second {
+			t.Errorf("%s = %v (%v), want %v", c.col, got, err, c.want)
+		}
+		if text := get(2, c.col); text != c.text {
+			t.Errorf("%s shows %q, want %q", c.col, text, c.text)
+		}
+	}
+	if typ, _ := f.GetCellType("Enquiries", cell(2, "hours_to_first_contact")); typ == excelize.CellTypeInlineString ||
+		raw(2, "hours_to_first_contact") != "5.5" {
+		t.Errorf("hours: type %v, raw %q; want the number 5.5", typ, raw(2, "hours_to_first_contact"))
+	}
+	for name, want := range map[string]string{"name": "Zoë Ångström", "phone": "+447700900123",
+		"message": "First line\nSecond line with \"quotes\", and a comma"} {
+		if got := get(2, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	// Text is text: a formula-looking name is kept as it was and is never a formula.
+	if got := get(3, "name"); got != "=HYPERLINK(\"http://evil.example\",\"click\")" {
+		t.Errorf("name %q", got)
+	}
+	if formula, _ := f.GetCellFormula("Enquiries", cell(3, "name")); formula != "" {
+		t.Errorf("a name became the formula %q", formula)
+	}
+	if get(4, "name") != "" || get(4, "message") != "" || get(4, "erased") != "yes" {
+		t.Error("an erased enquiry's details were exported")
+	}
+}
+
+func cellName(t *testing.T, col, row int) string {
+	t.Helper()
+	n, err := excelize.CoordinatesToCellName(col, row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestExcelExportRefusesMoreRowsThanASheetHolds(t *testing.T) {
+	store := &fakeStore{enquiries: make([]crm.Enquiry, MaxXLSXRows+1)}
+	s, _ := newTestService(store)
+	_, err := s.OpenExport(context.Background(), crm.System, Filter{}, XLSX)
+	var ie crm.InputError
+	if !errors.As(err, &ie) || ie["format"] == "" {
+		t.Errorf("%v, want an InputError naming format", err)
+	}
+	if store.open != 0 {
+		t.Error("a query was opened")
+	}
+}
+
+// flushRecorder is a client connection: it notes how much had been written at each Flush.
+type flushRecorder struct {
+	bytes.Buffer
+	flushes []int
+}
+
+func (f *flushRecorder) Flush() error { f.flushes = append(f.flushes, f.Len()); return nil }
+
+func TestCSVHeaderIsFlushedBeforeTheRows(t *testing.T) {
+	store := &fakeStore{enquiries: sampleEnquiries()}
+	s, _ := newTestService(store)
+	exp, err := s.OpenExport(context.Background(), crm.System, Filter{}, CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w flushRecorder
+	if _, err := exp.WriteTo(&w); err != nil {
+		t.Fatal(err)
+	}
+	header := len(bom) + len(strings.Join(Columns, ",")) + 2
+	if len(w.flushes) < 2 || w.flushes[0] != header || w.flushes[len(w.flushes)-1] != w.Len() {
+		t.Errorf("flushed at %v (header %d, total %d): the header must reach the client first", w.flushes, header, w.Len())
+	}
+}

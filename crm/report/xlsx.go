@@ -1,0 +1,147 @@
+package report
+
+import (
+	"archive/zip"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// SheetName is the name of the Excel export's one sheet.
+const SheetName = "Enquiries"
+
+// columnWidths are the Excel column widths (in characters), in Columns' order.
+var columnWidths = []float64{
+	12, 17, 18, 24, 30, 16, 12, 14,
+	12, 14, 14, 18, 22, 28, 9,
+	17, 12, 30, 12, 60, 17,
+	12, 7,
+}
+
+// xlsxStyles are the cell styles of the export.
+type xlsxStyles struct {
+	header, dateTime, date, hours int
+}
+
+func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
+	var st xlsxStyles
+	var err error
+	dateTime, date, hours := "yyyy-mm-dd hh:mm", "yyyy-mm-dd", "0.00"
+	if st.header, err = f.NewStyle(&excelize.Style{
+		Font:      &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE5EC"}},
+		Border:    []excelize.Border{{Type: "bottom", Color: "55606E", Style: 1}},
+		Alignment: &excelize.Alignment{Vertical: "top"},
+	}); err != nil {
+		return st, err
+	}
+	if st.dateTime, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateTime}); err != nil {
+		return st, err
+	}
+	if st.date, err = f.NewStyle(&excelize.Style{CustomNumFmt: &date}); err != nil {
+		return st, err
+	}
+	if st.hours, err = f.NewStyle(&excelize.Style{CustomNumFmt: &hours}); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// writeXLSX writes the export as a workbook with excelize's StreamWriter: rows go to the stream writer's buffer
+// (spilled to a temporary file past 16 MB, removed at the end), and the finished workbook is zipped straight
+// onto w — excelize's own Write would first build the whole zip in memory. Times are written as the clinic's
+// wall-clock time in date cells; the header names the columns as the CSV does.
+func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", SheetName); err != nil {
+		return 0, err
+	}
+	st, err := newXLSXStyles(f)
+	if err != nil {
+		return 0, fmt.Errorf("xlsx styles: %w", err)
+	}
+	sw, err := f.NewStreamWriter(SheetName)
+	if err != nil {
+		return 0, err
+	}
+	for i, width := range columnWidths {
+		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+			return 0, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+		return 0, err
+	}
+	header := make([]any, len(Columns))
+	for i, c := range Columns {
+		header[i] = excelize.Cell{StyleID: st.header, Value: c}
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return 0, err
+	}
+	row := make([]cell, len(Columns))
+	values := make([]any, len(Columns))
+	n := 0
+	for {
+		e, ok, err := src.next()
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			break
+		}
+		if n >= MaxXLSXRows {
+			return n, fmt.Errorf("more than %d rows: too many for an Excel sheet", MaxXLSXRows)
+		}
+		cells(e, row)
+		for i, c := range row {
+			values[i] = xlsxValue(c, st, loc)
+		}
+		name, err := excelize.CoordinatesToCellName(1, n+2)
+		if err != nil {
+			return n, err
+		}
+		if err := sw.SetRow(name, values); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := sw.Flush(); err != nil {
+		return n, err
+	}
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
+	if err := f.Write(io.Discard); err != nil {
+		return n, err
+	}
+	if fl, ok := w.(flusher); ok {
+		return n, fl.Flush()
+	}
+	return n, nil
+}
+
+// xlsxValue is a cell as excelize writes it: text as text (never a formula), times in the clinic's wall-clock
+// time (excelize writes a time's own zone's clock), dates as dates, hours as a number.
+func xlsxValue(c cell, st xlsxStyles, loc *time.Location) any {
+	switch c.kind {
+	case cellText:
+		if c.text == "" {
+			return nil
+		}
+		return c.text
+	case cellTime:
+		return excelize.Cell{StyleID: st.dateTime, Value: c.at.In(loc)}
+	case cellDate:
+		d, err := time.Parse(dateLayout, c.text)
+		if err != nil {
+			return c.text
+		}
+		return excelize.Cell{StyleID: st.date, Value: d}
+	case cellHours:
+		return excelize.Cell{StyleID: st.hours, Value: c.hours}
+	}
+	return nil
+}
