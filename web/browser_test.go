@@ -195,3 +195,50 @@ func TestBrowserStaffWorkAnEnquiry(t *testing.T) {
 		t.Errorf("the enquiry page is %dpx wide on a %dpx phone", pageWidth, viewWidth)
 	}
 }
+
+// TestBrowserDragsACardToALaterColumn: where JavaScript runs, dropping a card on a later column moves it there
+// (through the card's own form, so the server checks the move and the CSRF token as for the button).
+func TestBrowserDragsACardToALaterColumn(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("coord@clinic.example", "coordinator")
+	ref := h.submit(t, "depression")
+	base := h.listen()
+	ctx := newBrowser(t)
+	do(t, ctx, chromedp.EmulateViewport(1400, 900))
+	do(t, ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.ID("email")))
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("email"), "coord@clinic.example"), chromedp.SendKeys(chromedp.ID("password"), staffPassword))
+	submit(t, ctx)
+	// Wait for the page's script to have set up dragging, not only for the card to be drawn.
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`li.card[data-ref="`+ref+`"]`)), chromedp.WaitReady(chromedp.CSS(`[data-board][data-drag-ready]`)))
+	// Drop it on "screening", skipping "contacted"; an earlier column must refuse the drop.
+	ok := run(t, ctx, chromedp.Evaluate[bool](`(() => {
+		const card = document.querySelector('li.card[data-ref="`+ref+`"]');
+		const target = document.querySelector('.column[data-status="screening"]');
+		const dt = new DataTransfer();
+		card.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+		const over = new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt});
+		target.dispatchEvent(over);
+		if (!over.defaultPrevented) return false;
+		target.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));
+		return true;
+	})()`))
+	if !ok {
+		t.Fatal("the later column did not accept the drop")
+	}
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.column[data-status="screening"] li.card[data-ref="`+ref+`"]`)))
+	if n := h.count(`SELECT count(*) FROM enquiries WHERE reference = ? AND status = 'screening' AND first_contacted_at IS NOT NULL`, ref); n != 1 {
+		t.Error("the drop did not move the enquiry to screening")
+	}
+	refused := run(t, ctx, chromedp.Evaluate[bool](`(() => {
+		const card = document.querySelector('li.card[data-ref="`+ref+`"]');
+		const dt = new DataTransfer();
+		card.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+		const over = new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt});
+		document.querySelector('.column[data-status="new"]').dispatchEvent(over);
+		card.dispatchEvent(new DragEvent('dragend', {bubbles: true, dataTransfer: dt}));
+		return !over.defaultPrevented;
+	})()`))
+	if !refused {
+		t.Error("an earlier column accepted the card")
+	}
+}
