@@ -122,7 +122,7 @@ func (a *Accounts) create(ctx context.Context, actor Actor, n NewStaff) (Staff, 
 func (a *Accounts) Authenticate(ctx context.Context, email, password string) (Actor, error) {
 	s, hash, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if errors.Is(err, ErrNotFound) {
-		_, _ = CheckPassword(dummyHash, password)
+		_, _ = CheckPassword(dummyHash(), password)
 		return Actor{}, ErrUnauthenticated
 	}
 	if err != nil {

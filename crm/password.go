@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -66,8 +67,12 @@ func CheckPassword(hash, password string) (bool, error) {
 }
 
 // dummyHash is checked against when an account does not exist, so a sign-in takes as long for an unknown
-// email as for a wrong password.
-var dummyHash, _ = HashPassword("frontdesk dummy password for timing")
+// email as for a wrong password. It is made on first use: hashing takes 19 MiB and tens of milliseconds,
+// which every command and every start of serve would otherwise pay.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("frontdesk dummy password for timing")
+	return h
+})
 
 // tokenPrefix marks Frontdesk API tokens, so a leaked one is recognisable (and secret scanners can find it).
 const tokenPrefix = "fd_"
