@@ -25,15 +25,26 @@ test:
 test-short:
 	$(GO) test -tags $(TAGS) -short -count=1 $(PKGS)
 
+# The Go micro-benchmarks, then bench/run: intake under load beside the minimal ceiling server, memory,
+# start-up, staff reads and exports at BENCH_N enquiries, and the mail drain (docs/performance.md). The first
+# run makes data/bench-$(BENCH_N).db with bench/gen and keeps it for later runs. A quick run:
+#   make bench BENCH_N=100000 BENCH_SECONDS=10
+BENCH_N       ?= 1000000
+BENCH_SECONDS ?= 30
+bench: SHELL := /bin/bash
+bench: .SHELLFLAGS := -o pipefail -c
 bench:
-	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./intake/ ./crm/... ./web/ ./bench/
-	$(GO) run -tags $(TAGS) ./bench/run
+	@mkdir -p bench/out
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./intake/ ./crm/... ./db/ ./web/ ./bench/ | tee bench/out/micro.txt
+	$(GO) run -tags $(TAGS) ./bench/run -n $(BENCH_N) -seconds $(BENCH_SECONDS)
 
 # A longer fuzz run of each target (the seeds run in every `make test`).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./intake/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzFromForm$$' -fuzztime $(FUZZTIME) ./intake/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./intake/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzIntakeEndpoints$$' -fuzztime $(FUZZTIME) ./web/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -26,7 +26,7 @@ func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 		var enquiry sql.NullInt64
 		detail := e.Detail
 		if e.Reference != "" {
-			err := tx.Get(&enquiry, `SELECT id FROM enquiries WHERE reference = ?`, e.Reference)
+			err := d.writer.cached(tx).Get(&enquiry, `SELECT id FROM enquiries WHERE reference = ?`, e.Reference)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				detail = strings.TrimSuffix("reference "+e.Reference+"; "+detail, "; ")
@@ -34,7 +34,7 @@ func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 				return err
 			}
 		}
-		_, err := tx.Exec(`INSERT INTO audit_log (at, actor_id, action, enquiry_id, detail) VALUES (?, ?, ?, ?, ?)`,
+		_, err := d.writer.cached(tx).Exec(`INSERT INTO audit_log (at, actor_id, action, enquiry_id, detail) VALUES (?, ?, ?, ?, ?)`,
 			ms(e.At), actor, e.Action, enquiry, detail)
 		return err
 	})

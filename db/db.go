@@ -1,8 +1,8 @@
 // Package db is Frontdesk's storage: SQLite opened with the pragmas that make an acknowledged write durable and
 // concurrent requests safe (WAL, synchronous=FULL, foreign keys, busy timeout, immediate transactions), one
-// writer connection fed by a group-commit queue and a separate pool of readers, embedded goose migrations, and
-// one store file per aggregate implementing the interfaces that intake, crm and mailer declare. It is the only
-// package that imports sqlx and go-sqlite3.
+// writer connection fed by a group-commit queue, a separate pool of readers, checkpoints in the background,
+// embedded goose migrations, and one store file per aggregate implementing the interfaces that intake, crm and
+// mailer declare. It is the only package that imports sqlx and go-sqlite3.
 package db
 
 import (
@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,19 +22,32 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// driverName is go-sqlite3 with a connect hook that sets the pragmas the DSN cannot carry.
-const driverName = "sqlite3_frontdesk"
+// driverName is go-sqlite3 with a connect hook that sets the pragmas the DSN cannot carry; writerDriverName
+// is the same for the writer connection, which also leaves checkpoints to the checkpointer (see checkpoint).
+const (
+	driverName       = "sqlite3_frontdesk"
+	writerDriverName = "sqlite3_frontdesk_writer"
+)
 
 // journalSizeLimit bounds the WAL file left after a checkpoint, so a long read (a streaming export) that held
 // checkpoints back does not leave a huge file behind.
 const journalSizeLimit = 64 << 20
 
+// checkpointEvery is how often the checkpointer copies the WAL back into the database file.
+const checkpointEvery = 200 * time.Millisecond
+
 func init() {
+	pragmas := fmt.Sprintf("PRAGMA journal_size_limit = %d; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;",
+		journalSizeLimit)
 	sql.Register(driverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(fmt.Sprintf(
-				"PRAGMA journal_size_limit = %d; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;",
-				journalSizeLimit), nil)
+			_, err := c.Exec(pragmas, nil)
+			return err
+		},
+	})
+	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(pragmas+" PRAGMA wal_autocheckpoint = 0;", nil)
 			return err
 		},
 	})
@@ -48,6 +62,10 @@ type DB struct {
 	writer *writer
 	// mailQueued is called after a commit that queued mail (see OnMailQueued).
 	mailQueued atomic.Pointer[func()]
+	// stopCheckpoints ends the checkpointer; checkpointsDone is closed when it has.
+	stopCheckpoints chan struct{}
+	checkpointsDone chan struct{}
+	stopOnce        sync.Once
 }
 
 // Options tune Open; the zero value is right for serving.
@@ -91,7 +109,7 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database: create folder %s: %w", dir, err)
 		}
 	}
-	w, err := sqlx.Open(driverName, dsn(path, opts.BusyTimeout, false))
+	w, err := sqlx.Open(writerDriverName, dsn(path, opts.BusyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -118,9 +136,33 @@ func Open(path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	d := &DB{path: path, write: w, read: r}
+	d := &DB{path: path, write: w, read: r, stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	d.writer = newWriter(w)
+	go d.checkpoint()
 	return d, nil
+}
+
+// checkpoint copies the WAL back into the database file every checkpointEvery, until Close. SQLite would
+// otherwise do it inside the commit that takes the WAL past 1,000 pages, on the writer connection: that commit,
+// and every write waiting in the group-commit queue behind it, would wait for pages to be copied and the
+// database file fsynced (tens of milliseconds with a large file). A PASSIVE checkpoint from another connection
+// runs beside the writer instead, never blocking it, and copies only frames no reader still needs; the writer
+// then starts the WAL again from the beginning, so it stays small. It runs on a connection of the read pool:
+// a checkpoint is not a write transaction, and query_only allows it. A failure (another process holding the
+// checkpoint lock, say) is simply tried again at the next tick.
+func (d *DB) checkpoint() {
+	defer close(d.checkpointsDone)
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.stopCheckpoints:
+			return
+		case <-tick.C:
+		}
+		var busy, frames, copied int
+		_ = d.read.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+	}
 }
 
 // Path is the database file.
@@ -138,6 +180,8 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close stops the writer after the batch in progress and closes every connection.
 func (d *DB) Close() error {
 	d.writer.close()
+	d.stopOnce.Do(func() { close(d.stopCheckpoints) })
+	<-d.checkpointsDone
 	return errors.Join(d.read.Close(), d.write.Close())
 }
 

@@ -130,7 +130,7 @@ func (d *DB) UpdateEnquiry(ctx context.Context, ref string, actor crm.Actor, at 
 			decideErr = err
 			return err
 		}
-		if err := applyChange(tx, e, c, actor, ms(at)); err != nil {
+		if err := applyChange(d.writer.cached(tx), e, c, actor, ms(at)); err != nil {
 			return err
 		}
 		mailed = len(c.Mail) > 0
@@ -150,7 +150,7 @@ func (d *DB) UpdateEnquiry(ctx context.Context, ref string, actor crm.Actor, at 
 }
 
 // applyChange writes c to the enquiry e with one timeline event per part that changes something, all on tx.
-func applyChange(tx *sqlx.Tx, e crm.Enquiry, c crm.Change, actor crm.Actor, at int64) error {
+func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at int64) error {
 	who := actorID(actor)
 	var sets []string
 	var args []any
@@ -327,11 +327,12 @@ func (d *DB) QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inb
 			return fmt.Errorf("find overdue enquiries: %w", err)
 		}
 		now := ms(at)
+		ct := d.writer.cached(tx)
 		for _, e := range due {
-			if _, err := tx.Exec(`UPDATE enquiries SET reminded_at = ? WHERE id = ?`, now, e.ID); err != nil {
+			if _, err := ct.Exec(`UPDATE enquiries SET reminded_at = ? WHERE id = ?`, now, e.ID); err != nil {
 				return fmt.Errorf("mark enquiry %d reminded: %w", e.ID, err)
 			}
-			if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind) VALUES (?, ?, 'reminder')`, e.ID, now); err != nil {
+			if _, err := ct.Exec(`INSERT INTO events (enquiry_id, at, kind) VALUES (?, ?, 'reminder')`, e.ID, now); err != nil {
 				return fmt.Errorf("record reminder of enquiry %d: %w", e.ID, err)
 			}
 			to := inbox
@@ -339,7 +340,7 @@ func (d *DB) QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inb
 				to = e.AssigneeEmail.String
 			}
 			if to != "" {
-				if err := queueMail(tx, e.ID, crm.Mail{Kind: crm.MailOverdue, Recipient: to}, now); err != nil {
+				if err := queueMail(ct, e.ID, crm.Mail{Kind: crm.MailOverdue, Recipient: to}, now); err != nil {
 					return fmt.Errorf("queue reminder for enquiry %d: %w", e.ID, err)
 				}
 				mailed = true

@@ -56,8 +56,9 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 	var rows []outboxMessage
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
 		rows = nil
+		ct := d.writer.cached(tx)
 		var ids []int64
-		err := tx.Select(&ids, `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
+		err := ct.Select(&ids, `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM outbox
 				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
 				ORDER BY next_attempt_at, id LIMIT ?)
@@ -69,7 +70,7 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 		if err != nil {
 			return err
 		}
-		return tx.Select(&rows, q, args...)
+		return ct.Select(&rows, q, args...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim due mail: %w", err)
@@ -95,7 +96,7 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 // not exist, crm.ErrConflict when it is no longer queued.
 func (d *DB) updateQueued(ctx context.Context, what string, id int64, query string, args ...any) error {
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(query+` WHERE id = ? AND status = 'queued'`, append(args, id)...)
+		res, err := d.writer.cached(tx).Exec(query+` WHERE id = ? AND status = 'queued'`, append(args, id)...)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,7 @@ func (s *SessionStore) Set(key string, val []byte, exp time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	err := s.d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.Exec(`INSERT INTO sessions (key, value, expires_at) VALUES (?, ?, ?)
+		_, err := s.d.writer.cached(tx).Exec(`INSERT INTO sessions (key, value, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`, key, val, expires)
 		return err
 	})

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -26,7 +27,18 @@ type writer struct {
 	done  chan struct{}
 	once  sync.Once
 	batch []*writeReq
+
+	// stmts are statements prepared on the writer connection, by query text; toPrepare are those asked for
+	// during the current batch, prepared once it is committed (the one connection is busy until then); skip
+	// are those that failed to prepare. Only the writer goroutine touches them.
+	stmts     map[string]*sqlx.Stmt
+	toPrepare map[string]struct{}
+	skip      map[string]struct{}
 }
+
+// maxStmts bounds the statements kept prepared on the writer connection. The hot writes (intake, audit,
+// sessions, the outbox) are a few dozen query texts; the bound only matters if some caller builds many.
+const maxStmts = 128
 
 type writeReq struct {
 	ctx  context.Context
@@ -35,7 +47,8 @@ type writeReq struct {
 }
 
 func newWriter(db *sqlx.DB) *writer {
-	w := &writer{db: db, reqs: make(chan *writeReq), quit: make(chan struct{}), done: make(chan struct{})}
+	w := &writer{db: db, reqs: make(chan *writeReq), quit: make(chan struct{}), done: make(chan struct{}),
+		stmts: map[string]*sqlx.Stmt{}, toPrepare: map[string]struct{}{}, skip: map[string]struct{}{}}
 	go w.loop()
 	return w
 }
@@ -59,6 +72,11 @@ func (w *writer) do(ctx context.Context, fn func(*sqlx.Tx) error) error {
 
 func (w *writer) loop() {
 	defer close(w.done)
+	defer func() {
+		for _, st := range w.stmts {
+			st.Close()
+		}
+	}()
 	for {
 		select {
 		case <-w.quit:
@@ -76,6 +94,7 @@ func (w *writer) loop() {
 			}
 			w.run(w.batch)
 			clear(w.batch)
+			w.prepare()
 		}
 	}
 }
@@ -129,17 +148,18 @@ func (w *writer) run(batch []*writeReq) {
 
 // inSavepoint runs fn so that its failure undoes only its own changes.
 func (w *writer) inSavepoint(tx *sqlx.Tx, fn func(*sqlx.Tx) error) error {
-	if _, err := tx.Exec("SAVEPOINT write"); err != nil {
+	ct := w.cached(tx)
+	if _, err := ct.Exec("SAVEPOINT write"); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	if err := call(fn, tx); err != nil {
-		if _, rbErr := tx.Exec("ROLLBACK TO write"); rbErr != nil {
+		if _, rbErr := ct.Exec("ROLLBACK TO write"); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
 		}
-		_, _ = tx.Exec("RELEASE write")
+		_, _ = ct.Exec("RELEASE write")
 		return err
 	}
-	if _, err := tx.Exec("RELEASE write"); err != nil {
+	if _, err := ct.Exec("RELEASE write"); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil
@@ -159,4 +179,73 @@ func call(fn func(*sqlx.Tx) error, tx *sqlx.Tx) (err error) {
 func (w *writer) close() {
 	w.once.Do(func() { close(w.quit) })
 	<-w.done
+}
+
+// prepare prepares the statements asked for during the last batch, now that the connection is free. A
+// statement that fails to prepare (it may need a table a later migration makes) is not tried again.
+func (w *writer) prepare() {
+	for q := range w.toPrepare {
+		if st, err := w.db.Preparex(q); err == nil {
+			w.stmts[q] = st
+		} else {
+			w.skip[q] = struct{}{}
+		}
+	}
+	clear(w.toPrepare)
+}
+
+// writeTx is what the write helpers need of a transaction: *sqlx.Tx has it, and so has cachedTx.
+type writeTx interface {
+	Exec(query string, args ...any) (sql.Result, error)
+	Get(dest any, query string, args ...any) error
+	Select(dest any, query string, args ...any) error
+}
+
+// cachedTx runs statements of a write transaction through the statements prepared on the writer connection.
+// Preparing is a large share of a small write's cost (an INSERT into enquiries compiles every trigger and index
+// of the table each time): the hot writes prepare once and then only bind and step. Use it only on the writer
+// goroutine, inside a function given to writer.do.
+type cachedTx struct {
+	tx *sqlx.Tx
+	w  *writer
+}
+
+// cached wraps tx, a transaction the writer is running, for writes through prepared statements.
+func (w *writer) cached(tx *sqlx.Tx) cachedTx { return cachedTx{tx: tx, w: w} }
+
+// stmt returns query prepared for this transaction, or nil when it is not prepared yet (it will be after
+// this batch) or cannot be.
+func (c cachedTx) stmt(query string) *sqlx.Stmt {
+	w := c.w
+	if st, ok := w.stmts[query]; ok {
+		return c.tx.Stmtx(st)
+	}
+	if _, bad := w.skip[query]; !bad && len(w.stmts)+len(w.toPrepare) < maxStmts {
+		w.toPrepare[query] = struct{}{}
+	}
+	return nil
+}
+
+// Exec is tx.Exec through the prepared statement.
+func (c cachedTx) Exec(query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(query); st != nil {
+		return st.Exec(args...)
+	}
+	return c.tx.Exec(query, args...)
+}
+
+// Get is tx.Get through the prepared statement.
+func (c cachedTx) Get(dest any, query string, args ...any) error {
+	if st := c.stmt(query); st != nil {
+		return st.Get(dest, args...)
+	}
+	return c.tx.Get(dest, query, args...)
+}
+
+// Select is tx.Select through the prepared statement.
+func (c cachedTx) Select(dest any, query string, args ...any) error {
+	if st := c.stmt(query); st != nil {
+		return st.Select(dest, args...)
+	}
+	return c.tx.Select(dest, query, args...)
 }

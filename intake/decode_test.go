@@ -2,6 +2,7 @@ package intake
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -147,4 +148,50 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("accepted but not normalised: %+v", e)
 		}
 	})
+}
+
+// FuzzFromForm: whatever a form post carries — repeated, missing, oversized or invalid UTF-8 fields — reading it
+// never panics, and checking it gives an enquiry or ValidationErrors, nothing else (web maps those to 303 and
+// 422; anything else would be a 500).
+func FuzzFromForm(f *testing.F) {
+	for _, seed := range []string{
+		"name=Ann+Example&email=ann%40example.org&treatment=adhd&consent=on",
+		"name=Ann&name=Bob&email=&consent=yes&consent=no",
+		"phone=07700+900123&preferred_contact=phone&date_of_birth=2015-02-30",
+		"name=%FF%FE&email=a%00b%40c.d&website=http%3A%2F%2Fspam.example",
+		"treatment=Other&referral_source=GP&utm_source=" + strings.Repeat("x", 300),
+		"%zz=1&&=&consent",
+	} {
+		f.Add(seed)
+	}
+	v := testValidator()
+	f.Fuzz(func(t *testing.T, body string) {
+		vals, _ := url.ParseQuery(body) // a body that does not parse is read as far as it goes, as Fiber does
+		sub := FromForm(vals.Get)
+		e, err := v.Check(sub)
+		var ve ValidationErrors
+		if err != nil {
+			if !errors.As(err, &ve) {
+				t.Fatalf("Check returned %T: %v", err, err)
+			}
+			return
+		}
+		if e.Name == "" || e.Email == "" || !e.Consent.GivenAt.Equal(fixedNow) {
+			t.Fatalf("accepted without a name, an email or a consent: %+v", e)
+		}
+	})
+}
+
+// BenchmarkDecodeJSON decodes a full enquiry as the JSON API receives it.
+func BenchmarkDecodeJSON(b *testing.B) {
+	body := []byte(`{"name":"Ann Example","email":"Ann@Example.org","phone":"07700 900123","preferred_contact":"email",
+		"treatment":"ptsd","message":"I have PTSD after a car accident two years ago. Talking therapy has been slow.",
+		"date_of_birth":"1990-01-01","referral_source":"gp","consent":true,"website":"",
+		"utm_source":"google","utm_medium":"cpc","utm_campaign":"adhd-autumn"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeJSON(body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
