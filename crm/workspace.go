@@ -20,8 +20,9 @@ const MaxNoteLength = 10000
 // MaxReasonLength is the longest reason for a status change.
 const MaxReasonLength = 1000
 
-// BoardCardLimit is how many cards each board column shows.
-const BoardCardLimit = 50
+// BoardCardLimit is how many cards each board column shows; the column's count and a link to the full list
+// cover the rest. A screenful or two is what anyone works from, and it keeps the board quick to draw.
+const BoardCardLimit = 25
 
 // boardCountCap bounds each column's count, so the board stays instant with a million enquiries.
 const boardCountCap = 1000
@@ -205,7 +206,7 @@ type Column struct {
 }
 
 // Board returns a column per active status with the enquiries the actor may see, oldest first (the longest
-// waiting at the top).
+// waiting at the top). The columns are read concurrently: each is an independent indexed read.
 func (w *Workspace) Board(ctx context.Context, actor Actor, f ListFilter) ([]Column, error) {
 	f.Status, f.Cursor, f.Limit = "", "", BoardCardLimit
 	base, err := w.query(ctx, actor, f)
@@ -213,24 +214,31 @@ func (w *Workspace) Board(ctx context.Context, actor Actor, f ListFilter) ([]Col
 		return nil, err
 	}
 	now := w.now()
-	cols := make([]Column, 0, len(ActiveStatuses))
-	for _, st := range ActiveStatuses {
-		q := base
-		q.Statuses, q.Oldest = []Status{st}, true
-		page, err := w.enquiries.ListEnquiries(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("board column %s: %w", st, err)
-		}
-		n := len(page.Items)
-		if page.NextCursor != "" {
-			if n, err = w.enquiries.CountEnquiries(ctx, q, boardCountCap); err != nil {
-				return nil, fmt.Errorf("board column %s: %w", st, err)
+	cols := make([]Column, len(ActiveStatuses))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, st := range ActiveStatuses {
+		g.Go(func() error {
+			q := base
+			q.Statuses, q.Oldest = []Status{st}, true
+			page, err := w.enquiries.ListEnquiries(gctx, q)
+			if err != nil {
+				return fmt.Errorf("board column %s: %w", st, err)
 			}
-		}
-		for i := range page.Items {
-			w.annotate(&page.Items[i], now)
-		}
-		cols = append(cols, Column{Status: st, Count: n, Capped: n >= boardCountCap, Cards: page.Items})
+			n := len(page.Items)
+			if page.NextCursor != "" {
+				if n, err = w.enquiries.CountEnquiries(gctx, q, boardCountCap); err != nil {
+					return fmt.Errorf("board column %s: %w", st, err)
+				}
+			}
+			for i := range page.Items {
+				w.annotate(&page.Items[i], now)
+			}
+			cols[i] = Column{Status: st, Count: n, Capped: n >= boardCountCap, Cards: page.Items}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return cols, nil
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -313,5 +314,24 @@ func TestAdminAddsAndChangesStaff(t *testing.T) {
 	a.get("/admin/audit")
 	if !strings.Contains(a.last, "staff_add") || !strings.Contains(a.last, "staff_update") {
 		t.Error("account changes not in the audit log")
+	}
+}
+
+func TestBoardShowsTheOldestCardsAndLinksToTheRest(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	var refs []string
+	for i := 0; i < crm.BoardCardLimit+3; i++ {
+		refs = append(refs, h.submit(t, "other"))
+	}
+	a := h.agent()
+	a.signIn("coord@clinic.example", staffPassword)
+	a.get("/board")
+	if !strings.Contains(a.last, refs[0]) || strings.Contains(a.last, refs[len(refs)-1]) {
+		t.Error("the board does not show the oldest-waiting cards first, up to its limit")
+	}
+	want := fmt.Sprintf(`href="/enquiries?status=new">All %d new →`, crm.BoardCardLimit+3)
+	if !strings.Contains(a.last, want) {
+		t.Errorf("board lacks the link to the rest: %q", want)
 	}
 }
