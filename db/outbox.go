@@ -95,8 +95,14 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 // updateQueued runs one UPDATE on a queued outbox row in a write transaction: crm.ErrNotFound when the row does
 // not exist, crm.ErrConflict when it is no longer queued.
 func (d *DB) updateQueued(ctx context.Context, what string, id int64, query string, args ...any) error {
+	return d.updateOutbox(ctx, what, id, "queued", query, args...)
+}
+
+// updateOutbox runs one UPDATE on outbox row id while it has status from, in a write transaction:
+// crm.ErrNotFound when the row does not exist, crm.ErrConflict when it is in another status.
+func (d *DB) updateOutbox(ctx context.Context, what string, id int64, from, query string, args ...any) error {
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := d.writer.cached(tx).Exec(query+` WHERE id = ? AND status = 'queued'`, append(args, id)...)
+		res, err := d.writer.cached(tx).Exec(query+` WHERE id = ? AND status = ?`, append(args, id, from)...)
 		if err != nil {
 			return err
 		}
@@ -150,20 +156,11 @@ func (d *DB) Release(ctx context.Context, id int64) error {
 
 // Requeue implements mailer.Store.
 func (d *DB) Requeue(ctx context.Context, id int64, now time.Time) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, queued_at = ?,
-				lease_until = NULL
-			WHERE id = ? AND status = 'failed'`, ms(now), ms(now), id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		return outboxRowState(tx, id)
-	})
+	err := d.updateOutbox(ctx, "queue again", id, "failed",
+		`UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, queued_at = ?, lease_until = NULL`,
+		ms(now), ms(now))
 	if err != nil {
-		return fmt.Errorf("queue outbox message %d again: %w", id, err)
+		return err
 	}
 	d.notifyMailQueued()
 	return nil
