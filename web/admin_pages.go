@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -101,7 +102,7 @@ func (s *server) audit(c *fiber.Ctx) error {
 	}
 	nextURL := ""
 	if next != "" {
-		nextURL = "/admin/audit?cursor=" + next + "&ref=" + q.Reference + "&action=" + q.Action
+		nextURL = "/admin/audit?" + url.Values{"cursor": {next}, "ref": {q.Reference}, "action": {q.Action}}.Encode()
 	}
 	return s.staffPage(c, fiber.StatusOK, "admin_audit", "Audit log", fiber.Map{
 		"Entries": entries, "NextURL": nextURL, "Query": q,
