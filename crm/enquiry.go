@@ -123,25 +123,6 @@ type Change struct {
 	Mail []Mail
 }
 
-// AuditEntry is one line of the accountability log: who read or changed what, and when.
-type AuditEntry struct {
-	ID        int64
-	At        time.Time
-	Actor     *StaffRef
-	Action    string // view, search, export, staff_add, staff_update, staff_disable, token_create, erase, ...
-	Reference string // the enquiry concerned, if any
-	Detail    string
-}
-
-// AuditQuery selects audit entries, newest first.
-type AuditQuery struct {
-	ActorID   int64
-	Reference string
-	Action    string
-	Cursor    string
-	Limit     int
-}
-
 // EnquiryStore is the storage the workspace needs.
 type EnquiryStore interface {
 	// GetEnquiry returns the enquiry with that reference (canonical form), or ErrNotFound.
@@ -169,14 +150,6 @@ type EnquiryStore interface {
 	// reminder, queues one MailOverdue to the assignee (or to inbox when unassigned; none when inbox is ""),
 	// marks them reminded with a timeline event, and returns how many it reminded. Spam is never reminded.
 	QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inbox string, at time.Time) (int, error)
-}
-
-// AuditStore keeps the accountability log.
-type AuditStore interface {
-	// RecordAudit appends an entry; a Reference that names no enquiry is kept in the detail.
-	RecordAudit(ctx context.Context, e AuditEntry) error
-	// ListAudit returns one page of entries, newest first, and the cursor of the next page.
-	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, string, error)
 }
 
 // StaffStore keeps accounts and API tokens.

@@ -15,31 +15,111 @@ import (
 
 var _ crm.AuditStore = (*DB)(nil)
 
-// RecordAudit implements crm.AuditStore. The enquiry is looked up by reference in the same write; a reference
-// that names no enquiry is kept at the start of the detail.
+// RecordAudit implements crm.AuditStore: the entry is appended to the chain in a write of its own.
 func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error { return d.appendAudit(tx, e) })
+	if err != nil {
+		return fmt.Errorf("record audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// appendAudit appends e to the audit log inside tx, the transaction of the change it records, sealed into the
+// hash chain after the last entry (crm.ChainHash). The single writer makes "the last entry" well defined: no
+// other transaction can append between the read and the insert.
+func (d *DB) appendAudit(tx *sqlx.Tx, e crm.AuditEntry) error {
+	var last struct {
+		ID   int64  `db:"id"`
+		Hash string `db:"hash"`
+	}
+	err := d.writer.cached(tx).Get(&last, `SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1`)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var enquiry sql.NullInt64
+	if e.Reference != "" {
+		err := d.writer.cached(tx).Get(&enquiry, `SELECT id FROM enquiries WHERE reference = ?`, e.Reference)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
 	var actor sql.NullInt64
 	if e.Actor != nil && e.Actor.ID != 0 {
 		actor = sql.NullInt64{Int64: e.Actor.ID, Valid: true}
+	} else {
+		e.Actor = nil
 	}
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		var enquiry sql.NullInt64
-		detail := e.Detail
-		if e.Reference != "" {
-			err := d.writer.cached(tx).Get(&enquiry, `SELECT id FROM enquiries WHERE reference = ?`, e.Reference)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				detail = strings.TrimSuffix("reference "+e.Reference+"; "+detail, "; ")
-			case err != nil:
+	e.ID, e.At = last.ID+1, fromMS(ms(e.At))
+	e.Hash = crm.ChainHash(last.Hash, e)
+	_, err = d.writer.cached(tx).Exec(`INSERT INTO audit_log (id, at, actor_id, action, enquiry_id, refs, detail, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, ms(e.At), actor, e.Action, enquiry, strings.Join(e.Refs(), " "), e.Detail, e.Hash)
+	return err
+}
+
+// sealAudit chains the entries written before the log had a hash chain (migration 00003), oldest first. It is
+// idempotent: entries already sealed are left as they are.
+func (d *DB) sealAudit(ctx context.Context) error {
+	return d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		var rows []auditRow
+		if err := tx.Select(&rows, `SELECT `+auditColumns+` FROM audit_log l WHERE l.hash = '' ORDER BY l.id`); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			var prev string
+			err := tx.Get(&prev, `SELECT hash FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT 1`, r.ID)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.Exec(`UPDATE audit_log SET hash = ? WHERE id = ?`, crm.ChainHash(prev, r.entry()), r.ID); err != nil {
 				return err
 			}
 		}
-		_, err := d.writer.cached(tx).Exec(`INSERT INTO audit_log (at, actor_id, action, enquiry_id, detail) VALUES (?, ?, ?, ?, ?)`,
-			ms(e.At), actor, e.Action, enquiry, detail)
-		return err
+		return nil
 	})
+}
+
+// auditColumns are the columns auditRow reads from audit_log l (joined to staff s where names are needed).
+const auditColumns = `l.id, l.at, l.action, l.detail, l.actor_id, l.refs, l.hash`
+
+type auditRow struct {
+	ID         int64         `db:"id"`
+	At         int64         `db:"at"`
+	Action     string        `db:"action"`
+	Detail     string        `db:"detail"`
+	ActorID    sql.NullInt64 `db:"actor_id"`
+	ActorEmail string        `db:"actor_email"`
+	ActorName  string        `db:"actor_name"`
+	Refs       string        `db:"refs"`
+	Hash       string        `db:"hash"`
+}
+
+func (r auditRow) entry() crm.AuditEntry {
+	e := crm.AuditEntry{ID: r.ID, At: fromMS(r.At), Action: r.Action, Detail: r.Detail, Hash: r.Hash,
+		Actor: staffRef(r.ActorID, r.ActorEmail, r.ActorName)}
+	if refs := strings.Fields(r.Refs); len(refs) > 0 {
+		e.Reference, e.References = refs[0], refs[1:]
+	}
+	return e
+}
+
+// WalkAudit implements crm.AuditStore, reading the log in id order from one snapshot.
+func (d *DB) WalkAudit(ctx context.Context, fn func(crm.AuditEntry) error) error {
+	rows, err := d.read.QueryxContext(ctx, `SELECT `+auditColumns+` FROM audit_log l ORDER BY l.id`)
 	if err != nil {
-		return fmt.Errorf("record audit %s: %w", e.Action, err)
+		return fmt.Errorf("walk audit: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r auditRow
+		if err := rows.StructScan(&r); err != nil {
+			return fmt.Errorf("walk audit: %w", err)
+		}
+		if err := fn(r.entry()); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("walk audit: %w", err)
 	}
 	return nil
 }
@@ -65,27 +145,18 @@ func (d *DB) ListAudit(ctx context.Context, q crm.AuditQuery) ([]crm.AuditEntry,
 		b.add("l.actor_id = ?", q.ActorID)
 	}
 	if q.Reference != "" {
-		b.add("l.enquiry_id = (SELECT id FROM enquiries WHERE reference = ?)", q.Reference)
+		// The one enquiry of a view (indexed), or any of the references a list or search showed.
+		b.add("(l.enquiry_id = (SELECT id FROM enquiries WHERE reference = ?) OR instr(' ' || l.refs || ' ', ?) > 0)",
+			q.Reference, " "+q.Reference+" ")
 	}
 	if q.Action != "" {
 		b.add("l.action = ?", q.Action)
 	}
-	var rows []struct {
-		ID         int64         `db:"id"`
-		At         int64         `db:"at"`
-		Action     string        `db:"action"`
-		Detail     string        `db:"detail"`
-		ActorID    sql.NullInt64 `db:"actor_id"`
-		ActorEmail string        `db:"actor_email"`
-		ActorName  string        `db:"actor_name"`
-		Reference  string        `db:"reference"`
-	}
-	err := d.read.SelectContext(ctx, &rows, `SELECT l.id, l.at, l.action, l.detail, l.actor_id,
-			coalesce(s.email, '') AS actor_email, coalesce(s.name, '') AS actor_name,
-			coalesce(e.reference, '') AS reference
+	var rows []auditRow
+	err := d.read.SelectContext(ctx, &rows, `SELECT `+auditColumns+`,
+			coalesce(s.email, '') AS actor_email, coalesce(s.name, '') AS actor_name
 		FROM audit_log l
 		LEFT JOIN staff s ON s.id = l.actor_id
-		LEFT JOIN enquiries e ON e.id = l.enquiry_id
 		WHERE `+b.where()+`
 		ORDER BY l.id DESC
 		LIMIT ?`, append(b.args, limit+1)...)
@@ -99,8 +170,7 @@ func (d *DB) ListAudit(ctx context.Context, q crm.AuditQuery) ([]crm.AuditEntry,
 	}
 	out := make([]crm.AuditEntry, len(rows))
 	for i, r := range rows {
-		out[i] = crm.AuditEntry{ID: r.ID, At: fromMS(r.At), Action: r.Action, Detail: r.Detail,
-			Reference: r.Reference, Actor: staffRef(r.ActorID, r.ActorEmail, r.ActorName)}
+		out[i] = r.entry()
 	}
 	return out, next, nil
 }

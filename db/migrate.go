@@ -40,6 +40,9 @@ func (d *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return len(res), fmt.Errorf("migrate: %w", err)
 	}
+	if err := d.sealAudit(ctx); err != nil {
+		return len(res), fmt.Errorf("migrate: seal the audit log: %w", err)
+	}
 	return len(res), nil
 }
 

@@ -48,6 +48,7 @@ Commands:
   outbox retry --id N        queue failed email N again
   demo                       fill a database without enquiries with demo staff and enquiries
   erase --ref REF            erase one patient's personal data (right to erasure); anonymous counts remain
+  audit verify               check the audit log's hash chain: nothing changed or removed
   backup --out FILE          write a consistent copy of the database, safe while serve runs
   export enquiries [--format csv|xlsx] [--from D] [--to D] [--status S] [--treatment T]
                    [--assignee E] [--out FILE]
@@ -85,6 +86,8 @@ func run(args []string, e env) int {
 		err = cmdOutbox(args[1:], e)
 	case "export":
 		err = cmdExport(args[1:], e)
+	case "audit":
+		err = cmdAudit(args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
