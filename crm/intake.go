@@ -28,6 +28,14 @@ type NewEnquiry struct {
 	IntakeInbox string
 }
 
+// IdempotencyWindow is how long an idempotency key is remembered: a repeat within it returns the first
+// answer; after it, the same key makes a new enquiry.
+const IdempotencyWindow = 24 * time.Hour
+
+// FirstAnswer is the status every accepted enquiry is first answered with — spam too, so a sender never learns
+// it was caught — and so what a replay of it is answered, whatever has happened to the enquiry since.
+const FirstAnswer = StatusNew
+
 // Receipt is what the patient is told of an accepted enquiry.
 type Receipt struct {
 	Reference string
@@ -103,10 +111,6 @@ func (s *IntakeService) submit(ctx context.Context, sub intake.Submission, key f
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "enquiry received",
 		slog.String("ref", rec.Reference), slog.Bool("spam", e.Spam), slog.Bool("replayed", rec.Replayed))
-	if e.Spam {
-		// A honeypot hit is told "new" like any other: the sender must not learn it was caught.
-		rec.Status = StatusNew
-	}
 	return rec, nil
 }
 

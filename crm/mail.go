@@ -1,5 +1,10 @@
 package crm
 
+import (
+	"regexp"
+	"time"
+)
+
 // MailKind says which message an outbox row will become.
 type MailKind string
 
@@ -21,13 +26,26 @@ type Mail struct {
 	Recipient string
 }
 
-// IntakeMail lists the messages a newly stored enquiry sends: a confirmation to the patient, a notice to the
-// intake inbox when one is set, and a notice to the clinician it was assigned to. Spam sends nothing.
-func IntakeMail(e NewEnquiry, assigneeEmail string) []Mail {
+// MaxConfirmationsPerDay is how many confirmations one address is sent in 24 hours. Anyone can type any
+// address into the form, so without a bound the clinic could be made to mail a stranger again and again; the
+// enquiries past it are still stored and staff still told.
+const MaxConfirmationsPerDay = 3
+
+// ConfirmationWindow is the period MaxConfirmationsPerDay counts over.
+const ConfirmationWindow = 24 * time.Hour
+
+// IntakeMail lists the messages a newly stored enquiry sends: a confirmation to the patient (unless that
+// address was already sent MaxConfirmationsPerDay confirmations in the ConfirmationWindow, as
+// confirmationsSent says), a notice to the intake inbox when one is set, and a notice to the clinician it was
+// assigned to. Spam sends nothing.
+func IntakeMail(e NewEnquiry, assigneeEmail string, confirmationsSent int) []Mail {
 	if e.Spam {
 		return nil
 	}
-	out := []Mail{{Kind: MailConfirmation, Recipient: e.Email}}
+	var out []Mail
+	if confirmationsSent < MaxConfirmationsPerDay {
+		out = append(out, Mail{Kind: MailConfirmation, Recipient: e.Email})
+	}
 	if e.IntakeInbox != "" {
 		out = append(out, Mail{Kind: MailNewEnquiry, Recipient: e.IntakeInbox})
 	}
@@ -35,4 +53,19 @@ func IntakeMail(e NewEnquiry, assigneeEmail string) []Mail {
 		out = append(out, Mail{Kind: MailAssigned, Recipient: assigneeEmail})
 	}
 	return out
+}
+
+// greetingName is what a name must look like to be written into the patient's confirmation: letters (of any
+// alphabet, with their accents), spaces, hyphens and apostrophes, at most 40 characters. Anything else — a
+// link, digits, punctuation that makes a sentence — could turn the clinic's email into a message of the
+// sender's choosing to whatever address they typed, so it is left out.
+var greetingName = regexp.MustCompile(`^[\p{L}\p{M}][\p{L}\p{M} '’-]{0,39}$`)
+
+// GreetingName returns name when it is safe to greet the patient with, and "" otherwise (the email then
+// greets without a name).
+func GreetingName(name string) string {
+	if len([]rune(name)) > 40 || !greetingName.MatchString(name) {
+		return ""
+	}
+	return name
 }

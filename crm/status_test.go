@@ -2,6 +2,7 @@ package crm
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,17 +88,52 @@ func TestChooseAssignee(t *testing.T) {
 func TestIntakeMail(t *testing.T) {
 	e := NewEnquiry{IntakeInbox: "intake@clinic.example"}
 	e.Email = "ann@example.org"
-	got := IntakeMail(e, "dr.b@clinic.example")
+	got := IntakeMail(e, "dr.b@clinic.example", 0)
 	want := []Mail{{MailConfirmation, "ann@example.org"}, {MailNewEnquiry, "intake@clinic.example"}, {MailAssigned, "dr.b@clinic.example"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("IntakeMail = %v, want %v", got, want)
 	}
+	// The third confirmation of the day goes; the fourth does not, but staff are still told.
+	if got := IntakeMail(e, "dr.b@clinic.example", MaxConfirmationsPerDay-1); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the last confirmation of the day: %v", got)
+	}
+	if got := IntakeMail(e, "dr.b@clinic.example", MaxConfirmationsPerDay); fmt.Sprint(got) != fmt.Sprint(want[1:]) {
+		t.Errorf("past the day's confirmations: %v, want %v", got, want[1:])
+	}
 	e.IntakeInbox = ""
-	if got := IntakeMail(e, ""); len(got) != 1 || got[0].Kind != MailConfirmation {
+	if got := IntakeMail(e, "", 0); len(got) != 1 || got[0].Kind != MailConfirmation {
 		t.Errorf("without inbox or assignee: %v", got)
 	}
 	e.Spam = true
-	if got := IntakeMail(e, "dr.b@clinic.example"); len(got) != 0 {
+	if got := IntakeMail(e, "dr.b@clinic.example", 0); len(got) != 0 {
 		t.Errorf("spam sends %v", got)
+	}
+}
+
+func TestGreetingNameKeepsOnlyPlainNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Ann":                true,
+		"Zoë O'Brien-Smith":  true,
+		"Siobhán Ní Bhriain": true,
+		"José María":         true,
+		"Aoife D’Arcy":       true,
+		"Владимир":           true,
+		"李小龍":                true,
+		"":                   false,
+		"A":                  true,
+		"-Ann":               false,
+		"Ann2":               false,
+		"Ann.":               false,
+		"Your account is suspended – visit https://evil.example": false,
+		"Call 07700 900123":     false,
+		"Ann <b>":               false,
+		"Ann\nSmith":            false,
+		strings.Repeat("a", 40): true,
+		strings.Repeat("a", 41): false,
+		"Mary Jane Elizabeth Catherine Windsor Smythe": false, // 44 characters
+	} {
+		if got := GreetingName(name) == name && name != ""; got != want {
+			t.Errorf("GreetingName(%q) kept=%v, want %v", name, got, want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -241,6 +242,80 @@ func TestIdempotencyKey(t *testing.T) {
 	d.read.Get(&mails, `SELECT count(*) FROM outbox`)
 	if n != 1 || mails != 1 {
 		t.Errorf("%d enquiries and %d emails stored, want 1 and 1", n, mails)
+	}
+}
+
+func TestIdempotencyReplayAnswersTheFirstAnswerForADay(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	e := newEnquiry("ann@example.org")
+	e.IdempotencyKey = "api:k2"
+	first, err := d.CreateEnquiry(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Staff move the enquiry on; a replay is still told what the first request was told.
+	if _, err := d.write.Exec(`UPDATE enquiries SET status = 'contacted' WHERE reference = ?`, first.Reference); err != nil {
+		t.Fatal(err)
+	}
+	again, err := d.CreateEnquiry(ctx, e)
+	if err != nil || again.Reference != first.Reference || again.Status != first.Status || !again.Replayed {
+		t.Fatalf("replay after a change: %+v, %v; first was %+v", again, err, first)
+	}
+	// A day later the key is forgotten: the same request is a new enquiry.
+	e.ReceivedAt = e.ReceivedAt.Add(crm.IdempotencyWindow + time.Second)
+	later, err := d.CreateEnquiry(ctx, e)
+	if err != nil || later.Reference == first.Reference || later.Replayed {
+		t.Fatalf("after the window: %+v, %v", later, err)
+	}
+	var keys int
+	d.read.Get(&keys, `SELECT count(*) FROM idempotency_keys`)
+	if keys != 1 {
+		t.Errorf("%d idempotency keys, want the renewed one", keys)
+	}
+	if n, err := d.PurgeIdempotencyKeys(ctx, e.ReceivedAt.Add(crm.IdempotencyWindow+time.Second)); err != nil || n != 1 {
+		t.Errorf("purge: %d, %v", n, err)
+	}
+}
+
+func TestConfirmationsToOneAddressAreCappedADay(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	start := time.Now()
+	kinds := func(ref string) string {
+		var ks []string
+		d.read.Select(&ks, `SELECT o.kind FROM outbox o JOIN enquiries q ON q.id = o.enquiry_id WHERE q.reference = ? ORDER BY o.kind`, ref)
+		return strings.Join(ks, ",")
+	}
+	for i := range crm.MaxConfirmationsPerDay + 2 {
+		e := newEnquiry("Victim@Example.org")
+		e.Email = "victim@example.org"
+		e.IntakeInbox = "intake@clinic.example"
+		e.ReceivedAt = start.Add(time.Duration(i) * time.Hour)
+		rec, err := d.CreateEnquiry(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "confirmation,staff_new"
+		if i >= crm.MaxConfirmationsPerDay {
+			want = "staff_new" // stored, and staff are told, but the address is not mailed again
+		}
+		if got := kinds(rec.Reference); got != want {
+			t.Errorf("enquiry %d of the day queued %q, want %q", i+1, got, want)
+		}
+	}
+	// Another address is not affected, and the next day the address is confirmed again.
+	other := newEnquiry("someone@example.org")
+	other.ReceivedAt = start.Add(5 * time.Hour)
+	rec, _ := d.CreateEnquiry(ctx, other)
+	if got := kinds(rec.Reference); got != "confirmation" {
+		t.Errorf("another address: %q", got)
+	}
+	next := newEnquiry("victim@example.org")
+	next.ReceivedAt = start.Add(crm.ConfirmationWindow + 3*time.Hour)
+	rec, _ = d.CreateEnquiry(ctx, next)
+	if got := kinds(rec.Reference); got != "confirmation" {
+		t.Errorf("the next day: %q", got)
 	}
 }
 

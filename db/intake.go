@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
@@ -28,33 +29,38 @@ func (d *DB) CreateEnquiry(ctx context.Context, e crm.NewEnquiry) (crm.Receipt, 
 		return crm.Receipt{}, fmt.Errorf("store enquiry: %w", err)
 	}
 	if !e.Spam && !rec.Replayed {
-		d.notifyMailQueued() // a new enquiry always queues its confirmation
+		d.notifyMailQueued() // a new enquiry always queues mail (its confirmation, or a notice to staff)
 	}
 	return rec, nil
 }
 
 func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
+	now := ms(e.ReceivedAt)
 	if e.IdempotencyKey != "" {
 		var prior struct {
 			Fingerprint string `db:"fingerprint"`
 			Reference   string `db:"reference"`
-			Status      string `db:"status"`
-			Spam        bool   `db:"spam"`
+			CreatedAt   int64  `db:"created_at"`
 		}
-		err := tx.Get(&prior, `SELECT k.fingerprint, e.reference, e.status, e.status = 'spam' AS spam
+		err := tx.Get(&prior, `SELECT k.fingerprint, k.created_at, e.reference
 			FROM idempotency_keys k JOIN enquiries e ON e.id = k.enquiry_id WHERE k.key = ?`, e.IdempotencyKey)
 		switch {
+		case err == nil && prior.CreatedAt <= now-crm.IdempotencyWindow.Milliseconds():
+			// Past its window the key is forgotten, and this is a new enquiry.
+			if _, err := tx.Exec(`DELETE FROM idempotency_keys WHERE key = ?`, e.IdempotencyKey); err != nil {
+				return crm.Receipt{}, fmt.Errorf("forget idempotency key: %w", err)
+			}
 		case err == nil:
 			if prior.Fingerprint != e.Fingerprint {
 				return crm.Receipt{}, crm.ErrIdempotencyConflict
 			}
-			return crm.Receipt{Reference: prior.Reference, Status: crm.Status(prior.Status), Replayed: true}, nil
+			// The replay is told exactly what the first request was told, whatever has happened since.
+			return crm.Receipt{Reference: prior.Reference, Status: crm.FirstAnswer, Replayed: true}, nil
 		case !errors.Is(err, sql.ErrNoRows):
 			return crm.Receipt{}, fmt.Errorf("look up idempotency key: %w", err)
 		}
 	}
 
-	now := ms(e.ReceivedAt)
 	status := crm.StatusNew
 	if e.Spam {
 		status = crm.StatusSpam
@@ -62,12 +68,20 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 	var relatedID sql.NullInt64
 	var assignee sql.NullInt64
 	var assigneeEmail string
+	var confirmations int
 	if !e.Spam {
 		err := tx.Get(&relatedID, `SELECT id FROM enquiries
 			WHERE email = ? AND created_at >= ? AND status <> 'spam' AND erased_at IS NULL
 			ORDER BY created_at DESC LIMIT 1`, e.Email, now-crm.RelatedWindow.Milliseconds())
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return crm.Receipt{}, fmt.Errorf("find related enquiry: %w", err)
+		}
+		// Through enquiries' (email, created_at) index, then each one's outbox rows.
+		err = tx.Get(&confirmations, `SELECT count(*) FROM enquiries e JOIN outbox o ON o.enquiry_id = e.id
+			WHERE e.email = ? AND e.created_at > ? AND o.kind = 'confirmation'`,
+			e.Email, now-crm.ConfirmationWindow.Milliseconds())
+		if err != nil {
+			return crm.Receipt{}, fmt.Errorf("count confirmations: %w", err)
 		}
 		id, email, err := chooseAssignee(tx, e.Treatment)
 		if err != nil {
@@ -124,10 +138,10 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 			return crm.Receipt{}, fmt.Errorf("record assignment of %s: %w", ref, err)
 		}
 	}
-	if err := queueMails(tx, id, crm.IntakeMail(e, assigneeEmail), now); err != nil {
+	if err := queueMails(tx, id, crm.IntakeMail(e, assigneeEmail, confirmations), now); err != nil {
 		return crm.Receipt{}, fmt.Errorf("queue mail for %s: %w", ref, err)
 	}
-	return crm.Receipt{Reference: ref, Status: status}, nil
+	return crm.Receipt{Reference: ref, Status: crm.FirstAnswer}, nil
 }
 
 // chooseAssignee applies crm.ChooseAssignee to the active clinicians who treat treatment. It returns 0 when
@@ -216,4 +230,22 @@ func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error 
 		mails = mails[n:]
 	}
 	return nil
+}
+
+// PurgeIdempotencyKeys deletes the idempotency keys older than crm.IdempotencyWindow and returns how many;
+// serve calls it periodically (CreateEnquiry already ignores them, this only reclaims the space).
+func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.Exec(`DELETE FROM idempotency_keys WHERE created_at <= ?`, ms(now.Add(-crm.IdempotencyWindow)))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return int(n), nil
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"github.com/frontdesk/frontdesk/crm"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -163,9 +164,17 @@ func TestIdempotencyKeySurvivesARestart(t *testing.T) {
 		t.Fatalf("repeat gave %v, want %v", got["reference"], first["reference"])
 	}
 	h.restart()
+	// Staff have moved it on since: the replay is still answered exactly as the first request was, and tells
+	// the sender nothing of the clinic's work.
+	if _, err := h.ws.Transition(t.Context(), crm.System, first["reference"].(string), crm.StatusNotSuitable, "moved away"); err != nil {
+		t.Fatal(err)
+	}
 	after := h.postJSON("/api/v1/enquiries", validJSON, "Idempotency-Key", "abc-123")
-	if got := decode(t, after); got["reference"] != first["reference"] {
-		t.Fatalf("after restart gave %v, want %v", got["reference"], first["reference"])
+	if after.StatusCode != http.StatusCreated {
+		t.Fatalf("replay after restart: status %d", after.StatusCode)
+	}
+	if got := decode(t, after); got["reference"] != first["reference"] || got["status"] != first["status"] {
+		t.Fatalf("after restart gave %v, want %v", got, first)
 	}
 	if n := h.count(`SELECT count(*) FROM enquiries`); n != 1 {
 		t.Errorf("%d enquiries stored, want 1", n)

@@ -189,7 +189,7 @@ func cmdMigrate(args []string, e env) error {
 const jobInterval = time.Minute
 
 // runJobs does serve's periodic work until ctx ends: one reminder for each enquiry past its first-contact
-// target, and removing expired sessions.
+// target, and removing expired sessions and idempotency keys.
 func runJobs(ctx context.Context, ws *crm.Workspace, store *db.DB, log *slog.Logger) {
 	tick := time.NewTicker(jobInterval)
 	defer tick.Stop()
@@ -199,6 +199,9 @@ func runJobs(ctx context.Context, ws *crm.Workspace, store *db.DB, log *slog.Log
 		}
 		if _, err := store.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 			log.Error("purge expired sessions", "error", err)
+		}
+		if _, err := store.PurgeIdempotencyKeys(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("purge idempotency keys", "error", err)
 		}
 		select {
 		case <-ctx.Done():

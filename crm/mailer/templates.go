@@ -214,10 +214,12 @@ func sampleData(kind crm.MailKind) TemplateData {
 }
 
 // limitData blanks what a kind of message must not carry: the treatment in the patient's confirmation (an
-// email may be read by others), the patient's name in messages to staff (the link leads to the rest).
+// email may be read by others) and any name that is not plainly a name (crm.GreetingName), the patient's name
+// in messages to staff (the link leads to the rest).
 func limitData(kind crm.MailKind, d TemplateData) TemplateData {
 	if kind == crm.MailConfirmation {
 		d.Treatment = ""
+		d.PatientName = crm.GreetingName(d.PatientName)
 	} else {
 		d.PatientName = ""
 	}

@@ -246,3 +246,31 @@ func write(t *testing.T, dir, name, body string) {
 		t.Fatal(err)
 	}
 }
+
+// Anyone can type any address into the form: the confirmation must not carry text of their choosing.
+func TestConfirmationGreetsOnlyWithAPlainName(t *testing.T) {
+	r := newRenderer(t, "")
+	for name, greeted := range map[string]bool{
+		"Zoë Åberg": true,
+		"Your account is suspended – visit https://evil.example/login": false,
+		"Call 0800 123 4567 now": false,
+	} {
+		m := sampleMessage(crm.MailConfirmation)
+		m.Enquiry.PatientName = name
+		out, err := r.Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for part, body := range map[string]string{"subject": out.Subject, "text": out.Text, "html": out.HTML} {
+			if got := strings.Contains(body, name); got != greeted && part != "subject" {
+				t.Errorf("%s of the confirmation for %q: contains the name %v, want %v", part, name, got, greeted)
+			}
+			if strings.Contains(body, "evil.example") || strings.Contains(body, "0800") {
+				t.Errorf("%s of the confirmation carries the sender's text:\n%s", part, body)
+			}
+		}
+		if !greeted && !strings.Contains(out.Text, "Hello,") {
+			t.Errorf("without a plain name the confirmation should greet with Hello:\n%s", out.Text)
+		}
+	}
+}
