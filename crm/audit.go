@@ -56,7 +56,7 @@ var AuditActions = []struct{ Action, Label string }{
 	{"staff_update", "Account changed"},
 	{"token_create", "API token created"},
 	{"token_revoke", "API token revoked"},
-	{"mail_retry", "Email queued again"},
+	{"outbox_retry", "Email queued again"},
 }
 
 // AuditActionLabel is the readable name of an action (the action itself when it has none).

@@ -78,6 +78,14 @@ type Actor struct {
 	Role  Role
 }
 
+// Ref is the actor as an audit entry or a timeline names them; nil for Frontdesk itself.
+func (a Actor) Ref() *StaffRef {
+	if a.IsSystem() {
+		return nil
+	}
+	return &StaffRef{ID: a.ID, Email: a.Email, Name: a.Name}
+}
+
 // System is the actor for changes Frontdesk makes itself (reminders, assignment at intake, the CLI).
 var System = Actor{Role: RoleAdmin, Name: "Frontdesk"}
 

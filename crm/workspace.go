@@ -188,10 +188,13 @@ func (w *Workspace) List(ctx context.Context, actor Actor, f ListFilter) (Page, 
 	for i := range page.Items {
 		w.annotate(&page.Items[i], now)
 	}
+	// Which patients a listing showed is recorded, page by page (never the search text, which may be a name).
+	action, detail := "list", fmt.Sprintf("%d shown", len(page.Items))
 	if q.Text != "" {
-		if err := w.record(ctx, actor, "search", "", fmt.Sprintf("%d results", len(page.Items))); err != nil {
-			return Page{}, err
-		}
+		action, detail = "search", fmt.Sprintf("%d results", len(page.Items))
+	}
+	if err := w.recordShown(ctx, actor, action, page.Items, detail); err != nil {
+		return Page{}, err
 	}
 	return page, nil
 }
@@ -238,6 +241,13 @@ func (w *Workspace) Board(ctx context.Context, actor Actor, f ListFilter) ([]Col
 		})
 	}
 	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var shown []Enquiry
+	for _, col := range cols {
+		shown = append(shown, col.Cards...)
+	}
+	if err := w.recordShown(ctx, actor, "list", shown, fmt.Sprintf("board: %d shown", len(shown))); err != nil {
 		return nil, err
 	}
 	return cols, nil
@@ -497,12 +507,23 @@ func (w *Workspace) Audit(ctx context.Context, actor Actor, q AuditQuery) ([]Aud
 
 // record writes one audit entry for the actor.
 func (w *Workspace) record(ctx context.Context, actor Actor, action, ref, detail string) error {
-	var who *StaffRef
-	if !actor.IsSystem() {
-		who = &StaffRef{ID: actor.ID, Email: actor.Email, Name: actor.Name}
+	return w.recordEntry(ctx, actor, AuditEntry{Action: action, Reference: ref, Detail: detail})
+}
+
+// recordShown writes one audit entry naming every enquiry a listing showed the actor.
+func (w *Workspace) recordShown(ctx context.Context, actor Actor, action string, shown []Enquiry, detail string) error {
+	refs := make([]string, len(shown))
+	for i, e := range shown {
+		refs[i] = e.Reference
 	}
-	if err := w.audit.RecordAudit(ctx, AuditEntry{At: w.now().UTC(), Actor: who, Action: action, Reference: ref, Detail: detail}); err != nil {
-		return fmt.Errorf("record %s: %w", action, err)
+	return w.recordEntry(ctx, actor, AuditEntry{Action: action, References: refs, Detail: detail})
+}
+
+// recordEntry writes e as done by the actor now.
+func (w *Workspace) recordEntry(ctx context.Context, actor Actor, e AuditEntry) error {
+	e.At, e.Actor = w.now().UTC(), actor.Ref()
+	if err := w.audit.RecordAudit(ctx, e); err != nil {
+		return fmt.Errorf("record %s: %w", e.Action, err)
 	}
 	return nil
 }

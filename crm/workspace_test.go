@@ -287,6 +287,49 @@ func TestEveryViewIsAudited(t *testing.T) {
 	}
 }
 
+func TestListsBoardsAndSearchesRecordWhoTheyShowed(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	mine, unassigned, others := w.enquiry(&w.clin), w.enquiry(nil), w.enquiry(&w.other)
+	shownTo := func(actor crm.Actor, action, ref string) bool {
+		t.Helper()
+		entries, _, err := w.ws.Audit(ctx, w.admin, crm.AuditQuery{ActorID: actor.ID, Action: action, Reference: ref})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries) > 0
+	}
+	// The clinician's list shows their own and the unassigned enquiry, never another clinician's.
+	if _, err := w.ws.List(ctx, w.clin, crm.ListFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	if !shownTo(w.clin, "list", mine) || !shownTo(w.clin, "list", unassigned) || shownTo(w.clin, "list", others) {
+		t.Error("the list's audit entry does not name exactly the references it showed")
+	}
+	if _, err := w.ws.Board(ctx, w.coord, crm.ListFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{mine, unassigned, others} {
+		if !shownTo(w.coord, "list", ref) {
+			t.Errorf("the board's audit entry lacks %s", ref)
+		}
+	}
+	page, err := w.ws.List(ctx, w.coord, crm.ListFilter{Q: "Pat"})
+	if err != nil || len(page.Items) != 3 {
+		t.Fatalf("search: %d, %v", len(page.Items), err)
+	}
+	entries, _, err := w.ws.Audit(ctx, w.admin, crm.AuditQuery{ActorID: w.coord.ID, Action: "search"})
+	if err != nil || len(entries) != 1 || len(entries[0].Refs()) != 3 {
+		t.Fatalf("search entries: %+v, %v", entries, err)
+	}
+	if strings.Contains(entries[0].Detail, "Pat") {
+		t.Errorf("the search text, which may be a patient's name, is in the audit: %q", entries[0].Detail)
+	}
+	if n, err := crm.VerifyAudit(ctx, w.db); err != nil || n == 0 {
+		t.Errorf("audit chain after reads: %d, %v", n, err)
+	}
+}
+
 func TestOverdueAndReminders(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()

@@ -100,11 +100,16 @@ func (s *server) audit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	staff, err := s.deps.Accounts.List(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
 	nextURL := ""
 	if next != "" {
-		nextURL = "/admin/audit?" + url.Values{"cursor": {next}, "ref": {q.Reference}, "action": {q.Action}}.Encode()
+		nextURL = "/admin/audit?" + url.Values{"cursor": {next}, "ref": {q.Reference}, "action": {q.Action},
+			"actor": {c.Query("actor")}}.Encode()
 	}
 	return s.staffPage(c, fiber.StatusOK, "admin_audit", "Audit log", fiber.Map{
-		"Entries": entries, "NextURL": nextURL, "Query": q,
+		"Entries": entries, "NextURL": nextURL, "Query": q, "Actions": crm.AuditActions, "Staff": staff,
 	})
 }

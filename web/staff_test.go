@@ -312,8 +312,17 @@ func TestAdminAddsAndChangesStaff(t *testing.T) {
 		t.Errorf("self-disable: %d", resp.StatusCode)
 	}
 	a.get("/admin/audit")
-	if !strings.Contains(a.last, "staff_add") || !strings.Contains(a.last, "staff_update") {
-		t.Error("account changes not in the audit log")
+	if !strings.Contains(a.last, "Account added") || !strings.Contains(a.last, "Account changed") {
+		t.Error("account changes not in the audit log under readable names")
+	}
+	// The action filter is a select of the actions, with readable names; choosing one keeps only it.
+	if !strings.Contains(a.last, `<select id="action" name="action">`) || !strings.Contains(a.last, `<option value="staff_add">Account added</option>`) {
+		t.Error("the action filter is not a select of readable actions")
+	}
+	a.get("/admin/audit?action=staff_update")
+	if !strings.Contains(a.last, `<option value="staff_update" selected>`) || strings.Contains(a.last, "<td>Account added</td>") ||
+		!strings.Contains(a.last, "<td>Account changed</td>") {
+		t.Error("filtering by action does not keep only that action")
 	}
 }
 
