@@ -188,9 +188,9 @@ func (s *server) templateFuncs() template.FuncMap {
 			}
 			return t.In(loc).Format("2 Jan 2006, 15:04")
 		},
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"auditLabel": crm.AuditActionLabel,
-		"ago": ago,
+		"ago":        ago,
 		"statusLabel": func(st any) string {
 			switch v := st.(type) {
 			case crm.Status:
