@@ -37,7 +37,7 @@ type staffRow struct {
 // staffSelect reads staffRow; callers add the WHERE clause on s.
 const staffSelect = `SELECT s.id, s.email, s.name, s.role, s.password_hash, s.disabled_at, s.last_assigned_at,
 		s.created_at, coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
-		s.open_enquiries, `+staffFactorColumns+`
+		s.open_enquiries, ` + staffFactorColumns + `
 	FROM staff s`
 
 // staffFactorColumns read whether an account s has a second factor, and its failed sign-in count.
