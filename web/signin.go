@@ -12,8 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/session"
 )
 
-// PendingSignIn is how long a correct password waits for its second factor before sign-in starts again.
-const PendingSignIn = 5 * time.Minute
+// SecondFactorWait is how long a correct password waits for its second factor before sign-in starts again.
+const SecondFactorWait = 5 * time.Minute
 
 // enrolPath is the second-factor page; an account that must enrol can reach nothing else until it has.
 const enrolPath = "/account/2fa"
@@ -115,7 +115,7 @@ type pendingSignIn struct {
 	account string
 }
 
-// pending returns the session's pending sign-in, if there is one younger than PendingSignIn.
+// pending returns the session's pending sign-in, if there is one younger than the second-factor wait.
 func (s *server) pending(c *fiber.Ctx) (pendingSignIn, *session.Session, bool) {
 	sess, err := s.sessions.Get(c)
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *server) pending(c *fiber.Ctx) (pendingSignIn, *session.Session, bool) {
 	}
 	id, _ := sess.Get(sessPending).(int64)
 	at, _ := sess.Get(sessPendingAt).(int64)
-	if id == 0 || time.Since(time.Unix(at, 0)) > PendingSignIn {
+	if id == 0 || time.Since(time.Unix(at, 0)) > s.cfg.SecondFactorWait {
 		return pendingSignIn{}, sess, false
 	}
 	next, _ := sess.Get(sessPendingNext).(string)

@@ -254,3 +254,24 @@ func TestSecondFactorStepNeedsAPasswordFirst(t *testing.T) {
 		t.Error("signed in with a code alone")
 	}
 }
+
+// TestPasswordStepExpires: a correct password waits for its code only so long; then sign-in starts again.
+func TestPasswordStepExpires(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.SecondFactorWait = time.Second })
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	a := h.agent()
+	a.get("/login")
+	a.post("/login", url.Values{"email": {"coord@clinic.example"}, "password": {staffPassword}})
+	a.get("/login/2fa")
+	time.Sleep(1500 * time.Millisecond)
+	resp := a.post("/login/2fa", url.Values{"code": {h.secondFactorCode("coord@clinic.example")}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?expired=1" {
+		t.Fatalf("a code after the wait: %d → %q, want 303 to /login?expired=1", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if a.get("/login?expired=1"); !strings.Contains(a.last, "took too long") {
+		t.Error("the sign-in page does not say why")
+	}
+	if resp := a.get("/board"); resp.StatusCode != http.StatusSeeOther {
+		t.Error("signed in with an expired password step")
+	}
+}

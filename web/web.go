@@ -53,6 +53,8 @@ type Config struct {
 	SecureCookies bool
 	// SessionIdle and SessionAbsolute override the session limits (zero: 30 minutes idle, 12 hours in all).
 	SessionIdle, SessionAbsolute time.Duration
+	// SecondFactorWait overrides how long a correct password waits for its second factor (zero: 5 minutes).
+	SecondFactorWait time.Duration
 	// Require2FA says who must sign in with a second factor (FRONTDESK_REQUIRE_2FA); the zero value is
 	// crm.TwoFactorAll, everybody.
 	Require2FA crm.TwoFactorPolicy
@@ -110,6 +112,9 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	}
 	if cfg.SessionAbsolute <= 0 {
 		cfg.SessionAbsolute = SessionAbsolute
+	}
+	if cfg.SecondFactorWait <= 0 {
+		cfg.SecondFactorWait = SecondFactorWait
 	}
 	s := &server{cfg: cfg, deps: deps, log: deps.Log, throttle: newSignInThrottle()}
 	s.sessions = s.newSessionStore()
