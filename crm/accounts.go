@@ -31,6 +31,9 @@ func NewAccounts(s StaffStore, a AuditStore, log *slog.Logger) *Accounts {
 	return &Accounts{staff: s, audit: a, now: time.Now, log: log}
 }
 
+// SetClock replaces the accounts' clock (tests of time-based codes).
+func (a *Accounts) SetClock(now func() time.Time) { a.now = now }
+
 // SetupCode returns the one-time code that /setup asks for while no account exists, making one on first use;
 // "" once an account exists. serve prints it to its log, so only someone with access to the server can claim
 // the clinic.
@@ -138,7 +141,9 @@ func (a *Accounts) Authenticate(ctx context.Context, email, password string) (Ac
 	return actorOf(s), nil
 }
 
-func actorOf(s Staff) Actor { return Actor{ID: s.ID, Email: s.Email, Name: s.Name, Role: s.Role} }
+func actorOf(s Staff) Actor {
+	return Actor{ID: s.ID, Email: s.Email, Name: s.Name, Role: s.Role, SecondFactor: s.SecondFactor}
+}
 
 // Actor returns the signed-in actor for an account ID, checked again on every request so that disabling an
 // account or changing its role takes effect at once. ErrUnauthenticated when it is gone or disabled.

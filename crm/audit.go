@@ -48,6 +48,7 @@ var AuditActions = []struct{ Action, Label string }{
 	{"2fa_enrol", "Second factor enrolled"},
 	{"2fa_reset", "Second factor reset"},
 	{"recovery_code_used", "Recovery code used"},
+	{"recovery_codes_new", "Recovery codes replaced"},
 	{"password_change", "Password changed"},
 	{"password_reset_request", "Password reset requested"},
 	{"password_reset", "Password reset"},

@@ -152,8 +152,9 @@ type EnquiryStore interface {
 	QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inbox string, at time.Time) (int, error)
 }
 
-// StaffStore keeps accounts and API tokens.
+// StaffStore keeps accounts and API tokens, and their second factors and failed sign-in counts.
 type StaffStore interface {
+	TwoFactorStore
 	// CreateStaff stores a new account with a password hash; ErrConflict when the email is taken.
 	CreateStaff(ctx context.Context, s NewStaff, passwordHash string, at time.Time) (Staff, error)
 	// GetStaff returns the account with that ID, or ErrNotFound.
@@ -167,7 +168,8 @@ type StaffStore interface {
 	// UpdateStaff changes role, treatments and disabled state of the account id as update decides, in one
 	// transaction; ErrNotFound when there is no such account; update's error is returned unwrapped.
 	UpdateStaff(ctx context.Context, id int64, update func(*Staff) error) (Staff, error)
-	// SetPassword replaces the account's password hash; ErrNotFound when there is no such account.
+	// SetPassword replaces the account's password hash and sets its failed sign-in count to 0 (a new password
+	// is the way back after MaxFailedSignIns); ErrNotFound when there is no such account.
 	SetPassword(ctx context.Context, id int64, passwordHash string) error
 	// CreateToken stores the hash of a new API token for the account and returns the token's ID.
 	CreateToken(ctx context.Context, staffID int64, label, tokenHash string, at time.Time) (int64, error)

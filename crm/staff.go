@@ -57,6 +57,11 @@ type Staff struct {
 	LastAssignedAt *time.Time
 	// OpenEnquiries is how many active enquiries are assigned to them (filled by listings).
 	OpenEnquiries int
+	// SecondFactor reports whether the account has enrolled an authenticator app (TOTP).
+	SecondFactor bool
+	// FailedSignIns counts the consecutive failed sign-ins on the account, from every client; at
+	// MaxFailedSignIns the account is refused until its password is reset.
+	FailedSignIns int
 }
 
 // Ref is the short form of the account, as shown beside an enquiry.
@@ -76,6 +81,9 @@ type Actor struct {
 	Email string
 	Name  string
 	Role  Role
+	// SecondFactor reports whether the account has enrolled an authenticator app; the sign-in pages send an
+	// account that must have one and has not to enrolment.
+	SecondFactor bool
 }
 
 // Ref is the actor as an audit entry or a timeline names them; nil for Frontdesk itself.

@@ -30,19 +30,24 @@ type staffRow struct {
 	CreatedAt      int64         `db:"created_at"`
 	Treatments     string        `db:"treatments"`
 	OpenEnquiries  int           `db:"open_enquiries"`
+	SecondFactor   bool          `db:"second_factor"`
+	FailedSignIns  int           `db:"failed_sign_ins"`
 }
 
 // staffSelect reads staffRow; callers add the WHERE clause on s.
 const staffSelect = `SELECT s.id, s.email, s.name, s.role, s.password_hash, s.disabled_at, s.last_assigned_at,
 		s.created_at, coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
-		s.open_enquiries
+		s.open_enquiries, ` + staffFactorColumns + `
 	FROM staff s`
+
+// staffFactorColumns read whether an account s has a second factor, and its failed sign-in count.
+const staffFactorColumns = `EXISTS (SELECT 1 FROM staff_totp f WHERE f.staff_id = s.id) AS second_factor, s.failed_sign_ins`
 
 func (r staffRow) staff() crm.Staff {
 	s := crm.Staff{
 		ID: r.ID, Email: r.Email, Name: r.Name, Role: crm.Role(r.Role), Treatments: []string{},
 		Disabled: r.DisabledAt.Valid, CreatedAt: fromMS(r.CreatedAt), LastAssignedAt: nullMS(r.LastAssignedAt),
-		OpenEnquiries: r.OpenEnquiries,
+		OpenEnquiries: r.OpenEnquiries, SecondFactor: r.SecondFactor, FailedSignIns: r.FailedSignIns,
 	}
 	if r.Treatments != "" {
 		s.Treatments = strings.Split(r.Treatments, ",")
@@ -126,7 +131,7 @@ func (d *DB) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 	err := d.read.SelectContext(ctx, &rows, `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, s.disabled_at,
 			s.last_assigned_at, s.created_at,
 			coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
-			s.open_enquiries
+			s.open_enquiries, `+staffFactorColumns+`
 		FROM staff s
 		ORDER BY s.name COLLATE NOCASE, s.id`)
 	if err != nil {
@@ -189,10 +194,10 @@ func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) 
 	return row.staff(), nil
 }
 
-// SetPassword implements crm.StaffStore.
+// SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins.
 func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string) error {
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`UPDATE staff SET password_hash = ? WHERE id = ?`, passwordHash, id)
+		res, err := tx.Exec(`UPDATE staff SET password_hash = ?, failed_sign_ins = 0 WHERE id = ?`, passwordHash, id)
 		return affectedOne(res, err)
 	})
 	if err != nil {
@@ -252,7 +257,7 @@ func (d *DB) StaffByToken(ctx context.Context, tokenHash string) (crm.Staff, err
 	err := d.read.GetContext(ctx, &row, `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, s.disabled_at,
 			s.last_assigned_at, s.created_at,
 			coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
-			s.open_enquiries, k.id AS token_id, k.last_used_at
+			s.open_enquiries, `+staffFactorColumns+`, k.id AS token_id, k.last_used_at
 		FROM api_tokens k JOIN staff s ON s.id = k.staff_id
 		WHERE k.token_hash = ? AND k.revoked_at IS NULL`, tokenHash)
 	if errors.Is(err, sql.ErrNoRows) {

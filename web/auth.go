@@ -2,13 +2,13 @@ package web
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/csrf"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/session"
 )
 
@@ -24,7 +24,19 @@ const (
 	sessStaff    = "staff"     // int64: the signed-in account
 	sessSignedIn = "signed_in" // int64: unix seconds of sign-in, for the absolute timeout
 	sessFlash    = "flash"     // string: a message for the next page
+	// A sign-in waiting for its second factor (not signed in): the account, when its password was checked,
+	// the page to go on to, and the account as the throttle names it.
+	sessPending     = "pending_staff" // int64
+	sessPendingAt   = "pending_at"    // int64: unix seconds
+	sessPendingNext = "pending_next"  // string
+	sessPendingKey  = "pending_key"   // string
+	// An enrolment in progress: the authenticator secret offered, not yet proved by a code.
+	sessEnrolSecret = "enrol_secret" // string
+	sessEnrolURI    = "enrol_uri"    // string
 )
+
+// csrfSessionKey is where the CSRF middleware keeps the session's token.
+const csrfSessionKey = "csrf"
 
 const localActor = "actor"
 
@@ -43,23 +55,42 @@ func (s *server) newSessionStore() *session.Store {
 }
 
 // newCSRF protects every state-changing staff form: the token lives in the session and comes back in the
-// hidden form field _csrf. A POST without it is 403 and changes nothing.
+// hidden form field _csrf (or, for a script, the X-CSRF-Token header). A POST without it is 403 and changes
+// nothing. Signing in starts a new session, so the token a visitor had before no longer works.
 func (s *server) newCSRF() fiber.Handler {
 	return csrf.New(csrf.Config{
-		KeyLookup:      "form:_csrf",
+		Extractor:      csrfFromBodyOrHeader,
 		CookieName:     "frontdesk_csrf",
 		CookieSameSite: "Lax",
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieHTTPOnly: true,
 		Expiration:     s.cfg.SessionAbsolute,
 		Session:        s.sessions,
-		SessionKey:     "csrf",
+		SessionKey:     csrfSessionKey,
 		ContextKey:     "csrf",
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			s.log.Warn("csrf refused", "request_id", requestID(c), "path", c.Path(), "reason", err.Error())
 			return errClient(fiber.StatusForbidden, "This form has expired or did not come from Frontdesk. Go back, reload the page and try again.")
 		},
 	})
+}
+
+// csrfFromBodyOrHeader reads the CSRF token from the form body or the X-CSRF-Token header, never from the query
+// string: Fiber's own form extractor uses FormValue, which looks in the query string first, and a token in a
+// URL leaks through logs, history and Referer.
+func csrfFromBodyOrHeader(c *fiber.Ctx) (string, error) {
+	if v := c.Request().PostArgs().Peek("_csrf"); len(v) > 0 {
+		return string(v), nil
+	}
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		if form, err := c.MultipartForm(); err == nil && len(form.Value["_csrf"]) > 0 && form.Value["_csrf"][0] != "" {
+			return form.Value["_csrf"][0], nil
+		}
+	}
+	if v := c.Get(csrf.HeaderName); v != "" {
+		return v, nil
+	}
+	return "", csrf.ErrMissingForm
 }
 
 // csrfToken is the token to put in the hidden _csrf field of this page's forms.
@@ -104,10 +135,14 @@ func (s *server) loadActor(c *fiber.Ctx) (crm.Actor, *session.Session, bool) {
 func (s *server) requireStaff(c *fiber.Ctx) error {
 	a, sess, ok := s.loadActor(c)
 	if !ok {
-		if c.Method() == fiber.MethodGet {
-			return c.Redirect("/login?next="+safeNext(c.OriginalURL()), fiber.StatusSeeOther)
+		if next := safeNext(c.OriginalURL()); c.Method() == fiber.MethodGet && next != defaultNext {
+			return c.Redirect("/login?next="+url.QueryEscape(next), fiber.StatusSeeOther)
 		}
 		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	// An account that must have a second factor and has none may only enrol (or sign out) until it has.
+	if s.cfg.Require2FA.Requires(a.Role) && !a.SecondFactor && !strings.HasPrefix(c.Path(), enrolPath) {
+		return c.Redirect(enrolPath, fiber.StatusSeeOther)
 	}
 	c.Locals(localActor, a)
 	if msg, ok := sess.Get(sessFlash).(string); ok && msg != "" {
@@ -141,15 +176,6 @@ func (s *server) flash(c *fiber.Ctx, msg string) {
 	_ = sess.Save()
 }
 
-// safeNext keeps a redirect target only when it is a path on this site.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
-		return "/board"
-	}
-	return next
-}
-
 // requireToken authenticates the staff API with Authorization: Bearer TOKEN; 401 without a valid one.
 func (s *server) requireToken(c *fiber.Ctx) error {
 	auth := c.Get(fiber.HeaderAuthorization)
@@ -169,72 +195,6 @@ func (s *server) requireToken(c *fiber.Ctx) error {
 	c.Locals(localActor, a)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Next()
-}
-
-// loginLimits are the failed sign-ins allowed per client address and per account in a quarter of an hour.
-// Only failures count.
-func (s *server) loginLimits() []fiber.Handler {
-	reached := func(c *fiber.Ctx) error {
-		s.log.Warn("sign-in rate limit reached", "request_id", requestID(c))
-		return s.renderPage(c, fiber.StatusTooManyRequests, "login", "Sign in", fiber.Map{
-			"CSRF":  csrfToken(c),
-			"Error": "Too many failed attempts. Please wait 15 minutes and try again, or ask an administrator.",
-			"Next":  safeNext(c.FormValue("next")),
-		})
-	}
-	perClient := limiter.New(limiter.Config{
-		Max: 20, Expiration: 15 * time.Minute, SkipSuccessfulRequests: true, LimitReached: reached,
-		KeyGenerator: func(c *fiber.Ctx) string { return "login-ip:" + c.IP() },
-	})
-	perAccount := limiter.New(limiter.Config{
-		Max: 5, Expiration: 15 * time.Minute, SkipSuccessfulRequests: true, LimitReached: reached,
-		KeyGenerator: func(c *fiber.Ctx) string {
-			return "login-account:" + strings.ToLower(strings.TrimSpace(c.FormValue("email")))
-		},
-	})
-	return []fiber.Handler{perClient, perAccount}
-}
-
-// loginForm shows the sign-in page (or sends signed-in staff on to the board).
-func (s *server) loginForm(c *fiber.Ctx) error {
-	if _, _, ok := s.loadActor(c); ok {
-		return c.Redirect("/board", fiber.StatusSeeOther)
-	}
-	if need, err := s.deps.Accounts.SetupNeeded(c.UserContext()); err == nil && need {
-		return c.Redirect("/setup", fiber.StatusSeeOther)
-	}
-	return s.renderPage(c, fiber.StatusOK, "login", "Sign in", fiber.Map{"CSRF": csrfToken(c), "Next": safeNext(c.Query("next"))})
-}
-
-// login checks the credentials, starts a new session (new ID: no fixation) and goes on to the board.
-func (s *server) login(c *fiber.Ctx) error {
-	email, password := c.FormValue("email"), c.FormValue("password")
-	next := safeNext(c.FormValue("next"))
-	a, err := s.deps.Accounts.Authenticate(c.UserContext(), email, password)
-	if errors.Is(err, crm.ErrUnauthenticated) {
-		s.log.Info("sign-in failed", "request_id", requestID(c))
-		return s.renderPage(c, fiber.StatusUnauthorized, "login", "Sign in", fiber.Map{
-			"CSRF": csrfToken(c), "Email": email, "Next": next,
-			"Error": "That email and password do not match an active account.",
-		})
-	}
-	if err != nil {
-		return err
-	}
-	sess, err := s.sessions.Get(c)
-	if err != nil {
-		return err
-	}
-	if err := sess.Regenerate(); err != nil {
-		return err
-	}
-	sess.Set(sessStaff, a.ID)
-	sess.Set(sessSignedIn, time.Now().Unix())
-	if err := sess.Save(); err != nil {
-		return err
-	}
-	s.log.Info("signed in", "request_id", requestID(c), "staff", a.ID)
-	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
 // logout ends the session.
@@ -277,11 +237,14 @@ func (s *server) setup(c *fiber.Ctx) error {
 		return err
 	}
 	s.log.Info("first administrator created", "request_id", requestID(c), "staff", staff.ID)
+	if err := s.deps.Accounts.CompleteSignIn(c.UserContext(), crm.Actor{ID: staff.ID}, c.IP()); err != nil {
+		return err
+	}
 	sess, err := s.sessions.Get(c)
 	if err != nil {
 		return err
 	}
-	if err := sess.Regenerate(); err != nil {
+	if err := sess.Reset(); err != nil { // a new session: new ID, and no token from before sign-in
 		return err
 	}
 	sess.Set(sessStaff, staff.ID)

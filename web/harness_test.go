@@ -36,6 +36,8 @@ type harness struct {
 
 	accounts *crm.Accounts
 	ws       *crm.Workspace
+	// recovery are the unused recovery codes of the accounts the test enrolled, by email.
+	recovery map[string][]string
 }
 
 func testConfig() web.Config {
@@ -47,7 +49,8 @@ func testConfig() web.Config {
 
 func newHarness(t testing.TB, edit func(*web.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, path: filepath.Join(t.TempDir(), "frontdesk.db"), cfg: testConfig(), logs: &logBuffer{}}
+	h := &harness{t: t, path: filepath.Join(t.TempDir(), "frontdesk.db"), cfg: testConfig(), logs: &logBuffer{},
+		recovery: map[string][]string{}}
 	if edit != nil {
 		edit(&h.cfg)
 	}

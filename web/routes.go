@@ -18,6 +18,15 @@ import (
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
+// hsts tells browsers to use only https for this site for a year.
+const hsts = "max-age=31536000; includeSubDomains"
+
+// httpsBase reports whether the configured public address is https: then every answer carries
+// Strict-Transport-Security, whether or not the proxy in front says the request came over TLS; over http, never.
+func (s *server) httpsBase() bool {
+	return strings.HasPrefix(strings.ToLower(s.cfg.BaseURL), "https://")
+}
+
 // routes is the whole route table.
 func (s *server) routes(app *fiber.App) {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
@@ -27,8 +36,14 @@ func (s *server) routes(app *fiber.App) {
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "same-origin",
 		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
-		HSTSMaxAge:            31536000,
+		HSTSMaxAge:            0, // sent below, by the configured address rather than the connection
 	}))
+	if s.httpsBase() {
+		app.Use(func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderStrictTransportSecurity, hsts)
+			return c.Next()
+		})
+	}
 
 	// Health, for load balancers and monitoring.
 	app.Get("/healthz", s.healthz)
@@ -83,14 +98,18 @@ func (s *server) routes(app *fiber.App) {
 	// issue it). Without a session a page redirects to /login.
 	protect := s.newCSRF()
 	app.Get("/login", protect, s.loginForm)
-	limits := s.loginLimits()
-	app.Post("/login", protect, limits[0], limits[1], s.login)
+	app.Post("/login", protect, s.login) // throttled per account and client inside (signin.go)
+	app.Get("/login/2fa", protect, s.secondFactorForm)
+	app.Post("/login/2fa", protect, s.secondFactor)
 	app.Post("/logout", protect, s.logout)
 	app.Get("/setup", protect, s.setupForm)
-	app.Post("/setup", protect, limits[0], s.setup)
+	app.Post("/setup", protect, s.setupLimit(), s.setup)
 
 	staff := []fiber.Handler{protect, s.requireStaff}
 	admin := []fiber.Handler{protect, s.requireStaff, s.requireAdmin}
+	app.Get(enrolPath, append(staff, s.twoFactorPage)...)
+	app.Post(enrolPath, append(staff, s.enrol)...)
+	app.Post(enrolPath+"/recovery-codes", append(staff, s.newRecoveryCodes)...)
 	app.Get("/board", append(staff, s.board)...)
 	app.Get("/enquiries", append(staff, s.enquiries)...)
 	app.Get("/enquiries/:ref", append(staff, s.enquiry)...)

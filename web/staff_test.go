@@ -30,12 +30,21 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 	a.get("/login")
 	before := a.cookies["frontdesk_session"]
 	resp := a.post("/login", url.Values{"email": {"Coord@Clinic.example"}, "password": {staffPassword}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login/2fa" {
+		t.Fatalf("password: %d → %q, want the second-factor step", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	pending := a.cookies["frontdesk_session"]
+	if pending == "" || pending == before {
+		t.Errorf("the session ID did not change after the password (fixation): before %q after %q", before, pending)
+	}
+	a.get("/login/2fa")
+	resp = a.post("/login/2fa", url.Values{"code": {h.secondFactorCode("coord@clinic.example")}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/board" {
-		t.Fatalf("sign in: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		t.Fatalf("second factor: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	after := a.cookies["frontdesk_session"]
-	if after == "" || after == before {
-		t.Errorf("the session ID did not change at sign-in (fixation): before %q after %q", before, after)
+	if after == "" || after == pending {
+		t.Errorf("the session ID did not change at sign-in (fixation): pending %q after %q", pending, after)
 	}
 	var sessionCookie *http.Cookie
 	for _, c := range resp.Cookies() {
@@ -213,8 +222,12 @@ func TestSetupCreatesTheFirstAdministratorWithTheCode(t *testing.T) {
 	if n := h.count(`SELECT count(*) FROM staff WHERE role = 'admin' AND email = 'rivers@clinic.example'`); n != 1 {
 		t.Error("first administrator not created")
 	}
-	if resp := a.get("/admin/users"); resp.StatusCode != 200 {
-		t.Errorf("signed in after setup: %d", resp.StatusCode)
+	// Signed in, but every account must enrol a second factor first (FRONTDESK_REQUIRE_2FA=all).
+	if resp := a.get("/admin/users"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account/2fa" {
+		t.Errorf("after setup: %d → %q, want 303 to /account/2fa", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := a.get("/account/2fa"); resp.StatusCode != 200 || !strings.Contains(a.last, "otpauth://") {
+		t.Errorf("enrolment page after setup: %d", resp.StatusCode)
 	}
 	if resp := h.agent().get("/setup"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("setup offered again: %d", resp.StatusCode)

@@ -53,6 +53,11 @@ type Config struct {
 	SecureCookies bool
 	// SessionIdle and SessionAbsolute override the session limits (zero: 30 minutes idle, 12 hours in all).
 	SessionIdle, SessionAbsolute time.Duration
+	// SecondFactorWait overrides how long a correct password waits for its second factor (zero: 5 minutes).
+	SecondFactorWait time.Duration
+	// Require2FA says who must sign in with a second factor (FRONTDESK_REQUIRE_2FA); the zero value is
+	// crm.TwoFactorAll, everybody.
+	Require2FA crm.TwoFactorPolicy
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.
@@ -90,6 +95,7 @@ type server struct {
 	deps     Deps
 	log      *slog.Logger
 	sessions *session.Store
+	throttle *signInThrottle
 }
 
 // New builds the Fiber app with every route, ready for Listen. It fails only when the embedded templates do
@@ -107,7 +113,10 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if cfg.SessionAbsolute <= 0 {
 		cfg.SessionAbsolute = SessionAbsolute
 	}
-	s := &server{cfg: cfg, deps: deps, log: deps.Log}
+	if cfg.SecondFactorWait <= 0 {
+		cfg.SecondFactorWait = SecondFactorWait
+	}
+	s := &server{cfg: cfg, deps: deps, log: deps.Log, throttle: newSignInThrottle()}
 	s.sessions = s.newSessionStore()
 
 	views, err := fs.Sub(templateFiles, "templates")

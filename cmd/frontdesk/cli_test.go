@@ -39,6 +39,8 @@ func TestBadSettingsExitWithStatus2NamingThem(t *testing.T) {
 		{"bad inbox", []string{"serve"}, map[string]string{"FRONTDESK_INTAKE_INBOX": "@@"}, "FRONTDESK_INTAKE_INBOX"},
 		{"bad timezone", []string{"serve"}, map[string]string{"FRONTDESK_TIMEZONE": "Mars/Olympus"}, "FRONTDESK_TIMEZONE"},
 		{"missing templates folder", []string{"serve"}, map[string]string{"FRONTDESK_MAIL_TEMPLATES": "/no/such/folder"}, "FRONTDESK_MAIL_TEMPLATES"},
+		{"bad 2fa policy", []string{"serve"}, map[string]string{"FRONTDESK_REQUIRE_2FA": "sometimes"}, "FRONTDESK_REQUIRE_2FA"},
+		{"bad 2fa policy flag", []string{"serve", "--require-2fa", "nobody"}, nil, "--require-2fa"},
 		{"unknown flag", []string{"serve", "--colour", "blue"}, nil, "-colour"},
 		{"unknown command", []string{"launch"}, nil, "launch"},
 		{"migrate with junk", []string{"migrate", "sideways"}, nil, "sideways"},

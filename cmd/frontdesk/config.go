@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
 )
 
 // config is every setting of CONTRACT.md, read once at start from FRONTDESK_* variables (and, for serve,
@@ -38,6 +40,7 @@ type config struct {
 	AllowedOrigins    []string
 	TrustedProxies    []string
 	Timezone          *time.Location
+	Require2FA        crm.TwoFactorPolicy
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -221,6 +224,14 @@ var settings = []setting{
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+		return nil
+	}},
+	{"FRONTDESK_REQUIRE_2FA", "require-2fa", "all", "who must sign in with a second factor (TOTP): all, admins or off", func(c *config, s string) error {
+		p, err := crm.ParseTwoFactorPolicy(s)
+		if err != nil {
+			return err
+		}
+		c.Require2FA = p
 		return nil
 	}},
 	{"FRONTDESK_TIMEZONE", "timezone", "Europe/London", "the clinic's time zone, for dates on pages, reports and exports", func(c *config, s string) error {

@@ -83,7 +83,23 @@ func cmdDemo(args []string, e env) error {
 		}
 		fmt.Fprintf(e.stdout, "  %-12s %s%s\n", s.Role, s.Email, extra)
 	}
+	fmt.Fprint(e.stdout, demoTwoFactorNote(c.Require2FA))
 	return nil
+}
+
+// demoTwoFactorNote tells how the demo accounts meet the second-factor policy serve will apply.
+func demoTwoFactorNote(p crm.TwoFactorPolicy) string {
+	if p == crm.TwoFactorOff {
+		return "\nTwo-factor sign-in is off (FRONTDESK_REQUIRE_2FA=off): the password is enough.\n"
+	}
+	who := "Each account"
+	if p == crm.TwoFactorAdmins {
+		who = "An administrator account"
+	}
+	return "\nTwo-factor sign-in: " + who + " sets it up at its first sign-in — scan the QR code shown with any\n" +
+		"authenticator app (Google Authenticator, Microsoft Authenticator, 2FAS, Aegis…) and enter its code.\n" +
+		"To try the demo without it, start the server with FRONTDESK_REQUIRE_2FA=off, e.g.\n" +
+		"  FRONTDESK_REQUIRE_2FA=off make run\n"
 }
 
 // demoPassword is a fresh random password for the demo accounts, printed once.

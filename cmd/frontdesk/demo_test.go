@@ -29,6 +29,9 @@ func TestDemoFillsADatabaseWithoutEnquiries(t *testing.T) {
 	if pw == nil || !strings.Contains(out, "http://localhost:8080/login") || !strings.Contains(out, "sam.coordinator@frontdesk.example") {
 		t.Fatalf("demo output does not say how to sign in:\n%s", out)
 	}
+	if !strings.Contains(out, "authenticator app") || !strings.Contains(out, "FRONTDESK_REQUIRE_2FA=off") {
+		t.Errorf("demo output does not say what to do about two-factor sign-in:\n%s", out)
+	}
 	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,8 @@ Commands:
                              create a staff account; the password is read from stdin (one line)
   user list                  list staff accounts
   user disable --email E     stop an account from signing in or using its tokens
+  user reset-2fa --email E   remove an account's second factor (lost phone and recovery codes);
+                             it sets up a new one at its next sign-in
   token create --email E --label L
                              print a new API token for that account (shown once)
   outbox list [--status S]   list queued, sent and failed emails (S: queued, sent or failed)

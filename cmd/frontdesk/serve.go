@@ -109,6 +109,7 @@ func cmdServe(args []string, e env) error {
 		FirstContactHours: c.FirstContactHours,
 		Location:          c.Timezone,
 		SecureCookies:     c.secureCookies(),
+		Require2FA:        c.Require2FA,
 	}, web.Deps{
 		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
 		Workspace: workspace,

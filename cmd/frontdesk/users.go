@@ -60,10 +60,10 @@ func inputErrorAsUsage(err error, flagOf map[string]string) error {
 	return err
 }
 
-// cmdUser is `frontdesk user add|list|disable`.
+// cmdUser is `frontdesk user add|list|disable|reset-2fa`.
 func cmdUser(args []string, e env) error {
 	if len(args) == 0 {
-		return usagef("user needs a subcommand: add, list or disable")
+		return usagef("user needs a subcommand: add, list, disable or reset-2fa")
 	}
 	switch args[0] {
 	case "add":
@@ -72,8 +72,10 @@ func cmdUser(args []string, e env) error {
 		return cmdUserList(args[1:], e)
 	case "disable":
 		return cmdUserDisable(args[1:], e)
+	case "reset-2fa":
+		return cmdUserReset2FA(args[1:], e)
 	}
-	return usagef("unknown user subcommand %q (add, list or disable)", args[0])
+	return usagef("unknown user subcommand %q (add, list, disable or reset-2fa)", args[0])
 }
 
 // readPassword reads one line from stdin: the password, never a flag (it would show in the process list).
@@ -195,6 +197,45 @@ func cmdUserDisable(args []string, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "disabled %s: they can no longer sign in or use their API tokens\n", s.Email)
+	return nil
+}
+
+// cmdUserReset2FA is `frontdesk user reset-2fa --email E`: removes the account's second factor and recovery
+// codes (audited), for someone who lost their phone and their codes; they enrol again at their next sign-in.
+func cmdUserReset2FA(args []string, e env) error {
+	var email string
+	c, rest, err := configure("user reset-2fa", args, e, false, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "the account whose second factor to remove (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("user reset-2fa takes no arguments, got %q", rest[0])
+	}
+	if strings.TrimSpace(email) == "" {
+		return usagef("missing --email")
+	}
+	ctx := context.Background()
+	svc, err := openServices(ctx, c, e)
+	if err != nil {
+		return err
+	}
+	defer svc.db.Close()
+	had, err := svc.accounts.ResetSecondFactor(ctx, crm.System, email)
+	var ie crm.InputError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("%s", ie["email"])
+	}
+	if err != nil {
+		return err
+	}
+	address := strings.ToLower(strings.TrimSpace(email))
+	if !had {
+		fmt.Fprintf(e.stdout, "%s has no second factor: nothing to reset\n", address)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "removed the second factor and recovery codes of %s: they set up a new one at their next sign-in\n", address)
 	return nil
 }
 

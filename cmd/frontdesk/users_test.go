@@ -1,10 +1,18 @@
 package main
 
 import (
+	"database/sql"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/db"
+	"github.com/pquerna/otp/totp"
 )
 
 func TestUserAndTokenCommands(t *testing.T) {
@@ -50,6 +58,9 @@ func TestUserCommandsRefuseBadInput(t *testing.T) {
 		{"", []string{"user"}, 2, "subcommand"},
 		{"", []string{"user", "disable"}, 2, "--email"},
 		{"", []string{"user", "disable", "--email", "nobody@clinic.example"}, 1, "nobody@clinic.example"},
+		{"", []string{"user", "reset-2fa"}, 2, "--email"},
+		{"", []string{"user", "reset-2fa", "--email", "nobody@clinic.example"}, 1, "nobody@clinic.example"},
+		{"", []string{"user", "reset-2fa", "--email", "a@b.example", "extra"}, 2, "extra"},
 		{"", []string{"token", "create", "--email", "nobody@clinic.example", "--label", "x"}, 1, "nobody@clinic.example"},
 		{"", []string{"token", "create", "--email", "a@b.example"}, 2, "--label"},
 		{"", []string{"token"}, 2, "create"},
@@ -70,5 +81,55 @@ func TestUserCommandsRefuseBadInput(t *testing.T) {
 	}
 	if code, _, stderr := runWithStdin("a long enough password\n", args, vars); code != 2 || !strings.Contains(stderr, "already exists") {
 		t.Errorf("duplicate: exit %d, %q", code, stderr)
+	}
+}
+
+// TestUserReset2FA: the command removes an account's authenticator and recovery codes, audited, so it enrols
+// again; an account without one is told so.
+func TestUserReset2FA(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.db")
+	vars := map[string]string{"FRONTDESK_DB": path}
+	if code, _, stderr := runWithStdin("correct horse battery staple\n", []string{"user", "add", "--email", "rivers@clinic.example",
+		"--name", "Dr Rivers", "--role", "clinician"}, vars); code != 0 {
+		t.Fatal(stderr)
+	}
+	d, err := db.Open(path, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := crm.NewAccounts(d, d, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, _, err := d.StaffByEmail(t.Context(), "rivers@clinic.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := crm.Actor{ID: s.ID, Email: s.Email, Name: s.Name, Role: s.Role}
+	e, _ := acc.NewEnrolment(actor, "Harbour Clinic")
+	otpCode, _ := totp.GenerateCode(e.Secret, time.Now())
+	if _, err := acc.Enrol(t.Context(), actor, e.Secret, otpCode); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+
+	code, out, stderr := runInProcess([]string{"user", "reset-2fa", "--email", "Rivers@Clinic.example"}, vars)
+	if code != 0 || !strings.Contains(out, "removed the second factor") || stderr != "" {
+		t.Fatalf("reset-2fa: exit %d, out %q, err %q", code, out, stderr)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for q, want := range map[string]int{
+		`SELECT count(*) FROM staff_totp`:           0,
+		`SELECT count(*) FROM staff_recovery_codes`: 0,
+		`SELECT count(*) FROM audit_log WHERE action = '2fa_reset' AND detail LIKE '%rivers@clinic.example%'`: 1,
+	} {
+		var n int
+		if err := raw.QueryRow(q).Scan(&n); err != nil || n != want {
+			t.Errorf("%s = %d, want %d (%v)", q, n, want, err)
+		}
+	}
+	if code, out, _ := runInProcess([]string{"user", "reset-2fa", "--email", "rivers@clinic.example"}, vars); code != 0 || !strings.Contains(out, "nothing to reset") {
+		t.Errorf("second reset: exit %d, %q", code, out)
 	}
 }
