@@ -53,6 +53,9 @@ type Config struct {
 	SecureCookies bool
 	// SessionIdle and SessionAbsolute override the session limits (zero: 30 minutes idle, 12 hours in all).
 	SessionIdle, SessionAbsolute time.Duration
+	// RetentionMonths and SpamRetentionDays are the retention policy the privacy notice states (0: never).
+	RetentionMonths   int
+	SpamRetentionDays int
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.
@@ -72,6 +75,8 @@ type Deps struct {
 	Intake    *crm.IntakeService
 	Workspace *crm.Workspace
 	Accounts  *crm.Accounts
+	// Privacy serves subject access and erasure by address; without it their routes answer 404.
+	Privacy *crm.Privacy
 	// Reports makes the administrators' reports and exports; without it their routes answer 404.
 	Reports *report.Service
 	// Sessions stores staff sessions (Fiber's storage interface; db implements it on SQLite).
