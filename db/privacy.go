@@ -85,8 +85,9 @@ func (d *DB) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditE
 
 // closedSQL is the condition, on enquiries e, of a closed enquiry not yet anonymised whose close came before
 // ?1: the close is the latest status event into its current status (updated_at when it has none). The
-// statuses are written into the query (they are checked values) so SQLite may use the partial index
-// enquiries_closed_unerased; created_at < ?1 holds whenever the close does, and bounds the scan.
+// statuses are written into the query (they are checked values) so SQLite can use the partial index
+// enquiries_closed_unerased (see closedScan); created_at < ?1 holds whenever the close does, and bounds the
+// scan.
 func closedSQL(statuses []crm.Status) (string, error) {
 	quoted := make([]string, len(statuses))
 	for i, s := range statuses {
@@ -99,6 +100,11 @@ func closedSQL(statuses []crm.Status) (string, error) {
 		AND coalesce((SELECT max(v.at) FROM events v
 			WHERE v.enquiry_id = e.id AND v.kind = 'status' AND v.to_status = e.status), e.updated_at) < ?1`, nil
 }
+
+// closedScan starts the search for closed enquiries due: through the partial index of those not yet
+// anonymised, which the planner would otherwise pass over for enquiries_status_created and then step over
+// every enquiry anonymised in earlier years.
+const closedScan = `SELECT e.id FROM enquiries e INDEXED BY enquiries_closed_unerased WHERE `
 
 // spamSQL is the condition, on enquiries e, of spam that arrived before ?1.
 const spamSQL = `e.status = 'spam' AND e.created_at < ?1`
@@ -118,7 +124,7 @@ func (d *DB) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.T
 		if closedCond, err = closedSQL(b.Closed); err != nil {
 			return crm.RetentionResult{}, err
 		}
-		err = d.read.SelectContext(ctx, &closedIDs, `SELECT e.id FROM enquiries e WHERE `+closedCond+` LIMIT ?2`,
+		err = d.read.SelectContext(ctx, &closedIDs, closedScan+closedCond+` LIMIT ?2`,
 			ms(b.ClosedBefore), b.Limit)
 		if err != nil {
 			return crm.RetentionResult{}, fmt.Errorf("find closed enquiries due: %w", err)
