@@ -94,9 +94,6 @@ func NewPrivacy(store PrivacyStore, audit AuditStore, mail MailCopies, cfg Priva
 // SetClock replaces the service's clock (tests).
 func (p *Privacy) SetClock(now func() time.Time) { p.now = now }
 
-// Config is the retention policy the service applies.
-func (p *Privacy) Config() PrivacyConfig { return p.cfg }
-
 // ParseSubjectEmail checks an address a request names and returns it trimmed and lower-cased (as enquiries
 // store it). A missing or malformed address is an InputError naming "email".
 func ParseSubjectEmail(raw string) (string, error) {
@@ -129,7 +126,8 @@ func who(a Actor) *StaffRef {
 // EraseReference erases the personal data of one enquiry (the right to erasure): see EraseEnquiries. The
 // erasure and its audit entry are one transaction; then the copies of its mail are deleted and the database
 // scrubbed. ErrNotFound when there is no such enquiry (or ref is malformed); ErrForbidden for anyone but an
-// administrator. An error after the erasure committed says what is left to do (running it again does it).
+// administrator. An *UnfinishedError says the erasure committed but the clean-up after did not finish
+// (running it again does).
 func (p *Privacy) EraseReference(ctx context.Context, actor Actor, ref string) error {
 	if err := allowed(actor); err != nil {
 		return err
@@ -144,7 +142,8 @@ func (p *Privacy) EraseReference(ctx context.Context, actor Actor, ref string) e
 // EraseEmail erases the personal data of every enquiry of that address (compared without regard to case)
 // in one transaction, one audit entry each, and returns their references, oldest first. A malformed address
 // is an InputError naming "email"; ErrNotFound when no enquiry has it; ErrForbidden for anyone but an
-// administrator.
+// administrator. With an *UnfinishedError the enquiries were erased (their references are returned) but the
+// clean-up after was not finished; with any other error nothing was erased.
 func (p *Privacy) EraseEmail(ctx context.Context, actor Actor, email string) ([]string, error) {
 	if err := allowed(actor); err != nil {
 		return nil, err
@@ -165,8 +164,25 @@ func (p *Privacy) EraseEmail(ctx context.Context, actor Actor, email string) ([]
 		refs[i] = e.Reference
 	}
 	detail := fmt.Sprintf("personal data erased (request for every enquiry of one address: %d)", len(refs))
-	return refs, p.erase(ctx, actor, refs, detail)
+	if err := p.erase(ctx, actor, refs, detail); err != nil {
+		var unfinished *UnfinishedError
+		if errors.As(err, &unfinished) {
+			return refs, err // erased; only the clean-up is left
+		}
+		return nil, err
+	}
+	return refs, nil
 }
+
+// UnfinishedError says an erasure (or retention run) committed but what follows it did not all succeed: the
+// copies of its mail were not all deleted, or the database could not be scrubbed yet. Repeating the erasure
+// (or the next retention run) finishes it.
+type UnfinishedError struct{ Err error }
+
+func (e *UnfinishedError) Error() string {
+	return "erased, but not finished (run it again): " + e.Err.Error()
+}
+func (e *UnfinishedError) Unwrap() error { return e.Err }
 
 // erase erases refs with one audit entry each, then deletes their mail copies and scrubs the database.
 func (p *Privacy) erase(ctx context.Context, actor Actor, refs []string, detail string) error {
@@ -197,7 +213,7 @@ func (p *Privacy) cleanUp(ctx context.Context, refs []string) error {
 		errs = append(errs, fmt.Errorf("the database was not scrubbed of the erased data yet: %w", err))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("erased, but not finished (run it again): %w", err)
+		return &UnfinishedError{Err: err}
 	}
 	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/mailer"
 	"github.com/frontdesk/frontdesk/intake"
 )
 
@@ -200,5 +203,31 @@ func TestEraseEmailErasesEveryEnquiryOfTheAddress(t *testing.T) {
 	}
 	if err := p.EraseReference(ctx, w.admin, "ZZZZ-ZZZZ"); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("unknown reference: %v", err)
+	}
+}
+
+func TestEraseThatCannotFinishSaysWhatIsDone(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	first, second, _ := subject(t, w)
+	// The mail folder is a file: its copies cannot be listed, so they cannot be deleted.
+	notAFolder := filepath.Join(t.TempDir(), "mail")
+	if err := os.WriteFile(notAFolder, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := crm.NewPrivacy(w.db, w.db, mailer.NewMailFolder(notAFolder), crm.PrivacyConfig{}, quiet)
+	refs, err := p.EraseEmail(ctx, w.admin, "sam.subject@example.org")
+	var unfinished *crm.UnfinishedError
+	if !errors.As(err, &unfinished) || !slices.Equal(refs, []string{first, second}) {
+		t.Fatalf("EraseEmail: %v %v, want the references and an UnfinishedError", refs, err)
+	}
+	for _, ref := range refs {
+		if e, _ := w.db.GetEnquiry(ctx, ref); !e.Erased {
+			t.Errorf("%s: the erasure itself must stand", ref)
+		}
+	}
+	// A failure before anything is erased returns no references.
+	if refs, err := p.EraseEmail(ctx, w.admin, "nobody@example.org"); refs != nil || errors.As(err, &unfinished) {
+		t.Errorf("nothing erased: %v %v", refs, err)
 	}
 }
