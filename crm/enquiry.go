@@ -140,12 +140,6 @@ type EnquiryStore interface {
 	Timeline(ctx context.Context, enquiryID int64) ([]Event, error)
 	// Notes returns the enquiry's notes, oldest first.
 	Notes(ctx context.Context, enquiryID int64) ([]Note, error)
-	// EraseEnquiry erases the personal data of the enquiry ref in one transaction: name, contact details,
-	// message, date of birth, campaign tags, notes, reasons, unsent mail and every outbox address, and its
-	// search entry. What is left — reference, treatment, source, statuses and times — keeps the clinic's
-	// anonymous counts right. It records an 'erased' event by actor at at. ErrNotFound when there is no such
-	// enquiry; erasing twice is harmless.
-	EraseEnquiry(ctx context.Context, ref string, actor Actor, at time.Time) error
 	// QueueOverdueReminders finds the enquiries still new that were created before dueBefore and have had no
 	// reminder, queues one MailOverdue to the assignee (or to inbox when unassigned; none when inbox is ""),
 	// marks them reminded with a timeline event, and returns how many it reminded. Spam is never reminded.

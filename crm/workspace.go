@@ -481,22 +481,6 @@ func (w *Workspace) SendOverdueReminders(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Erase erases one patient's personal data (the right to erasure); admins only. The anonymous counts stay.
-func (w *Workspace) Erase(ctx context.Context, actor Actor, ref string) error {
-	if actor.Role != RoleAdmin {
-		return ErrForbidden
-	}
-	canon, ok := intake.ParseReference(ref)
-	if !ok {
-		return ErrNotFound
-	}
-	if err := w.enquiries.EraseEnquiry(ctx, canon, actor, w.now().UTC()); err != nil {
-		return err
-	}
-	w.log.Info("enquiry erased", "ref", canon, "actor", actor.ID)
-	return w.record(ctx, actor, "erase", canon, "personal data erased")
-}
-
 // Audit returns a page of the accountability log; admins only.
 func (w *Workspace) Audit(ctx context.Context, actor Actor, q AuditQuery) ([]AuditEntry, string, error) {
 	if actor.Role != RoleAdmin {

@@ -23,7 +23,9 @@ import (
 )
 
 // driverName is go-sqlite3 with a connect hook that sets the pragmas the DSN cannot carry; writerDriverName
-// is the same for the writer connection, which also leaves checkpoints to the checkpointer (see checkpoint).
+// is the same for the writer connection, which also leaves checkpoints to the checkpointer (see checkpoint)
+// and overwrites deleted content with zeros (secure_delete), so an erased patient's bytes do not linger in
+// free pages of the file (see Scrub).
 const (
 	driverName       = "sqlite3_frontdesk"
 	writerDriverName = "sqlite3_frontdesk_writer"
@@ -47,7 +49,7 @@ func init() {
 	})
 	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(pragmas+" PRAGMA wal_autocheckpoint = 0;", nil)
+			_, err := c.Exec(pragmas+" PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON;", nil)
 			return err
 		},
 	})
@@ -93,7 +95,9 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 }
 
 // Open opens (creating it and its folder if needed) the SQLite database at path. It does not migrate: call
-// Migrate before serving.
+// Migrate before serving. The database holds health data: a new folder is readable by its owner only (0700),
+// and the file, its WAL and its shared-memory file are made readable and writable by their owner only
+// (0600) — also when an earlier version left them readable by others.
 func Open(path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: no path given")
@@ -105,9 +109,14 @@ func Open(path string, opts Options) (*DB, error) {
 		opts.BusyTimeout = 5 * time.Second
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open database: create folder %s: %w", dir, err)
 		}
+	}
+	// SQLite creates the WAL and shared-memory files with the database file's permissions, so the file is
+	// created here, before SQLite opens it, with the permissions they should all have.
+	if err := ownerOnly(path, true); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	w, err := sqlx.Open(writerDriverName, dsn(path, opts.BusyTimeout, false))
 	if err != nil {
@@ -127,6 +136,13 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := w.Get(&mode, "PRAGMA journal_mode"); err != nil || mode != "wal" {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: journal mode is %q, want wal (%v)", path, mode, err)
+	}
+	// A WAL or shared-memory file left by an earlier version may be readable by others.
+	for _, side := range []string{path + "-wal", path + "-shm"} {
+		if err := ownerOnly(side, false); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
 	}
 	r, err := sqlx.Open(driverName, dsn(path, opts.BusyTimeout, true))
 	if err != nil {
@@ -163,6 +179,32 @@ func (d *DB) checkpoint() {
 		var busy, frames, copied int
 		_ = d.read.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 	}
+}
+
+// ownerOnly makes the file at path readable and writable by its owner only (0600), creating it empty when
+// create is true and it does not exist. A missing file that is not to be created is left alone, and so is an
+// existing file this process may not change the mode of (it belongs to another user): that is not a reason
+// to refuse to open the database.
+func ownerOnly(path string, create bool) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && create:
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			return ownerOnly(path, false) // created meanwhile by another process
+		}
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode().Perm()&0o077 != 0:
+		_ = os.Chmod(path, fi.Mode().Perm()&0o700)
+	}
+	return nil
 }
 
 // Path is the database file.

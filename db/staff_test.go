@@ -201,7 +201,9 @@ func TestOpenEnquiriesCounter(t *testing.T) {
 	move(refs[1], crm.Change{Assign: &toA})
 	move(refs[4], crm.Change{Priority: "high"})
 	check("after changes")
-	if err := d.EraseEnquiry(ctx, refs[5], crm.System, t0); err != nil {
+	if err := d.EraseEnquiries(ctx, refs[5:6], crm.System, t0, func(ref string) crm.AuditEntry {
+		return crm.AuditEntry{At: t0, Action: "erase", Reference: ref}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	check("after erasure")

@@ -41,9 +41,12 @@ type writer struct {
 const maxStmts = 128
 
 type writeReq struct {
-	ctx  context.Context
-	fn   func(*sqlx.Tx) error
-	errc chan error
+	ctx context.Context
+	fn  func(*sqlx.Tx) error
+	// alone, when set instead of fn, runs on the writer connection outside any transaction, once every write
+	// queued before it has committed (see doAlone).
+	alone func(ctx context.Context, db *sqlx.DB) error
+	errc  chan error
 }
 
 func newWriter(db *sqlx.DB) *writer {
@@ -57,7 +60,19 @@ func newWriter(db *sqlx.DB) *writer {
 // rolled back (fn's error, or the commit's). fn must do nothing but database work on tx: it may share the
 // transaction with other callers' writes, and it may be retried by nobody but its caller.
 func (w *writer) do(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	return w.send(&writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)})
+}
+
+// doAlone runs fn on the writer connection outside any transaction — for what SQLite refuses inside one, such
+// as a checkpoint that truncates the WAL — after every write queued before it has committed and before any
+// queued after it begins. fn has the connection to itself while it runs; every other write waits.
+func (w *writer) doAlone(ctx context.Context, fn func(ctx context.Context, db *sqlx.DB) error) error {
+	return w.send(&writeReq{ctx: ctx, alone: fn, errc: make(chan error, 1)})
+}
+
+// send hands r to the writer goroutine and waits for its answer.
+func (w *writer) send(r *writeReq) error {
+	ctx := r.ctx
 	select {
 	case w.reqs <- r:
 	case <-w.quit:
@@ -82,19 +97,32 @@ func (w *writer) loop() {
 		case <-w.quit:
 			return
 		case r := <-w.reqs:
-			w.batch = append(w.batch[:0], r)
-		gather:
-			for len(w.batch) < maxBatch {
-				select {
-				case r := <-w.reqs:
-					w.batch = append(w.batch, r)
-				default:
-					break gather
+			for r != nil {
+				if r.alone != nil {
+					w.runAlone(r)
+					r = nil
+					continue
 				}
+				w.batch = append(w.batch[:0], r)
+				r = nil
+			gather:
+				for len(w.batch) < maxBatch {
+					select {
+					case next := <-w.reqs:
+						if next.alone != nil {
+							// It runs after this batch has committed.
+							r = next
+							break gather
+						}
+						w.batch = append(w.batch, next)
+					default:
+						break gather
+					}
+				}
+				w.run(w.batch)
+				clear(w.batch)
+				w.prepare()
 			}
-			w.run(w.batch)
-			clear(w.batch)
-			w.prepare()
 		}
 	}
 }
@@ -144,6 +172,22 @@ func (w *writer) run(batch []*writeReq) {
 		}
 	}
 	answer()
+}
+
+// runAlone runs a request that needs the connection outside a transaction, and answers it.
+func (w *writer) runAlone(r *writeReq) {
+	if err := r.ctx.Err(); err != nil {
+		r.errc <- err
+		return
+	}
+	r.errc <- func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("write panicked: %v", p)
+			}
+		}()
+		return r.alone(r.ctx, w.db)
+	}()
 }
 
 // inSavepoint runs fn so that its failure undoes only its own changes.

@@ -103,7 +103,7 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 
 // privacy shows the privacy notice whose version each consent records.
 func (s *server) privacy(c *fiber.Ctx) error {
-	return s.renderPage(c, fiber.StatusOK, "privacy", "Privacy notice", fiber.Map{
-		"Version": intake.PrivacyNoticeVersion,
-	})
+	data := s.privacyNotice()
+	data["Version"] = intake.PrivacyNoticeVersion
+	return s.renderPage(c, fiber.StatusOK, "privacy", "Privacy notice", data)
 }

@@ -38,12 +38,13 @@ type harness struct {
 	ws       *crm.Workspace
 	// recovery are the unused recovery codes of the accounts the test enrolled, by email.
 	recovery map[string][]string
+	privacy  *crm.Privacy
 }
 
 func testConfig() web.Config {
 	return web.Config{
 		ClinicName: "Harbour Clinic", ClinicPhone: "020 7946 0018", BaseURL: "http://localhost:8080",
-		IntakePerMinute: 0, FirstContactHours: 24, Location: time.UTC,
+		IntakePerMinute: 0, FirstContactHours: 24, Location: time.UTC, RetentionMonths: 24, SpamRetentionDays: 30,
 	}
 }
 
@@ -81,9 +82,12 @@ func (h *harness) start() {
 	h.accounts = crm.NewAccounts(d, d, log)
 	h.ws = crm.NewWorkspace(d, d, d, crm.WorkspaceConfig{FirstContact: 24 * time.Hour,
 		IntakeInbox: "intake@clinic.example", Location: time.UTC}, log)
+	h.privacy = crm.NewPrivacy(d, d, nil, crm.PrivacyConfig{RetentionMonths: h.cfg.RetentionMonths,
+		SpamRetentionDays: h.cfg.SpamRetentionDays}, log)
 	app, err := web.New(h.cfg, web.Deps{
 		Intake:    crm.NewIntakeService(d, intake.NewValidator(nil, time.UTC), "intake@clinic.example", log),
 		Workspace: h.ws,
+		Privacy:   h.privacy,
 		Accounts:  h.accounts,
 		Reports:   report.New(d, d, d, report.Config{FirstContact: 24 * time.Hour, Location: h.cfg.Location}, log),
 		Sessions:  d.Sessions(),

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/frontdesk/frontdesk/intake"
 )
 
 func TestEnquiryFormPage(t *testing.T) {
@@ -137,7 +139,7 @@ func TestFormEscapesWhatWasEntered(t *testing.T) {
 func TestPrivacyNoticeShowsItsVersion(t *testing.T) {
 	h := newHarness(t, nil)
 	page := body(t, h.get("/privacy"))
-	if !strings.Contains(page, "Version 2026-11-01") || !strings.Contains(page, "Harbour Clinic") {
+	if !strings.Contains(page, "Version "+intake.PrivacyNoticeVersion) || !strings.Contains(page, "Harbour Clinic") {
 		t.Error("privacy notice lacks its version or the clinic name")
 	}
 }

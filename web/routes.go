@@ -93,6 +93,10 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/reports/workload", token, s.apiReport("workload"))
 	api.Get("/exports/enquiries.csv", token, s.apiExport(report.CSV))
 	api.Get("/exports/enquiries.xlsx", token, s.apiExport(report.XLSX))
+	// Subject access: administrators only (the privacy service refuses other roles with 403).
+	if s.deps.Privacy != nil {
+		api.Get("/subject-access", token, s.apiSubjectAccess)
+	}
 
 	// Staff pages: a session cookie, and a CSRF token in every form (the middleware runs on GETs too, to
 	// issue it). Without a session a page redirects to /login.
@@ -127,6 +131,11 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/admin/exports/enquiries.xlsx", append(admin, s.adminExport(report.XLSX))...)
 	app.Get("/admin/outbox", append(admin, s.outboxPage)...)
 	app.Post("/admin/outbox/retry", append(admin, s.outboxRetry)...)
+	if s.deps.Privacy != nil {
+		app.Get("/admin/privacy", append(admin, s.privacyPage)...)
+		app.Post("/admin/privacy/access", append(admin, s.privacyAccess)...)
+		app.Post("/admin/privacy/erase", append(admin, s.privacyErase)...)
+	}
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -58,6 +58,9 @@ type Config struct {
 	// Require2FA says who must sign in with a second factor (FRONTDESK_REQUIRE_2FA); the zero value is
 	// crm.TwoFactorAll, everybody.
 	Require2FA crm.TwoFactorPolicy
+	// RetentionMonths and SpamRetentionDays are the retention policy the privacy notice states (0: never).
+	RetentionMonths   int
+	SpamRetentionDays int
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.
@@ -77,6 +80,8 @@ type Deps struct {
 	Intake    *crm.IntakeService
 	Workspace *crm.Workspace
 	Accounts  *crm.Accounts
+	// Privacy serves subject access and erasure by address; without it their routes answer 404.
+	Privacy *crm.Privacy
 	// Reports makes the administrators' reports and exports; without it their routes answer 404.
 	Reports *report.Service
 	// Sessions stores staff sessions (Fiber's storage interface; db implements it on SQLite).

@@ -41,6 +41,9 @@ type config struct {
 	TrustedProxies    []string
 	Timezone          *time.Location
 	Require2FA        crm.TwoFactorPolicy
+	// RetentionMonths and SpamRetentionDays are the retention policy (0: never).
+	RetentionMonths   int
+	SpamRetentionDays int
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -232,6 +235,22 @@ var settings = []setting{
 			return err
 		}
 		c.Require2FA = p
+		return nil
+	}},
+	{"FRONTDESK_RETENTION_MONTHS", "retention-months", "24", "closed enquiries are anonymised this many months after they closed (0: never)", func(c *config, s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 1200 {
+			return errors.New("must be a whole number of months from 0 to 1200 (0: never)")
+		}
+		c.RetentionMonths = n
+		return nil
+	}},
+	{"FRONTDESK_SPAM_RETENTION_DAYS", "spam-retention-days", "30", "spam is deleted this many days after it arrived (0: never)", func(c *config, s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 36500 {
+			return errors.New("must be a whole number of days from 0 to 36500 (0: never)")
+		}
+		c.SpamRetentionDays = n
 		return nil
 	}},
 	{"FRONTDESK_TIMEZONE", "timezone", "Europe/London", "the clinic's time zone, for dates on pages, reports and exports", func(c *config, s string) error {

@@ -49,9 +49,15 @@ Commands:
   outbox list [--status S]   list queued, sent and failed emails (S: queued, sent or failed)
   outbox retry --id N        queue failed email N again
   demo                       fill a database without enquiries with demo staff and enquiries
-  erase --ref REF            erase one patient's personal data (right to erasure); anonymous counts remain
+  erase --ref REF | --email E
+                             erase the personal data of one enquiry, or of every enquiry of that address
+                             (right to erasure); anonymous counts remain, no byte is left in the database,
+                             its WAL, later backups or the mail folder
+  sar --email E [--out FILE] subject access: everything held about that address as one JSON document
+                             (stdout by default); the request is in the audit log
   audit verify               check the audit log's hash chain: nothing changed or removed
-  backup --out FILE          write a consistent copy of the database, safe while serve runs
+  backup --out FILE          write a consistent copy of the database (readable by its owner only),
+                             safe while serve runs
   export enquiries [--format csv|xlsx] [--from D] [--to D] [--status S] [--treatment T]
                    [--assignee E] [--out FILE]
                              write the enquiries (stdout by default); dates YYYY-MM-DD, inclusive;
@@ -82,6 +88,8 @@ func run(args []string, e env) int {
 		err = cmdDemo(args[1:], e)
 	case "erase":
 		err = cmdErase(args[1:], e)
+	case "sar":
+		err = cmdSar(args[1:], e)
 	case "backup":
 		err = cmdBackup(args[1:], e)
 	case "outbox":

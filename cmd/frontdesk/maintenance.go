@@ -2,51 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/frontdesk/frontdesk/crm"
-	"github.com/frontdesk/frontdesk/intake"
 )
-
-// cmdErase is `frontdesk erase --ref REF`: the right to erasure for one patient.
-func cmdErase(args []string, e env) error {
-	var ref string
-	c, rest, err := configure("erase", args, e, false, func(fs *flag.FlagSet) {
-		fs.StringVar(&ref, "ref", "", "the reference of the enquiry whose personal data to erase (required)")
-	})
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("erase takes no arguments, got %q", rest[0])
-	}
-	if strings.TrimSpace(ref) == "" {
-		return usagef("missing --ref")
-	}
-	canon, ok := intake.ParseReference(ref)
-	if !ok {
-		return usagef("invalid --ref %q: a reference looks like K7QM-4XPD", ref)
-	}
-	ctx := context.Background()
-	svc, err := openServices(ctx, c, e)
-	if err != nil {
-		return err
-	}
-	defer svc.db.Close()
-	if err := svc.ws.Erase(ctx, crm.System, canon); err != nil {
-		if errors.Is(err, crm.ErrNotFound) {
-			return fmt.Errorf("erase: there is no enquiry %s", canon)
-		}
-		return err
-	}
-	fmt.Fprintf(e.stdout, "erased the personal data of %s; its anonymous counts remain\n", canon)
-	return nil
-}
 
 // cmdBackup is `frontdesk backup --out FILE`: a consistent copy of the live database, safe while serve runs.
 func cmdBackup(args []string, e env) error {

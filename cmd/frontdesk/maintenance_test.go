@@ -134,6 +134,9 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 	if n != 2 || integrity != "ok" {
 		t.Errorf("backup has %d enquiries, integrity %q", n, integrity)
 	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the backup (health data) is readable by others: %v %v", fi.Mode(), err)
+	}
 	if code, _, stderr := runInProcess([]string{"backup", "--out", out}, vars); code != 2 || !strings.Contains(stderr, "exists") {
 		t.Errorf("existing --out: exit %d %q", code, stderr)
 	}

@@ -90,10 +90,13 @@ func cmdServe(args []string, e env) error {
 		log.Warn("no staff account yet: open /setup and enter this one-time setup code", "setup_code", code,
 			"url", c.BaseURL.String()+"/setup")
 	}
+	privacy := newPrivacy(c, store, log)
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); runJobs(jobsCtx, workspace, store, log) }()
-	defer func() { stopJobs(); <-jobsDone }()
+	retentionDone := make(chan struct{})
+	go func() { defer close(retentionDone); runRetention(jobsCtx, privacy, log) }()
+	defer func() { stopJobs(); <-jobsDone; <-retentionDone }()
 
 	reports := crmreport.New(store, store, store, crmreport.Config{
 		FirstContact: hours(c.FirstContactHours), Location: c.Timezone,
@@ -110,9 +113,12 @@ func cmdServe(args []string, e env) error {
 		Location:          c.Timezone,
 		SecureCookies:     c.secureCookies(),
 		Require2FA:        c.Require2FA,
+		RetentionMonths:   c.RetentionMonths,
+		SpamRetentionDays: c.SpamRetentionDays,
 	}, web.Deps{
 		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
 		Workspace: workspace,
+		Privacy:   privacy,
 		Accounts:  accounts,
 		Reports:   reports,
 		Sessions:  store.Sessions(),

@@ -175,11 +175,22 @@ func TestFileTransportWritesParseableEMLFilesInTimeOrder(t *testing.T) {
 	if len(names) != 3 {
 		t.Fatalf("files %v, want 3 .eml files and nothing else", names)
 	}
-	pattern := regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-\d{6}\.eml$`)
+	// Time first (so names sort by time), the outbox id, then the enquiry's reference (so an erasure finds them).
+	pattern := regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-\d{6}-[0-9A-Z-]+\.eml$`)
 	for _, n := range names {
 		if !pattern.MatchString(n) {
-			t.Errorf("file name %q does not sort by time", n)
+			t.Errorf("file name %q does not sort by time or name its enquiry", n)
 		}
+		if !strings.HasSuffix(n, "-"+ref1+".eml") && !strings.HasSuffix(n, "-"+ref2+".eml") {
+			t.Errorf("file name %q names neither enquiry", n)
+		}
+		// The messages name patients: readable by the owner only, in a folder only the owner may open.
+		if fi, err := os.Stat(filepath.Join(dir, n)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600 (%v)", n, fi.Mode().Perm(), err)
+		}
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("mail folder: mode %v, want 0700 (%v)", fi.Mode().Perm(), err)
 	}
 	if !sort.StringsAreSorted(names) {
 		t.Errorf("names not in order: %v", names)

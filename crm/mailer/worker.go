@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk/frontdesk/crm"
 	"github.com/wneessen/go-mail"
 )
 
@@ -197,11 +198,20 @@ func (w *Worker) send(ctx context.Context, m Message) error {
 		return nil
 	}
 	sendCtx, cancel := context.WithTimeout(bg, w.cfg.SendTimeout)
-	err = w.transport.Send(sendCtx, Outgoing{OutboxID: m.ID, CreatedAt: m.CreatedAt, Msg: msg})
+	out := Outgoing{OutboxID: m.ID, CreatedAt: m.CreatedAt, Reference: m.Enquiry.Reference, Msg: msg}
+	err = w.transport.Send(sendCtx, out)
 	cancel()
 	if err == nil {
 		log.Info("mail sent", "attempts", m.Attempts)
-		w.record(bg, m, "mark sent", w.store.MarkSent(bg, m.ID, w.cfg.Now()))
+		err := w.store.MarkSent(bg, m.ID, w.cfg.Now())
+		if wd, ok := w.transport.(Withdrawer); ok && errors.Is(err, crm.ErrNotFound) {
+			// The row went while the message was being written: its enquiry was erased (or deleted) meanwhile,
+			// and the copy just kept must go too.
+			log.Info("mail withdrawn: its enquiry was erased while it was sent")
+			w.record(bg, m, "withdraw", wd.Withdraw(out))
+			return nil
+		}
+		w.record(bg, m, "mark sent", err)
 		return nil
 	}
 	if code := replyCode(err); code >= 500 {
