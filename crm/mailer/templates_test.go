@@ -31,6 +31,14 @@ func sampleMessage(kind crm.MailKind) mailer.Message {
 	}
 }
 
+// passwordReset is a claimed password reset message: no enquiry, only the link's token.
+func passwordReset() mailer.Message {
+	m := sampleMessage(crm.MailPasswordReset)
+	m.Enquiry = mailer.Summary{}
+	m.LinkToken = "fd_sampletoken"
+	return m
+}
+
 func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 	r := newRenderer(t, "")
 	noContact, err := mailer.NewRenderer(mailer.RenderConfig{
@@ -59,6 +67,7 @@ func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 		{"staff_assigned", r, assigned(crm.MailAssigned)},
 		{"staff_overdue_unassigned", r, sampleMessage(crm.MailOverdue)},
 		{"staff_overdue_assigned", r, assigned(crm.MailOverdue)},
+		{"staff_password_reset", r, passwordReset()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
