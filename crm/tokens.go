@@ -25,6 +25,9 @@ func (a *Accounts) SetTokenDays(days int) error {
 	return nil
 }
 
+// TokenDays is the lifetime, in days, of a new API token when none is asked for.
+func (a *Accounts) TokenDays() int { return a.tokenDays }
+
 var tokenDaysMessage = fmt.Sprintf("Give a lifetime of %d to %d days.", MinTokenDays, MaxTokenDays)
 
 // ActorByToken returns the actor an API token belongs to; ErrUnauthenticated for an unknown, revoked or

@@ -72,6 +72,20 @@ func (s *server) updateUser(c *fiber.Ctx) error {
 	return c.Redirect("/admin/users", fiber.StatusSeeOther)
 }
 
+// sendPasswordReset emails an account a single-use link to choose a new password (field email).
+func (s *server) sendPasswordReset(c *fiber.Ctx) error {
+	st, err := s.deps.Accounts.SendPasswordReset(c.UserContext(), actor(c), c.FormValue("email"))
+	var invalid crm.InputError
+	if errors.As(err, &invalid) {
+		return s.usersPage(c, fiber.StatusUnprocessableEntity, invalid, fiber.Map{})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "A link to choose a new password was emailed to "+st.Email+". It works once, for one hour.")
+	return c.Redirect("/admin/users", fiber.StatusSeeOther)
+}
+
 // formValues returns every value of a repeated form field (checkboxes).
 func formValues(c *fiber.Ctx, name string) []string {
 	var out []string
