@@ -39,6 +39,8 @@ func TestBadSettingsExitWithStatus2NamingThem(t *testing.T) {
 		{"bad inbox", []string{"serve"}, map[string]string{"FRONTDESK_INTAKE_INBOX": "@@"}, "FRONTDESK_INTAKE_INBOX"},
 		{"bad timezone", []string{"serve"}, map[string]string{"FRONTDESK_TIMEZONE": "Mars/Olympus"}, "FRONTDESK_TIMEZONE"},
 		{"missing templates folder", []string{"serve"}, map[string]string{"FRONTDESK_MAIL_TEMPLATES": "/no/such/folder"}, "FRONTDESK_MAIL_TEMPLATES"},
+		{"bad token days", []string{"serve"}, map[string]string{"FRONTDESK_TOKEN_DAYS": "0"}, "FRONTDESK_TOKEN_DAYS"},
+		{"bad token days flag", []string{"serve", "--token-days", "3651"}, nil, "--token-days"},
 		{"unknown flag", []string{"serve", "--colour", "blue"}, nil, "-colour"},
 		{"unknown command", []string{"launch"}, nil, "launch"},
 		{"migrate with junk", []string{"migrate", "sideways"}, nil, "sideways"},

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
 )
 
 // config is every setting of CONTRACT.md, read once at start from FRONTDESK_* variables (and, for serve,
@@ -38,6 +40,7 @@ type config struct {
 	AllowedOrigins    []string
 	TrustedProxies    []string
 	Timezone          *time.Location
+	TokenDays         int
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -221,6 +224,14 @@ var settings = []setting{
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+		return nil
+	}},
+	{"FRONTDESK_TOKEN_DAYS", "token-days", "90", "days a new API token lasts when no --days is given", func(c *config, s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < crm.MinTokenDays || n > crm.MaxTokenDays {
+			return fmt.Errorf("must be a whole number of days from %d to %d", crm.MinTokenDays, crm.MaxTokenDays)
+		}
+		c.TokenDays = n
 		return nil
 	}},
 	{"FRONTDESK_TIMEZONE", "timezone", "Europe/London", "the clinic's time zone, for dates on pages, reports and exports", func(c *config, s string) error {

@@ -53,8 +53,24 @@ func TestUserCommandsRefuseBadInput(t *testing.T) {
 		{"", []string{"token", "create", "--email", "nobody@clinic.example", "--label", "x"}, 1, "nobody@clinic.example"},
 		{"", []string{"token", "create", "--email", "a@b.example"}, 2, "--label"},
 		{"", []string{"token"}, 2, "create"},
+		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "3651"}, 2, "--days"},
+		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "-1"}, 2, "--days"},
+		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "soon"}, 2, "-days"},
+		{"", []string{"token", "revoke"}, 2, "--id"},
+		{"", []string{"token", "revoke", "--id", "seven"}, 2, "-id"},
+		{"", []string{"token", "revoke", "--id", "-3"}, 2, "--id"},
+		{"", []string{"token", "revoke", "--id", "999"}, 1, "999"},
+		{"", []string{"token", "list", "--email", "nobody@clinic.example"}, 1, "nobody@clinic.example"},
+		{"", []string{"token", "forget"}, 2, "forget"},
+		{"weak\n", []string{"user", "add", "--email", "a@b.example", "--name", "X Y", "--role", "admin"}, 2, "password"},
+		{"passwordpassword\n", []string{"user", "add", "--email", "c@b.example", "--name", "X Y", "--role", "admin"}, 2, "too common"},
+		{"", []string{"token", "list"}, 2, "FRONTDESK_TOKEN_DAYS"},
 	}
 	for _, tc := range cases {
+		vars := vars
+		if tc.want == "FRONTDESK_TOKEN_DAYS" {
+			vars = map[string]string{"FRONTDESK_DB": vars["FRONTDESK_DB"], "FRONTDESK_TOKEN_DAYS": "3651"}
+		}
 		code, out, stderr := runWithStdin(tc.stdin, tc.args, vars)
 		if code != tc.code || !strings.Contains(stderr, tc.want) || out != "" {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want it to name %q), stdout %q", tc.args, code, tc.code, stderr, tc.want, out)
