@@ -2,6 +2,7 @@ package mailer_test
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -253,5 +254,14 @@ func write(t *testing.T, dir, name, body string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAPasswordResetWithoutItsTokenIsNotSent(t *testing.T) {
+	r := newRenderer(t, "")
+	m := passwordReset()
+	m.LinkToken = ""
+	if _, err := r.Compose(m); !errors.Is(err, mailer.ErrLinkGone) {
+		t.Errorf("compose without the token: %v, want ErrLinkGone", err)
 	}
 }
