@@ -58,8 +58,7 @@ func (m *mailbox) next() (to, text string) {
 	m.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		files, _ := filepath.Glob(filepath.Join(m.dir, "*.eml"))
-		slices.Sort(files)
+		files := m.files()
 		if len(files) > m.seen && m.h.count(`SELECT count(*) FROM outbox WHERE status = 'sent'`) > m.seen {
 			m.seen++
 			return readMail(m.t, files[m.seen-1])
@@ -71,11 +70,21 @@ func (m *mailbox) next() (to, text string) {
 	}
 }
 
-// count is how many emails were written so far.
-func (m *mailbox) count() int {
-	files, _ := filepath.Glob(filepath.Join(m.dir, "*.eml"))
-	return len(files)
+// files are the emails written so far, oldest first (not the one being written: a hidden .partial file).
+func (m *mailbox) files() []string {
+	all, _ := filepath.Glob(filepath.Join(m.dir, "*.eml"))
+	var out []string
+	for _, f := range all {
+		if !strings.HasPrefix(filepath.Base(f), ".") {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
+
+// count is how many emails were written so far.
+func (m *mailbox) count() int { return len(m.files()) }
 
 func readMail(t *testing.T, path string) (to, text string) {
 	t.Helper()
