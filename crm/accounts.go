@@ -220,7 +220,6 @@ func (a *Accounts) Update(ctx context.Context, actor Actor, email string, u Staf
 		return Staff{}, errs
 	}
 	s, err := a.staff.UpdateStaff(ctx, target.ID, func(s *Staff) (StaffChange, error) {
-		wasDisabled := s.Disabled
 		if u.Role != nil {
 			s.Role = *u.Role
 		}
@@ -232,9 +231,10 @@ func (a *Accounts) Update(ctx context.Context, actor Actor, email string, u Staf
 		}
 		ch := a.change(actor, "staff_update", fmt.Sprintf("%s: role %s, treatments %s, disabled %v", s.Email,
 			s.Role, strings.Join(s.Treatments, ","), s.Disabled))
-		// Disabling ends the account's sessions and revokes its tokens at once; enabling again brings
-		// neither back.
-		ch.EndAccess = s.Disabled && !wasDisabled
+		// Disabling ends the account's sessions and revokes its tokens at once (again, when it was already
+		// disabled: an account disabled before tokens could be revoked may still have some); enabling again
+		// brings neither back.
+		ch.EndAccess = u.Disabled != nil && *u.Disabled
 		if ch.EndAccess {
 			ch.Audit.Detail += "; every session ended and every token revoked"
 		}
