@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// ErrUnauthenticated: no such account, a wrong password, a disabled account, or an unknown or revoked token.
-// Sign-in does not say which.
+// ErrUnauthenticated: no such account, a wrong password, a disabled account, an unknown, revoked or expired
+// token, or a session that was ended. Sign-in does not say which.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
 // Accounts manages staff accounts, sign-in and API tokens.
@@ -21,6 +21,8 @@ type Accounts struct {
 	audit AuditStore
 	now   func() time.Time
 	log   *slog.Logger
+	// tokenDays is the lifetime of a new API token when none is asked for.
+	tokenDays int
 
 	mu        sync.Mutex
 	setupCode string
@@ -28,7 +30,7 @@ type Accounts struct {
 
 // NewAccounts returns the accounts service.
 func NewAccounts(s StaffStore, a AuditStore, log *slog.Logger) *Accounts {
-	return &Accounts{staff: s, audit: a, now: time.Now, log: log}
+	return &Accounts{staff: s, audit: a, now: time.Now, log: log, tokenDays: DefaultTokenDays}
 }
 
 // SetClock replaces the accounts' clock (tests of time-based codes).
@@ -109,14 +111,14 @@ func (a *Accounts) create(ctx context.Context, actor Actor, n NewStaff) (Staff, 
 	if err != nil {
 		return Staff{}, err
 	}
-	s, err := a.staff.CreateStaff(ctx, n, hash, a.now().UTC())
+	s, err := a.staff.CreateStaff(ctx, n, hash, a.change(actor, "staff_add",
+		fmt.Sprintf("%s (%s) as %s", n.Name, n.Email, n.Role)))
 	if errors.Is(err, ErrConflict) {
 		return Staff{}, InputError{"email": fmt.Sprintf("An account with the email %s already exists.", n.Email)}
 	}
 	if err != nil {
 		return Staff{}, err
 	}
-	a.record(ctx, actor, "staff_add", fmt.Sprintf("%s (%s) as %s", s.Name, s.Email, s.Role))
 	return s, nil
 }
 
@@ -158,73 +160,6 @@ func (a *Accounts) Actor(ctx context.Context, id int64) (Actor, error) {
 	return actorOf(s), nil
 }
 
-// ActorByToken returns the actor an API token belongs to; ErrUnauthenticated for an unknown or revoked token
-// or a disabled account.
-func (a *Accounts) ActorByToken(ctx context.Context, token string) (Actor, error) {
-	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 200 {
-		return Actor{}, ErrUnauthenticated
-	}
-	s, err := a.staff.StaffByToken(ctx, TokenHash(token))
-	if errors.Is(err, ErrNotFound) || (err == nil && s.Disabled) {
-		return Actor{}, ErrUnauthenticated
-	}
-	if err != nil {
-		return Actor{}, err
-	}
-	return actorOf(s), nil
-}
-
-// CreateToken makes a new API token for the account with that email and returns it; it is shown once and only
-// its hash is kept. Admins may make tokens for anyone, others only for themselves.
-func (a *Accounts) CreateToken(ctx context.Context, actor Actor, email, label string) (string, error) {
-	label = strings.TrimSpace(label)
-	if label == "" || len(label) > 100 {
-		return "", InputError{"label": "Give the token a label of 1 to 100 characters, saying where it is used."}
-	}
-	s, _, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if errors.Is(err, ErrNotFound) {
-		return "", InputError{"email": fmt.Sprintf("No account has the email %q.", email)}
-	}
-	if err != nil {
-		return "", err
-	}
-	if actor.Role != RoleAdmin && actor.ID != s.ID {
-		return "", ErrForbidden
-	}
-	if s.Disabled {
-		return "", InputError{"email": fmt.Sprintf("The account %s is disabled.", s.Email)}
-	}
-	token, hash, err := NewToken()
-	if err != nil {
-		return "", err
-	}
-	if _, err := a.staff.CreateToken(ctx, s.ID, label, hash, a.now().UTC()); err != nil {
-		return "", err
-	}
-	a.record(ctx, actor, "token_create", fmt.Sprintf("for %s: %s", s.Email, label))
-	return token, nil
-}
-
-// RevokeToken revokes one of an account's tokens (admins: anyone's; others: their own).
-func (a *Accounts) RevokeToken(ctx context.Context, actor Actor, staffID, tokenID int64) error {
-	if actor.Role != RoleAdmin && actor.ID != staffID {
-		return ErrForbidden
-	}
-	if err := a.staff.RevokeToken(ctx, staffID, tokenID, a.now().UTC()); err != nil {
-		return err
-	}
-	a.record(ctx, actor, "token_revoke", fmt.Sprintf("token %d of staff %d", tokenID, staffID))
-	return nil
-}
-
-// Tokens lists an account's tokens (admins: anyone's; others: their own).
-func (a *Accounts) Tokens(ctx context.Context, actor Actor, staffID int64) ([]Token, error) {
-	if actor.Role != RoleAdmin && actor.ID != staffID {
-		return nil, ErrForbidden
-	}
-	return a.staff.ListTokens(ctx, staffID)
-}
-
 // List returns every account; admins only.
 func (a *Accounts) List(ctx context.Context, actor Actor) ([]Staff, error) {
 	if actor.Role != RoleAdmin {
@@ -260,7 +195,8 @@ type StaffUpdate struct {
 }
 
 // Update changes an account's role, treatments or disabled state; admins only. An admin cannot disable or
-// demote themselves, so the clinic is never left without one.
+// demote themselves, so the clinic is never left without one. Disabling ends every session of the account and
+// revokes every token it has, in the same transaction as the change and its audit entry.
 func (a *Accounts) Update(ctx context.Context, actor Actor, email string, u StaffUpdate) (Staff, error) {
 	if actor.Role != RoleAdmin {
 		return Staff{}, ErrForbidden
@@ -288,7 +224,7 @@ func (a *Accounts) Update(ctx context.Context, actor Actor, email string, u Staf
 	if len(errs) > 0 {
 		return Staff{}, errs
 	}
-	s, err := a.staff.UpdateStaff(ctx, target.ID, func(s *Staff) error {
+	s, err := a.staff.UpdateStaff(ctx, target.ID, func(s *Staff) (StaffChange, error) {
 		if u.Role != nil {
 			s.Role = *u.Role
 		}
@@ -298,23 +234,25 @@ func (a *Accounts) Update(ctx context.Context, actor Actor, email string, u Staf
 		if u.Disabled != nil {
 			s.Disabled = *u.Disabled
 		}
-		return nil
+		ch := a.change(actor, "staff_update", fmt.Sprintf("%s: role %s, treatments %s, disabled %v", s.Email,
+			s.Role, strings.Join(s.Treatments, ","), s.Disabled))
+		// Disabling ends the account's sessions and revokes its tokens at once (again, when it was already
+		// disabled: an account disabled before tokens could be revoked may still have some); enabling again
+		// brings neither back.
+		ch.EndAccess = u.Disabled != nil && *u.Disabled
+		if ch.EndAccess {
+			ch.Audit.Detail += "; every session ended and every token revoked"
+		}
+		return ch, nil
 	})
 	if err != nil {
 		return Staff{}, err
 	}
-	a.record(ctx, actor, "staff_update", fmt.Sprintf("%s: role %s, treatments %s, disabled %v", s.Email, s.Role,
-		strings.Join(s.Treatments, ","), s.Disabled))
 	return s, nil
 }
 
-// record writes an audit entry; a failure is logged, not returned, because the change itself is done.
-func (a *Accounts) record(ctx context.Context, actor Actor, action, detail string) {
-	var who *StaffRef
-	if !actor.IsSystem() {
-		who = &StaffRef{ID: actor.ID, Email: actor.Email, Name: actor.Name}
-	}
-	if err := a.audit.RecordAudit(ctx, AuditEntry{At: a.now().UTC(), Actor: who, Action: action, Detail: detail}); err != nil {
-		a.log.Error("record account change", "action", action, "error", err)
-	}
+// change is a StaffChange at this moment, audited as action by actor (Frontdesk itself when actor.IsSystem).
+func (a *Accounts) change(actor Actor, action, detail string) StaffChange {
+	at := a.now().UTC()
+	return StaffChange{At: at, Audit: AuditEntry{At: at, Actor: actor.Ref(), Action: action, Detail: detail}}
 }

@@ -146,11 +146,14 @@ type EnquiryStore interface {
 	QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inbox string, at time.Time) (int, error)
 }
 
-// StaffStore keeps accounts and API tokens, and their second factors and failed sign-in counts.
+// StaffStore keeps accounts, their API tokens, sign-in sessions, password resets, second factors and failed
+// sign-in counts. Every method that changes
+// an account takes a StaffChange and writes its audit entry (and, when asked, ends the account's access) in the
+// same transaction as the change.
 type StaffStore interface {
 	TwoFactorStore
-	// CreateStaff stores a new account with a password hash; ErrConflict when the email is taken.
-	CreateStaff(ctx context.Context, s NewStaff, passwordHash string, at time.Time) (Staff, error)
+	// CreateStaff stores a new account with a password hash at ch.At; ErrConflict when the email is taken.
+	CreateStaff(ctx context.Context, s NewStaff, passwordHash string, ch StaffChange) (Staff, error)
 	// GetStaff returns the account with that ID, or ErrNotFound.
 	GetStaff(ctx context.Context, id int64) (Staff, error)
 	// StaffByEmail returns the account with that (lower-case) email and its password hash, or ErrNotFound.
@@ -159,27 +162,18 @@ type StaffStore interface {
 	ListStaff(ctx context.Context) ([]Staff, error)
 	// CountStaff returns how many accounts exist (disabled ones included).
 	CountStaff(ctx context.Context) (int, error)
-	// UpdateStaff changes role, treatments and disabled state of the account id as update decides, in one
-	// transaction; ErrNotFound when there is no such account; update's error is returned unwrapped.
-	UpdateStaff(ctx context.Context, id int64, update func(*Staff) error) (Staff, error)
-	// SetPassword replaces the account's password hash and sets its failed sign-in count to 0 (a new password
-	// is the way back after MaxFailedSignIns); ErrNotFound when there is no such account.
-	SetPassword(ctx context.Context, id int64, passwordHash string) error
-	// CreateToken stores the hash of a new API token for the account and returns the token's ID.
-	CreateToken(ctx context.Context, staffID int64, label, tokenHash string, at time.Time) (int64, error)
-	// StaffByToken returns the account whose unrevoked token has that hash, or ErrNotFound.
-	StaffByToken(ctx context.Context, tokenHash string) (Staff, error)
-	// RevokeToken revokes the token id of the account staffID; ErrNotFound when it has no such token.
-	RevokeToken(ctx context.Context, staffID, tokenID int64, at time.Time) error
-	// ListTokens returns the account's tokens (without hashes), newest first.
-	ListTokens(ctx context.Context, staffID int64) ([]Token, error)
-}
-
-// Token is an API token's record; the token itself is shown once and never stored.
-type Token struct {
-	ID         int64
-	Label      string
-	CreatedAt  time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
+	// UpdateStaff changes role, treatments and disabled state of the account id as update decides, and applies
+	// the StaffChange update returns, all in one transaction; ErrNotFound when there is no such account;
+	// update's error is returned unwrapped and nothing changes.
+	UpdateStaff(ctx context.Context, id int64, update func(*Staff) (StaffChange, error)) (Staff, error)
+	// SetPassword replaces the account's password hash, sets its failed sign-in count to 0 (a new password is
+	// the way back after MaxFailedSignIns) and applies ch, in one transaction; ErrNotFound when there is no such
+	// account.
+	SetPassword(ctx context.Context, id int64, passwordHash string, ch StaffChange) error
+	// EndStaffAccess ends every session of the account and revokes every token it has, and writes ch.Audit, in
+	// one transaction (ch.EndAccess is implied). ErrNotFound when there is no such account.
+	EndStaffAccess(ctx context.Context, id int64, ch StaffChange) error
+	TokenStore
+	StaffSessionStore
+	PasswordResetStore
 }

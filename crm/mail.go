@@ -18,6 +18,8 @@ const (
 	MailAssigned MailKind = "staff_assigned"
 	// MailOverdue reminds the assignee (or the intake inbox) that an enquiry passed its first-contact target.
 	MailOverdue MailKind = "staff_overdue"
+	// MailPasswordReset sends a member of staff a single-use link to choose a new password.
+	MailPasswordReset MailKind = "staff_password_reset"
 )
 
 // Mail is one message to queue in the outbox with the change that causes it.

@@ -124,9 +124,6 @@ type NewStaff struct {
 	Password   string
 }
 
-// MinPasswordLength is the shortest password accepted.
-const MinPasswordLength = 12
-
 // Normalise trims and lower-cases what it should, and validates every field, returning an InputError naming
 // each bad one.
 func (n *NewStaff) Normalise() error {
@@ -147,24 +144,13 @@ func (n *NewStaff) Normalise() error {
 		errs["treatments"] = err.Error()
 	}
 	n.Treatments = treatments
-	if msg := PasswordProblem(n.Password); msg != "" {
+	if msg := PasswordProblem(n.Password, n.Email, n.Name); msg != "" {
 		errs["password"] = msg
 	}
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
-}
-
-// PasswordProblem says what is wrong with a new password, or "" when it is acceptable.
-func PasswordProblem(p string) string {
-	switch {
-	case utf8.RuneCountInString(p) < MinPasswordLength:
-		return fmt.Sprintf("Use a password of at least %d characters.", MinPasswordLength)
-	case len(p) > 1024:
-		return "Use a password of at most 1024 bytes."
-	}
-	return ""
 }
 
 // ParseTreatments checks treatment codes (each may itself be a comma-separated list) and returns them sorted

@@ -114,9 +114,10 @@ type TwoFactorStore interface {
 	// when u.Step is not after the last step accepted or the recovery code has been used (a replay, or two
 	// requests racing with one code); ErrNotFound when the account has no second factor.
 	UseSecondFactor(ctx context.Context, u FactorUse) error
-	// ResetSecondFactor removes the account's secret and recovery codes, writing e, in one transaction; false,
+	// ResetSecondFactor removes the account's secret and recovery codes and applies ch (its audit entry, and
+	// ending its access when asked), in one transaction; false,
 	// and no entry written, when it had none.
-	ResetSecondFactor(ctx context.Context, staffID int64, e AuditEntry) (bool, error)
+	ResetSecondFactor(ctx context.Context, staffID int64, ch StaffChange) (bool, error)
 	// RecordSignIn writes e and sets the account's count of consecutive failed sign-ins to 0 when ok, or adds
 	// one when not, in one transaction. staffID 0 (an unknown account) writes e alone.
 	RecordSignIn(ctx context.Context, staffID int64, ok bool, e AuditEntry) error
@@ -231,11 +232,13 @@ func (a *Accounts) ResetSecondFactor(ctx context.Context, actor Actor, email str
 	if err != nil {
 		return false, err
 	}
-	had, err := a.staff.ResetSecondFactor(ctx, s.ID, a.entry(actor, "2fa_reset", fmt.Sprintf("second factor of %s removed", s.Email)))
+	// Whoever holds the lost phone may be signed in: every session and token of the account ends with it.
+	ch := a.change(actor, "2fa_reset", fmt.Sprintf("second factor of %s removed; its sessions ended and tokens revoked", s.Email))
+	ch.EndAccess = true
+	had, err := a.staff.ResetSecondFactor(ctx, s.ID, ch)
 	if err != nil {
 		return false, fmt.Errorf("reset second factor of staff %d: %w", s.ID, err)
 	}
-	// TODO(merge): end sessions and revoke tokens
 	return had, nil
 }
 
@@ -314,9 +317,5 @@ func matchRecoveryCode(codes []RecoveryCode, code string) int64 {
 
 // entry is an audit entry by actor (none for Frontdesk itself), timed now.
 func (a *Accounts) entry(actor Actor, action, detail string) AuditEntry {
-	var who *StaffRef
-	if !actor.IsSystem() {
-		who = &StaffRef{ID: actor.ID, Email: actor.Email, Name: actor.Name}
-	}
-	return AuditEntry{At: a.now().UTC(), Actor: who, Action: action, Detail: detail}
+	return a.change(actor, action, detail).Audit
 }

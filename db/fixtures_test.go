@@ -21,7 +21,7 @@ var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 func addStaff(t testing.TB, d *DB, email string, role crm.Role, treatments ...string) crm.Staff {
 	t.Helper()
 	s, err := d.CreateStaff(context.Background(), crm.NewStaff{Email: email, Name: "Staff " + email, Role: role,
-		Treatments: treatments}, "hash-of-"+email, t0)
+		Treatments: treatments}, "hash-of-"+email, crm.StaffChange{At: t0})
 	if err != nil {
 		t.Fatalf("CreateStaff %s: %v", email, err)
 	}

@@ -42,12 +42,14 @@ type outboxMessage struct {
 	AssigneeID   sql.NullInt64 `db:"assignee_id"`
 	AssigneeName string        `db:"assignee_name"`
 	Erased       bool          `db:"erased"`
+	LinkToken    string        `db:"link_token"`
 }
 
 const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.attempts, o.created_at, o.queued_at,
 		o.next_attempt_at, coalesce(e.reference, '') AS reference, coalesce(e.name, '') AS patient_name,
 		coalesce(e.treatment, '') AS treatment, e.created_at AS received_at, e.assignee_id,
-		coalesce(s.name, '') AS assignee_name, e.erased_at IS NOT NULL AS erased
+		coalesce(s.name, '') AS assignee_name, e.erased_at IS NOT NULL AS erased,
+		coalesce(o.link_token, '') AS link_token
 	FROM outbox o LEFT JOIN enquiries e ON e.id = o.enquiry_id LEFT JOIN staff s ON s.id = e.assignee_id`
 
 // ClaimDue implements mailer.Store: the claim is one UPDATE … RETURNING in a write transaction, which only
@@ -79,7 +81,7 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 	for i, r := range rows {
 		out[i] = mailer.Message{
 			ID: r.ID, Kind: crm.MailKind(r.Kind), Recipient: r.Recipient, MessageID: r.MessageID,
-			Attempts: r.Attempts, CreatedAt: fromMS(r.CreatedAt), QueuedAt: fromMS(r.QueuedAt),
+			Attempts: r.Attempts, CreatedAt: fromMS(r.CreatedAt), QueuedAt: fromMS(r.QueuedAt), LinkToken: r.LinkToken,
 			Enquiry: mailer.Summary{
 				Reference: r.Reference, PatientName: r.PatientName, Treatment: r.Treatment,
 				Assigned: r.AssigneeID.Valid, AssigneeName: r.AssigneeName, Erased: r.Erased,
@@ -130,10 +132,10 @@ func outboxRowState(tx *sqlx.Tx, id int64) error {
 	return fmt.Errorf("it is %s: %w", status, crm.ErrConflict)
 }
 
-// MarkSent implements mailer.Store.
+// MarkSent implements mailer.Store. A password reset's token is forgotten once its email is sent.
 func (d *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	return d.updateQueued(ctx, "mark sent", id,
-		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = ''`, ms(at))
+		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '', link_token = NULL`, ms(at))
 }
 
 // MarkRetry implements mailer.Store.
@@ -142,10 +144,10 @@ func (d *DB) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr st
 		`UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?`, ms(next), lastErr)
 }
 
-// MarkFailed implements mailer.Store.
+// MarkFailed implements mailer.Store. A password reset's token is forgotten too: asking again sends a new link.
 func (d *DB) MarkFailed(ctx context.Context, id int64, lastErr string) error {
 	return d.updateQueued(ctx, "mark failed", id,
-		`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?`, lastErr)
+		`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?, link_token = NULL`, lastErr)
 }
 
 // Release implements mailer.Store.

@@ -95,17 +95,21 @@ func (s *SessionStore) exec(what, query string, args ...any) error {
 	return nil
 }
 
-// PurgeExpiredSessions deletes the sessions whose expiry has passed and returns how many; serve calls it
-// periodically (Get already ignores them, this only reclaims the space).
+// PurgeExpiredSessions deletes the sessions whose expiry has passed and returns how many, and the records of
+// sessions long gone (see purgeStaffSessions); serve calls it periodically (Get already ignores them, this only
+// reclaims the space).
 func (d *DB) PurgeExpiredSessions(ctx context.Context) (int, error) {
 	var n int64
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`DELETE FROM sessions WHERE expires_at > 0 AND expires_at <= ?`, ms(time.Now()))
+		now := time.Now()
+		res, err := tx.Exec(`DELETE FROM sessions WHERE expires_at > 0 AND expires_at <= ?`, ms(now))
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return purgeStaffSessions(tx, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("purge expired sessions: %w", err)

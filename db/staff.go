@@ -15,9 +15,6 @@ import (
 
 var _ crm.StaffStore = (*DB)(nil)
 
-// tokenTouchEvery is how often at most a token's last_used_at is written.
-const tokenTouchEvery = time.Minute
-
 // staffRow is an account with its treatments as a comma-separated list.
 type staffRow struct {
 	ID             int64         `db:"id"`
@@ -35,10 +32,16 @@ type staffRow struct {
 }
 
 // staffSelect reads staffRow; callers add the WHERE clause on s.
-const staffSelect = `SELECT s.id, s.email, s.name, s.role, s.password_hash, s.disabled_at, s.last_assigned_at,
-		s.created_at, coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
-		s.open_enquiries, ` + staffFactorColumns + `
-	FROM staff s`
+const staffSelect = `SELECT s.id, s.email, s.name, s.role, s.password_hash, ` + staffColumns + ` FROM staff s`
+
+// staffSelectWithoutHash reads staffRow with an empty password hash, for listings that must not carry it;
+// callers add FROM (with staff as s) and what follows.
+const staffSelectWithoutHash = `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, ` + staffColumns
+
+// staffColumns are the columns of staffRow after the password hash.
+const staffColumns = `s.disabled_at, s.last_assigned_at, s.created_at,
+		coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
+		s.open_enquiries, ` + staffFactorColumns
 
 // staffFactorColumns read whether an account s has a second factor, and its failed sign-in count.
 const staffFactorColumns = `EXISTS (SELECT 1 FROM staff_totp f WHERE f.staff_id = s.id) AS second_factor, s.failed_sign_ins`
@@ -79,11 +82,11 @@ func setTreatments(tx *sqlx.Tx, staffID int64, treatments []string) error {
 }
 
 // CreateStaff implements crm.StaffStore.
-func (d *DB) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash string, at time.Time) (crm.Staff, error) {
+func (d *DB) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash string, ch crm.StaffChange) (crm.Staff, error) {
 	var row staffRow
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.Exec(`INSERT INTO staff (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-			n.Email, n.Name, n.Role, passwordHash, ms(at))
+			n.Email, n.Name, n.Role, passwordHash, ms(ch.At))
 		if isUniqueViolation(err) {
 			return crm.ErrConflict
 		}
@@ -95,6 +98,9 @@ func (d *DB) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash strin
 			return err
 		}
 		if err := setTreatments(tx, id, n.Treatments); err != nil {
+			return err
+		}
+		if err := d.applyChange(tx, id, ch); err != nil {
 			return err
 		}
 		row, err = getStaff(ctx, tx, "s.id = ?", id)
@@ -128,10 +134,7 @@ func (d *DB) StaffByEmail(ctx context.Context, email string) (crm.Staff, string,
 // migration 00002), so the list costs the same however many enquiries there are.
 func (d *DB) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 	var rows []staffRow
-	err := d.read.SelectContext(ctx, &rows, `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, s.disabled_at,
-			s.last_assigned_at, s.created_at,
-			coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
-			s.open_enquiries, `+staffFactorColumns+`
+	err := d.read.SelectContext(ctx, &rows, staffSelectWithoutHash+`
 		FROM staff s
 		ORDER BY s.name COLLATE NOCASE, s.id`)
 	if err != nil {
@@ -155,7 +158,7 @@ func (d *DB) CountStaff(ctx context.Context) (int, error) {
 
 // UpdateStaff implements crm.StaffStore. Only the role, the treatments and the disabled state are written;
 // disabling keeps the time it was first disabled.
-func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) error) (crm.Staff, error) {
+func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) (crm.StaffChange, error)) (crm.Staff, error) {
 	var row staffRow
 	var updateErr error
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
@@ -165,14 +168,18 @@ func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) 
 			return err
 		}
 		s := before.staff()
-		if err := update(&s); err != nil {
+		ch, err := update(&s)
+		if err != nil {
 			updateErr = err
 			return err
+		}
+		if ch.At.IsZero() {
+			ch.At = time.Now()
 		}
 		disabledAt := before.DisabledAt
 		switch {
 		case s.Disabled && !disabledAt.Valid:
-			disabledAt = sql.NullInt64{Int64: ms(time.Now()), Valid: true}
+			disabledAt = sql.NullInt64{Int64: ms(ch.At), Valid: true}
 		case !s.Disabled:
 			disabledAt = sql.NullInt64{}
 		}
@@ -180,6 +187,9 @@ func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) 
 			return err
 		}
 		if err := setTreatments(tx, id, s.Treatments); err != nil {
+			return err
+		}
+		if err := d.applyChange(tx, id, ch); err != nil {
 			return err
 		}
 		row, err = getStaff(ctx, tx, "s.id = ?", id)
@@ -195,10 +205,13 @@ func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) 
 }
 
 // SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins.
-func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string) error {
+func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET password_hash = ?, failed_sign_ins = 0 WHERE id = ?`, passwordHash, id)
-		return affectedOne(res, err)
+		if err := affectedOne(res, err); err != nil {
+			return err
+		}
+		return d.applyChange(tx, id, ch)
 	})
 	if err != nil {
 		return fmt.Errorf("set password of staff %d: %w", id, err)
@@ -219,104 +232,4 @@ func affectedOne(res sql.Result, err error) error {
 		return crm.ErrNotFound
 	}
 	return nil
-}
-
-// CreateToken implements crm.StaffStore; crm.ErrNotFound when there is no such account.
-func (d *DB) CreateToken(ctx context.Context, staffID int64, label, tokenHash string, at time.Time) (int64, error) {
-	var id int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		var exists bool
-		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE id = ?)`, staffID); err != nil {
-			return err
-		}
-		if !exists {
-			return crm.ErrNotFound
-		}
-		res, err := tx.Exec(`INSERT INTO api_tokens (staff_id, label, token_hash, created_at) VALUES (?, ?, ?, ?)`,
-			staffID, label, tokenHash, ms(at))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("create token for staff %d: %w", staffID, err)
-	}
-	return id, nil
-}
-
-// StaffByToken implements crm.StaffStore. It records the token's use at most about once a minute, in the
-// background through the writer, so the request never waits for it.
-func (d *DB) StaffByToken(ctx context.Context, tokenHash string) (crm.Staff, error) {
-	var row struct {
-		staffRow
-		TokenID  int64         `db:"token_id"`
-		LastUsed sql.NullInt64 `db:"last_used_at"`
-	}
-	err := d.read.GetContext(ctx, &row, `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, s.disabled_at,
-			s.last_assigned_at, s.created_at,
-			coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
-			s.open_enquiries, `+staffFactorColumns+`, k.id AS token_id, k.last_used_at
-		FROM api_tokens k JOIN staff s ON s.id = k.staff_id
-		WHERE k.token_hash = ? AND k.revoked_at IS NULL`, tokenHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return crm.Staff{}, fmt.Errorf("staff by token: %w", crm.ErrNotFound)
-	}
-	if err != nil {
-		return crm.Staff{}, fmt.Errorf("staff by token: %w", err)
-	}
-	now := time.Now()
-	if !row.LastUsed.Valid || now.Sub(fromMS(row.LastUsed.Int64)) >= tokenTouchEvery {
-		d.touchToken(row.TokenID, now)
-	}
-	return row.staff(), nil
-}
-
-// touchToken records a token's use in the background. Requests that arrive before the write commits may each
-// ask for it again; the condition makes the repeats change nothing.
-func (d *DB) touchToken(id int64, now time.Time) {
-	go func() {
-		// Best effort: a lost touch only leaves "last used" older than it should be.
-		_ = d.writer.do(context.Background(), func(tx *sqlx.Tx) error {
-			_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
-				ms(now), id, ms(now.Add(-tokenTouchEvery)))
-			return err
-		})
-	}()
-}
-
-// RevokeToken implements crm.StaffStore. Revoking a revoked token keeps its first revocation time.
-func (d *DB) RevokeToken(ctx context.Context, staffID, tokenID int64, at time.Time) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND staff_id = ?`,
-			ms(at), tokenID, staffID)
-		return affectedOne(res, err)
-	})
-	if err != nil {
-		return fmt.Errorf("revoke token %d of staff %d: %w", tokenID, staffID, err)
-	}
-	return nil
-}
-
-// ListTokens implements crm.StaffStore.
-func (d *DB) ListTokens(ctx context.Context, staffID int64) ([]crm.Token, error) {
-	var rows []struct {
-		ID        int64         `db:"id"`
-		Label     string        `db:"label"`
-		CreatedAt int64         `db:"created_at"`
-		LastUsed  sql.NullInt64 `db:"last_used_at"`
-		RevokedAt sql.NullInt64 `db:"revoked_at"`
-	}
-	err := d.read.SelectContext(ctx, &rows, `SELECT id, label, created_at, last_used_at, revoked_at
-		FROM api_tokens WHERE staff_id = ? ORDER BY created_at DESC, id DESC`, staffID)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens of staff %d: %w", staffID, err)
-	}
-	out := make([]crm.Token, len(rows))
-	for i, r := range rows {
-		out[i] = crm.Token{ID: r.ID, Label: r.Label, CreatedAt: fromMS(r.CreatedAt), LastUsedAt: nullMS(r.LastUsed),
-			RevokedAt: nullMS(r.RevokedAt)}
-	}
-	return out, nil
 }

@@ -22,7 +22,7 @@ func TestStaffAccounts(t *testing.T) {
 		!zed.CreatedAt.Equal(t0) || zed.LastAssignedAt != nil || zed.ID == 0 {
 		t.Errorf("created %+v", zed)
 	}
-	_, err := d.CreateStaff(ctx, crm.NewStaff{Email: "zed@clinic.example", Name: "Other", Role: crm.RoleAdmin}, "h", t0)
+	_, err := d.CreateStaff(ctx, crm.NewStaff{Email: "zed@clinic.example", Name: "Other", Role: crm.RoleAdmin}, "h", crm.StaffChange{At: t0})
 	if !errors.Is(err, crm.ErrConflict) {
 		t.Errorf("taken email: %v, want ErrConflict", err)
 	}
@@ -59,40 +59,47 @@ func TestStaffAccounts(t *testing.T) {
 	}
 
 	// UpdateStaff writes role, treatments and disabled state only.
-	up, err := d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) error {
+	up, err := d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) (crm.StaffChange, error) {
 		s.Role, s.Treatments, s.Disabled = crm.RoleCoordinator, []string{"other"}, true
 		s.Email, s.Name = "changed@clinic.example", "Changed"
-		return nil
+		return crm.StaffChange{}, nil
 	})
 	if err != nil || up.Role != crm.RoleCoordinator || !slices.Equal(up.Treatments, []string{"other"}) || !up.Disabled ||
 		up.Email != zed.Email || up.Name != zed.Name {
 		t.Errorf("UpdateStaff: %+v, %v", up, err)
 	}
-	if up, err = d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) error { s.Disabled = false; s.Treatments = nil; return nil }); err != nil ||
+	if up, err = d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) (crm.StaffChange, error) {
+		s.Disabled = false
+		s.Treatments = nil
+		return crm.StaffChange{}, nil
+	}); err != nil ||
 		up.Disabled || len(up.Treatments) != 0 {
 		t.Errorf("enable: %+v, %v", up, err)
 	}
 	refuse := errors.New("refused")
-	if _, err := d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) error { s.Role = crm.RoleAdmin; return refuse }); err != refuse {
+	if _, err := d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) (crm.StaffChange, error) {
+		s.Role = crm.RoleAdmin
+		return crm.StaffChange{}, refuse
+	}); err != refuse {
 		t.Errorf("update's error came back as %v", err)
 	}
 	if s, _ := d.GetStaff(ctx, zed.ID); s.Role != crm.RoleCoordinator {
 		t.Errorf("a refused update changed the role to %s", s.Role)
 	}
-	if _, err := d.UpdateStaff(ctx, 999, func(*crm.Staff) error { return nil }); !errors.Is(err, crm.ErrNotFound) {
+	if _, err := d.UpdateStaff(ctx, 999, func(*crm.Staff) (crm.StaffChange, error) { return crm.StaffChange{}, nil }); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("UpdateStaff of nobody: %v", err)
 	}
-	if _, err := d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) error { s.Role = "owner"; return nil }); err == nil {
+	if _, err := d.UpdateStaff(ctx, zed.ID, func(s *crm.Staff) (crm.StaffChange, error) { s.Role = "owner"; return crm.StaffChange{}, nil }); err == nil {
 		t.Error("an unknown role was stored")
 	}
 
-	if err := d.SetPassword(ctx, amy.ID, "new-hash"); err != nil {
+	if err := d.SetPassword(ctx, amy.ID, "new-hash", crm.StaffChange{At: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if _, hash, _ := d.StaffByEmail(ctx, amy.Email); hash != "new-hash" {
 		t.Errorf("password hash %q", hash)
 	}
-	if err := d.SetPassword(ctx, 999, "x"); !errors.Is(err, crm.ErrNotFound) {
+	if err := d.SetPassword(ctx, 999, "x", crm.StaffChange{At: t0}); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("SetPassword of nobody: %v", err)
 	}
 }
@@ -102,22 +109,24 @@ func TestAPITokens(t *testing.T) {
 	ctx := context.Background()
 	a := addStaff(t, d, "a@clinic.example", crm.RoleAdmin)
 	b := addStaff(t, d, "b@clinic.example", crm.RoleClinician)
-	first, err := d.CreateToken(ctx, a.ID, "laptop", "hash-1", t0)
+	now := time.Now()
+	far := now.Add(24 * time.Hour)
+	first, err := d.CreateToken(ctx, a.ID, "laptop", "hash-1", far, crm.StaffChange{At: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := d.CreateToken(ctx, a.ID, "script", "hash-2", t0.Add(time.Minute))
+	second, err := d.CreateToken(ctx, a.ID, "script", "hash-2", far, crm.StaffChange{At: t0.Add(time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.CreateToken(ctx, 999, "x", "hash-3", t0); !errors.Is(err, crm.ErrNotFound) {
+	if _, err := d.CreateToken(ctx, 999, "x", "hash-3", far, crm.StaffChange{At: t0}); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("token for nobody: %v", err)
 	}
-	s, err := d.StaffByToken(ctx, "hash-1")
+	s, err := d.StaffByToken(ctx, "hash-1", now)
 	if err != nil || s.ID != a.ID || s.Email != a.Email {
 		t.Errorf("StaffByToken: %+v, %v", s, err)
 	}
-	if _, err := d.StaffByToken(ctx, "hash-unknown"); !errors.Is(err, crm.ErrNotFound) {
+	if _, err := d.StaffByToken(ctx, "hash-unknown", now); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("unknown token: %v", err)
 	}
 	// The use is recorded in the background.
@@ -129,22 +138,22 @@ func TestAPITokens(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
-	if err := d.RevokeToken(ctx, b.ID, first, t0); !errors.Is(err, crm.ErrNotFound) {
+	if err := d.RevokeToken(ctx, b.ID, first, crm.StaffChange{At: t0}); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("revoking another account's token: %v", err)
 	}
-	if err := d.RevokeToken(ctx, a.ID, 999, t0); !errors.Is(err, crm.ErrNotFound) {
+	if err := d.RevokeToken(ctx, a.ID, 999, crm.StaffChange{At: t0}); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("revoking no token: %v", err)
 	}
-	if err := d.RevokeToken(ctx, a.ID, first, t0.Add(time.Hour)); err != nil {
+	if err := d.RevokeToken(ctx, a.ID, first, crm.StaffChange{At: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.RevokeToken(ctx, a.ID, first, t0.Add(2*time.Hour)); err != nil {
+	if err := d.RevokeToken(ctx, a.ID, first, crm.StaffChange{At: t0.Add(2 * time.Hour)}); err != nil {
 		t.Errorf("revoking twice: %v", err)
 	}
-	if _, err := d.StaffByToken(ctx, "hash-1"); !errors.Is(err, crm.ErrNotFound) {
+	if _, err := d.StaffByToken(ctx, "hash-1", now); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("revoked token: %v", err)
 	}
-	if _, err := d.StaffByToken(ctx, "hash-2"); err != nil {
+	if _, err := d.StaffByToken(ctx, "hash-2", now); err != nil {
 		t.Errorf("the other token: %v", err)
 	}
 	tokens, err := d.ListTokens(ctx, a.ID)
@@ -157,6 +166,19 @@ func TestAPITokens(t *testing.T) {
 	}
 	if tokens, _ := d.ListTokens(ctx, b.ID); len(tokens) != 0 {
 		t.Errorf("another account's tokens: %+v", tokens)
+	}
+	if all, _ := d.ListTokens(ctx, 0); len(all) != 2 || all[0].StaffEmail != a.Email || !all[0].ExpiresAt.Equal(fromMS(ms(far))) {
+		t.Errorf("every account's tokens: %+v", all)
+	}
+	if got, err := d.GetToken(ctx, second); err != nil || got.StaffID != a.ID || got.Label != "script" {
+		t.Errorf("GetToken: %+v, %v", got, err)
+	}
+	if _, err := d.GetToken(ctx, 999); !errors.Is(err, crm.ErrNotFound) {
+		t.Errorf("GetToken of none: %v", err)
+	}
+	// An expired token opens nothing.
+	if _, err := d.StaffByToken(ctx, "hash-2", far.Add(time.Millisecond)); !errors.Is(err, crm.ErrNotFound) {
+		t.Errorf("expired token: %v", err)
 	}
 }
 

@@ -140,7 +140,7 @@ func claimed(res sql.Result, err error) error {
 }
 
 // ResetSecondFactor implements crm.TwoFactorStore.
-func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, e crm.AuditEntry) (bool, error) {
+func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffChange) (bool, error) {
 	var had bool
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.Exec(`DELETE FROM staff_totp WHERE staff_id = ?`, staffID)
@@ -154,10 +154,8 @@ func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, e crm.AuditEn
 		if _, err := tx.Exec(`DELETE FROM staff_recovery_codes WHERE staff_id = ?`, staffID); err != nil {
 			return err
 		}
-		if had = n > 0; !had {
-			return nil
-		}
-		return d.appendAudit(tx, e)
+		had = n > 0
+		return d.applyChange(tx, staffID, ch)
 	})
 	if err != nil {
 		return false, fmt.Errorf("reset second factor of staff %d: %w", staffID, err)

@@ -66,7 +66,7 @@ func TestSecondFactorIsClaimedOnce(t *testing.T) {
 	if got, _ := d.SecondFactor(ctx, s.ID); got.LastStep != 101 || len(got.RecoveryCodes) != 1 {
 		t.Errorf("after use: %+v", got)
 	}
-	if had, err := d.ResetSecondFactor(ctx, s.ID, crm.AuditEntry{At: t0, Action: "2fa_reset"}); !had || err != nil {
+	if had, err := d.ResetSecondFactor(ctx, s.ID, crm.StaffChange{At: t0, Audit: crm.AuditEntry{At: t0, Action: "2fa_reset"}}); !had || err != nil {
 		t.Errorf("reset: %v %v", had, err)
 	}
 	var codes int

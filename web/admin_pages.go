@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
@@ -69,6 +70,50 @@ func (s *server) updateUser(c *fiber.Ctx) error {
 		return err
 	}
 	s.flash(c, "Account of "+st.Name+" updated.")
+	return c.Redirect("/admin/users", fiber.StatusSeeOther)
+}
+
+// sendPasswordReset emails an account a single-use link to choose a new password (field email).
+func (s *server) sendPasswordReset(c *fiber.Ctx) error {
+	st, err := s.deps.Accounts.SendPasswordReset(c.UserContext(), actor(c), c.FormValue("email"))
+	var invalid crm.InputError
+	if errors.As(err, &invalid) {
+		return s.usersPage(c, fiber.StatusUnprocessableEntity, invalid, fiber.Map{})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "A link to choose a new password was emailed to "+st.Email+". It works once, for one hour.")
+	return c.Redirect("/admin/users", fiber.StatusSeeOther)
+}
+
+// signOutEverywhere ends every session and token of an account (admins).
+func (s *server) signOutEverywhere(c *fiber.Ctx) error {
+	st, err := s.deps.Accounts.SignOutEverywhere(c.UserContext(), actor(c), c.FormValue("email"))
+	var invalid crm.InputError
+	if errors.As(err, &invalid) {
+		return s.usersPage(c, fiber.StatusUnprocessableEntity, invalid, fiber.Map{})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, st.Name+" was signed out everywhere, and their API tokens revoked.")
+	return c.Redirect("/admin/users", fiber.StatusSeeOther)
+}
+
+// resetSecondFactor removes an account's second factor (a lost phone) and ends its access (admins).
+func (s *server) resetSecondFactor(c *fiber.Ctx) error {
+	email := c.FormValue("email")
+	_, err := s.deps.Accounts.ResetSecondFactor(c.UserContext(), actor(c), email)
+	var invalid crm.InputError
+	if errors.As(err, &invalid) {
+		return s.usersPage(c, fiber.StatusUnprocessableEntity, invalid, fiber.Map{})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "Two-factor sign-in was reset for "+strings.ToLower(strings.TrimSpace(email))+
+		": they were signed out everywhere, and set up a new authenticator app at their next sign-in.")
 	return c.Redirect("/admin/users", fiber.StatusSeeOther)
 }
 

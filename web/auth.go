@@ -69,7 +69,7 @@ func (s *server) newCSRF() fiber.Handler {
 		SessionKey:     csrfSessionKey,
 		ContextKey:     "csrf",
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			s.log.Warn("csrf refused", "request_id", requestID(c), "path", c.Path(), "reason", err.Error())
+			s.log.Warn("csrf refused", "request_id", requestID(c), "path", loggedPath(c.Path()), "reason", err.Error())
 			return errClient(fiber.StatusForbidden, "This form has expired or did not come from Frontdesk. Go back, reload the page and try again.")
 		},
 	})
@@ -105,7 +105,9 @@ func actor(c *fiber.Ctx) crm.Actor {
 	return a
 }
 
-// loadActor reads the session and returns the signed-in actor, ending sessions past their absolute limit.
+// loadActor reads the session and returns the signed-in actor, ending sessions past their absolute limit. The
+// session must have been started with startStaffSession and not ended since (signed out from another browser,
+// the password changed, the account disabled): otherwise it is destroyed and nobody is signed in.
 func (s *server) loadActor(c *fiber.Ctx) (crm.Actor, *session.Session, bool) {
 	sess, err := s.sessions.Get(c)
 	if err != nil {
@@ -120,7 +122,7 @@ func (s *server) loadActor(c *fiber.Ctx) (crm.Actor, *session.Session, bool) {
 		_ = sess.Destroy()
 		return crm.Actor{}, nil, false
 	}
-	a, err := s.deps.Accounts.Actor(c.UserContext(), id)
+	a, err := s.deps.Accounts.SessionActor(c.UserContext(), sess.ID(), id)
 	if err != nil {
 		if errors.Is(err, crm.ErrUnauthenticated) {
 			_ = sess.Destroy()
@@ -197,14 +199,33 @@ func (s *server) requireToken(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// logout ends the session.
+// startStaffSession signs actor in on sess: it records the session for the account (so the person can see and
+// end it, and ending the account's access ends it) and puts the account and the time of sign-in in it. Call it
+// after sess.Regenerate (a new ID at every sign-in: no fixation) and before sess.Save, which the caller does.
+func (s *server) startStaffSession(c *fiber.Ctx, sess *session.Session, a crm.Actor) error {
+	if err := s.deps.Accounts.StartSession(c.UserContext(), a, sess.ID(), c.IP(), c.Get(fiber.HeaderUserAgent)); err != nil {
+		return err
+	}
+	sess.Set(sessStaff, a.ID)
+	sess.Set(sessSignedIn, time.Now().Unix())
+	return nil
+}
+
+// logout ends the session, and its record.
 func (s *server) logout(c *fiber.Ctx) error {
+	if a, sess, ok := s.loadActor(c); ok {
+		if err := s.deps.Accounts.SignOut(c.UserContext(), a, sess.ID()); err != nil {
+			return err
+		}
+	}
 	if sess, err := s.sessions.Get(c); err == nil {
 		if err := sess.Destroy(); err != nil {
 			return err
 		}
 	}
 	c.ClearCookie("frontdesk_session")
+	// Patient data the browser kept (its cache of staff pages, any storage) goes with the session.
+	c.Set("Clear-Site-Data", `"cache", "storage"`)
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
@@ -247,8 +268,9 @@ func (s *server) setup(c *fiber.Ctx) error {
 	if err := sess.Reset(); err != nil { // a new session: new ID, and no token from before sign-in
 		return err
 	}
-	sess.Set(sessStaff, staff.ID)
-	sess.Set(sessSignedIn, time.Now().Unix())
+	if err := s.startStaffSession(c, sess, crm.Actor{ID: staff.ID, Email: staff.Email, Name: staff.Name, Role: staff.Role}); err != nil {
+		return err
+	}
 	sess.Set(sessFlash, "Welcome. Your administrator account is ready: add your team under Staff.")
 	if err := sess.Save(); err != nil {
 		return err

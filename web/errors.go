@@ -98,7 +98,7 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 	}
 	if status >= 500 {
 		s.log.LogAttrs(c.UserContext(), slog.LevelError, "request failed",
-			slog.String("request_id", requestID(c)), slog.String("path", c.Path()), slog.Any("error", err))
+			slog.String("request_id", requestID(c)), slog.String("path", loggedPath(c.Path())), slog.Any("error", err))
 	}
 	if isAPI(c) {
 		var ve intake.ValidationErrors

@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,11 +33,19 @@ func (s *server) logRequests(c *fiber.Ctx) error {
 	s.log.LogAttrs(c.UserContext(), level, "request",
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Method()),
-		slog.String("path", c.Path()),
+		slog.String("path", loggedPath(c.Path())),
 		slog.Int("status", status),
 		slog.Duration("duration", time.Since(start)),
 	)
 	return err
+}
+
+// loggedPath is the path as the log may show it: a password reset link's token is a secret, and is left out.
+func loggedPath(path string) string {
+	if strings.HasPrefix(path, "/reset/") {
+		return "/reset/[token]"
+	}
+	return path
 }
 
 // intakeLimit limits how many enquiries one client may send a minute (FRONTDESK_INTAKE_PER_MINUTE). A client

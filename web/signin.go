@@ -99,7 +99,7 @@ func (s *server) login(c *fiber.Ctx) error {
 		return err
 	}
 	s.throttle.succeeded(client, account)
-	if err := s.signIn(c, sess, check.Actor.ID); err != nil {
+	if err := s.signIn(c, sess, check.Actor); err != nil {
 		return err
 	}
 	if s.cfg.Require2FA.Requires(check.Actor.Role) {
@@ -179,7 +179,7 @@ func (s *server) secondFactor(c *fiber.Ctx) error {
 	if err := sess.Reset(); err != nil {
 		return err
 	}
-	if err := s.signIn(c, sess, a.ID); err != nil {
+	if err := s.signIn(c, sess, a); err != nil {
 		return err
 	}
 	return c.Redirect(p.next, fiber.StatusSeeOther)
@@ -198,14 +198,16 @@ func (s *server) newSession(c *fiber.Ctx) (*session.Session, error) {
 	return sess, nil
 }
 
-// signIn marks sess (new since the password was checked) signed in as staffID, and saves it.
-func (s *server) signIn(c *fiber.Ctx, sess *session.Session, staffID int64) error {
-	sess.Set(sessStaff, staffID)
-	sess.Set(sessSignedIn, time.Now().Unix())
+// signIn marks sess (new since the password was checked) signed in as a, records the session for the account
+// (startStaffSession), and saves it.
+func (s *server) signIn(c *fiber.Ctx, sess *session.Session, a crm.Actor) error {
+	if err := s.startStaffSession(c, sess, a); err != nil {
+		return err
+	}
 	if err := sess.Save(); err != nil {
 		return err
 	}
-	s.log.Info("signed in", "request_id", requestID(c), "staff", staffID)
+	s.log.Info("signed in", "request_id", requestID(c), "staff", a.ID)
 	return nil
 }
 

@@ -62,6 +62,8 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 	old := a.cookies["frontdesk_session"]
 	if resp := a.post("/logout", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", resp.StatusCode)
+	} else if got := resp.Header.Get("Clear-Site-Data"); !strings.Contains(got, `"cache"`) || !strings.Contains(got, `"storage"`) {
+		t.Errorf("logout leaves the browser's copies of staff pages: Clear-Site-Data %q", got)
 	}
 	a.cookies["frontdesk_session"] = old
 	if resp := a.get("/board"); resp.StatusCode != http.StatusSeeOther {

@@ -41,6 +41,8 @@ func TestBadSettingsExitWithStatus2NamingThem(t *testing.T) {
 		{"missing templates folder", []string{"serve"}, map[string]string{"FRONTDESK_MAIL_TEMPLATES": "/no/such/folder"}, "FRONTDESK_MAIL_TEMPLATES"},
 		{"bad 2fa policy", []string{"serve"}, map[string]string{"FRONTDESK_REQUIRE_2FA": "sometimes"}, "FRONTDESK_REQUIRE_2FA"},
 		{"bad 2fa policy flag", []string{"serve", "--require-2fa", "nobody"}, nil, "--require-2fa"},
+		{"bad token days", []string{"serve"}, map[string]string{"FRONTDESK_TOKEN_DAYS": "0"}, "FRONTDESK_TOKEN_DAYS"},
+		{"bad token days flag", []string{"serve", "--token-days", "3651"}, nil, "--token-days"},
 		{"unknown flag", []string{"serve", "--colour", "blue"}, nil, "-colour"},
 		{"unknown command", []string{"launch"}, nil, "launch"},
 		{"migrate with junk", []string{"migrate", "sideways"}, nil, "sideways"},

@@ -44,6 +44,7 @@ type config struct {
 	// RetentionMonths and SpamRetentionDays are the retention policy (0: never).
 	RetentionMonths   int
 	SpamRetentionDays int
+	TokenDays         int
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -251,6 +252,14 @@ var settings = []setting{
 			return errors.New("must be a whole number of days from 0 to 36500 (0: never)")
 		}
 		c.SpamRetentionDays = n
+		return nil
+	}},
+	{"FRONTDESK_TOKEN_DAYS", "token-days", "90", "days a new API token lasts when no --days is given", func(c *config, s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < crm.MinTokenDays || n > crm.MaxTokenDays {
+			return fmt.Errorf("must be a whole number of days from %d to %d", crm.MinTokenDays, crm.MaxTokenDays)
+		}
+		c.TokenDays = n
 		return nil
 	}},
 	{"FRONTDESK_TIMEZONE", "timezone", "Europe/London", "the clinic's time zone, for dates on pages, reports and exports", func(c *config, s string) error {

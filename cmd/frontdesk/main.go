@@ -41,11 +41,14 @@ Commands:
   user add --email E --name N --role R [--treatments adhd,ptsd]
                              create a staff account; the password is read from stdin (one line)
   user list                  list staff accounts
-  user disable --email E     stop an account from signing in or using its tokens
+  user disable --email E     stop an account from signing in; ends its sessions, revokes its tokens
   user reset-2fa --email E   remove an account's second factor (lost phone and recovery codes);
-                             it sets up a new one at its next sign-in
-  token create --email E --label L
-                             print a new API token for that account (shown once)
+                             it sets up a new one at its next sign-in; ends its sessions and tokens
+  token create --email E --label L [--days N]
+                             print a new API token for that account (shown once); it expires
+                             after N days (default FRONTDESK_TOKEN_DAYS, 90)
+  token list [--email E]     list API tokens: id, owner, label, created, last used, expires, revoked
+  token revoke --id N        revoke API token N at once
   outbox list [--status S]   list queued, sent and failed emails (S: queued, sent or failed)
   outbox retry --id N        queue failed email N again
   demo                       fill a database without enquiries with demo staff and enquiries

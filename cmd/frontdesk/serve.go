@@ -79,7 +79,10 @@ func cmdServe(args []string, e env) error {
 	store.OnMailQueued(worker.Wake)
 
 	validator := intake.NewValidator(nil, c.Timezone)
-	accounts := crm.NewAccounts(store, store, log)
+	accounts, err := newAccounts(c, store, log)
+	if err != nil {
+		return err
+	}
 	workspace := crm.NewWorkspace(store, store, store, crm.WorkspaceConfig{
 		FirstContact: hours(c.FirstContactHours), IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 	}, log)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,13 +30,27 @@ func openServices(ctx context.Context, c *config, e env) (*services, error) {
 		return nil, err
 	}
 	log := newLogger(e.stderr)
+	accounts, err := newAccounts(c, d, log)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	return &services{
 		db:       d,
-		accounts: crm.NewAccounts(d, d, log),
+		accounts: accounts,
 		ws: crm.NewWorkspace(d, d, d, crm.WorkspaceConfig{
 			FirstContact: hours(c.FirstContactHours), IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 		}, log),
 	}, nil
+}
+
+// newAccounts returns the accounts service over d, with the configured token lifetime.
+func newAccounts(c *config, d *db.DB, log *slog.Logger) (*crm.Accounts, error) {
+	a := crm.NewAccounts(d, d, log)
+	if err := a.SetTokenDays(c.TokenDays); err != nil {
+		return nil, usagef("invalid FRONTDESK_TOKEN_DAYS: must be from %d to %d", crm.MinTokenDays, crm.MaxTokenDays)
+	}
+	return a, nil
 }
 
 // inputErrorAsUsage turns a crm.InputError from command-line values into a one-line usage error naming the
@@ -196,7 +211,7 @@ func cmdUserDisable(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "disabled %s: they can no longer sign in or use their API tokens\n", s.Email)
+	fmt.Fprintf(e.stdout, "disabled %s: every session of the account was ended and every API token revoked\n", s.Email)
 	return nil
 }
 
@@ -236,49 +251,6 @@ func cmdUserReset2FA(args []string, e env) error {
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "removed the second factor and recovery codes of %s: they set up a new one at their next sign-in\n", address)
-	return nil
-}
-
-// cmdToken is `frontdesk token create --email E --label L`: prints the new token alone on stdout.
-func cmdToken(args []string, e env) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usagef("token needs the subcommand create")
-	}
-	var email, label string
-	c, rest, err := configure("token create", args[1:], e, false, func(fs *flag.FlagSet) {
-		fs.StringVar(&email, "email", "", "the account the token acts as (required)")
-		fs.StringVar(&label, "label", "", "what the token is for, e.g. \"clinic website\" (required)")
-	})
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("token create takes no arguments, got %q", rest[0])
-	}
-	if strings.TrimSpace(email) == "" {
-		return usagef("missing --email")
-	}
-	if strings.TrimSpace(label) == "" {
-		return usagef("missing --label")
-	}
-	ctx := context.Background()
-	svc, err := openServices(ctx, c, e)
-	if err != nil {
-		return err
-	}
-	defer svc.db.Close()
-	token, err := svc.accounts.CreateToken(ctx, crm.System, email, label)
-	var ie crm.InputError
-	if errors.As(err, &ie) {
-		if msg, ok := ie["label"]; ok {
-			return usagef("invalid --label: %s", msg)
-		}
-		return fmt.Errorf("%s", ie["email"])
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, token)
 	return nil
 }
 

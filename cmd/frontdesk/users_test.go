@@ -64,8 +64,24 @@ func TestUserCommandsRefuseBadInput(t *testing.T) {
 		{"", []string{"token", "create", "--email", "nobody@clinic.example", "--label", "x"}, 1, "nobody@clinic.example"},
 		{"", []string{"token", "create", "--email", "a@b.example"}, 2, "--label"},
 		{"", []string{"token"}, 2, "create"},
+		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "3651"}, 2, "--days"},
+		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "-1"}, 2, "--days"},
+		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "soon"}, 2, "-days"},
+		{"", []string{"token", "revoke"}, 2, "--id"},
+		{"", []string{"token", "revoke", "--id", "seven"}, 2, "-id"},
+		{"", []string{"token", "revoke", "--id", "-3"}, 2, "--id"},
+		{"", []string{"token", "revoke", "--id", "999"}, 1, "999"},
+		{"", []string{"token", "list", "--email", "nobody@clinic.example"}, 1, "nobody@clinic.example"},
+		{"", []string{"token", "forget"}, 2, "forget"},
+		{"weak\n", []string{"user", "add", "--email", "a@b.example", "--name", "X Y", "--role", "admin"}, 2, "password"},
+		{"passwordpassword\n", []string{"user", "add", "--email", "c@b.example", "--name", "X Y", "--role", "admin"}, 2, "too common"},
+		{"", []string{"token", "list"}, 2, "FRONTDESK_TOKEN_DAYS"},
 	}
 	for _, tc := range cases {
+		vars := vars
+		if tc.want == "FRONTDESK_TOKEN_DAYS" {
+			vars = map[string]string{"FRONTDESK_DB": vars["FRONTDESK_DB"], "FRONTDESK_TOKEN_DAYS": "3651"}
+		}
 		code, out, stderr := runWithStdin(tc.stdin, tc.args, vars)
 		if code != tc.code || !strings.Contains(stderr, tc.want) || out != "" {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want it to name %q), stdout %q", tc.args, code, tc.code, stderr, tc.want, out)
@@ -108,6 +124,13 @@ func TestUserReset2FA(t *testing.T) {
 	if _, err := acc.Enrol(t.Context(), actor, e.Secret, otpCode); err != nil {
 		t.Fatal(err)
 	}
+	// Whoever has the lost phone may be signed in, or hold a token: both end with the reset.
+	if err := acc.StartSession(t.Context(), actor, "session-on-the-lost-phone", "192.0.2.7", "Phone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.CreateToken(t.Context(), actor, actor.Email, "phone app"); err != nil {
+		t.Fatal(err)
+	}
 	d.Close()
 
 	code, out, stderr := runInProcess([]string{"user", "reset-2fa", "--email", "Rivers@Clinic.example"}, vars)
@@ -123,6 +146,9 @@ func TestUserReset2FA(t *testing.T) {
 		`SELECT count(*) FROM staff_totp`:           0,
 		`SELECT count(*) FROM staff_recovery_codes`: 0,
 		`SELECT count(*) FROM audit_log WHERE action = '2fa_reset' AND detail LIKE '%rivers@clinic.example%'`: 1,
+		`SELECT count(*) FROM staff_sessions WHERE ended_at IS NULL`:                                          0,
+		`SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL`:                                            0,
+		`SELECT count(*) FROM api_tokens`:                                                                     1,
 	} {
 		var n int
 		if err := raw.QueryRow(q).Scan(&n); err != nil || n != want {

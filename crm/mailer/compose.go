@@ -16,6 +16,10 @@ import (
 // sent about it, and the worker marks the message failed.
 var ErrEnquiryGone = errors.New("the enquiry no longer exists or was erased")
 
+// ErrLinkGone is returned by Compose for a password reset whose link no longer works (used, or its token
+// already forgotten): it is not sent, and the worker marks the message failed.
+var ErrLinkGone = errors.New("the password reset link no longer works")
+
 // RenderConfig is what messages need to know of the clinic and its deployment.
 type RenderConfig struct {
 	Clinic Clinic
@@ -59,8 +63,19 @@ func NewRenderer(cfg RenderConfig) (*Renderer, error) {
 	return &Renderer{cfg: cfg, tpl: tpl, domain: domain}, nil
 }
 
-// Data is the template data of m. It returns ErrEnquiryGone when m's enquiry no longer exists or was erased.
+// Data is the template data of m. It returns ErrEnquiryGone when m's enquiry no longer exists or was erased,
+// and ErrLinkGone for a password reset without its token.
 func (r *Renderer) Data(m Message) (TemplateData, error) {
+	if m.Kind == crm.MailPasswordReset {
+		if m.LinkToken == "" {
+			return TemplateData{}, ErrLinkGone
+		}
+		return TemplateData{
+			Clinic:     r.cfg.Clinic,
+			Link:       r.cfg.BaseURL + "/reset/" + m.LinkToken,
+			ValidUntil: formatTime(m.CreatedAt.Add(crm.ResetLinkValid).In(r.cfg.Location)),
+		}, nil
+	}
 	e := m.Enquiry
 	if e.Reference == "" || e.Erased {
 		return TemplateData{}, ErrEnquiryGone

@@ -48,8 +48,11 @@ type Message struct {
 	CreatedAt time.Time
 	// QueuedAt is when it was queued, or queued again by `outbox retry`; it is given up GiveUpAfter later.
 	QueuedAt time.Time
-	// Enquiry summarises the enquiry the message is about.
+	// Enquiry summarises the enquiry the message is about (none for a password reset).
 	Enquiry Summary
+	// LinkToken is a password reset's single-use token, for the link in its email; empty for other kinds, and
+	// once the link no longer works. It is a secret: never log it.
+	LinkToken string
 }
 
 // Summary is what an email may know of an enquiry. It deliberately has no field for the patient's message,

@@ -19,7 +19,8 @@ import (
 var embeddedTemplates embed.FS
 
 // Kinds lists every message kind, each with a template of the same name.
-var Kinds = []crm.MailKind{crm.MailConfirmation, crm.MailNewEnquiry, crm.MailAssigned, crm.MailOverdue}
+var Kinds = []crm.MailKind{crm.MailConfirmation, crm.MailNewEnquiry, crm.MailAssigned, crm.MailOverdue,
+	crm.MailPasswordReset}
 
 // Clinic is how the clinic names itself and may be reached, as told in emails.
 type Clinic struct {
@@ -51,8 +52,12 @@ type TemplateData struct {
 	// Assigned is true when a member of staff has the enquiry; AssigneeName is then their name.
 	Assigned     bool
 	AssigneeName string
-	// Link is the enquiry's page for staff: BASE_URL/enquiries/REF.
+	// Link is the enquiry's page for staff: BASE_URL/enquiries/REF; in a password reset, the single-use link
+	// to choose a new password: BASE_URL/reset/TOKEN.
 	Link string
+	// ValidUntil is when a password reset's link stops working, written out in the clinic's time zone; empty
+	// in other messages.
+	ValidUntil string
 }
 
 // Rendered is a message's subject and bodies.
@@ -209,6 +214,9 @@ func sampleData(kind crm.MailKind) TemplateData {
 		Reference: "FD-SAMPLE", PatientName: "Sam Sample", Treatment: "ADHD",
 		ReceivedAt: at, Received: formatTime(at), FirstContactHours: 24, ContactBy: formatTime(at.Add(24 * time.Hour)),
 		Assigned: true, AssigneeName: "Dr Example", Link: "https://clinic.example/enquiries/FD-SAMPLE",
+	}
+	if kind == crm.MailPasswordReset {
+		return TemplateData{Clinic: d.Clinic, Link: "https://clinic.example/reset/SAMPLE", ValidUntil: formatTime(at.Add(time.Hour))}
 	}
 	return limitData(kind, d)
 }

@@ -2,6 +2,7 @@ package mailer_test
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -29,6 +30,14 @@ func sampleMessage(kind crm.MailKind) mailer.Message {
 			ReceivedAt: time.Date(2026, 11, 27, 13, 0, 54, 0, time.UTC),
 		},
 	}
+}
+
+// passwordReset is a claimed password reset message: no enquiry, only the link's token.
+func passwordReset() mailer.Message {
+	m := sampleMessage(crm.MailPasswordReset)
+	m.Enquiry = mailer.Summary{}
+	m.LinkToken = "fd_sampletoken"
+	return m
 }
 
 func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
@@ -59,6 +68,7 @@ func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 		{"staff_assigned", r, assigned(crm.MailAssigned)},
 		{"staff_overdue_unassigned", r, sampleMessage(crm.MailOverdue)},
 		{"staff_overdue_assigned", r, assigned(crm.MailOverdue)},
+		{"staff_password_reset", r, passwordReset()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -283,5 +293,14 @@ func TestConfirmationGreetsOnlyWithAPlainName(t *testing.T) {
 		if !greeted && !strings.Contains(out.Text, "Hello,") {
 			t.Errorf("without a plain name the confirmation should greet with Hello:\n%s", out.Text)
 		}
+	}
+}
+
+func TestAPasswordResetWithoutItsTokenIsNotSent(t *testing.T) {
+	r := newRenderer(t, "")
+	m := passwordReset()
+	m.LinkToken = ""
+	if _, err := r.Compose(m); !errors.Is(err, mailer.ErrLinkGone) {
+		t.Errorf("compose without the token: %v, want ErrLinkGone", err)
 	}
 }
