@@ -3,11 +3,10 @@ package crm
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -273,42 +272,74 @@ func codeReused(secret, code string, now time.Time, lastStep int64) bool {
 // recoveryAlphabet leaves out letters and digits easily confused when copied by hand (0/o, 1/l/i, u/v).
 const recoveryAlphabet = "23456789abcdefghjkmnpqrstwxyz"
 
+// recoveryCodeLength is the characters of a recovery code, not counting its dashes: 12 from an alphabet of 29
+// carry about 58 random bits.
+const recoveryCodeLength = 12
+
 // newRecoveryCodes returns RecoveryCodeCount random codes ("xxxx-xxxx-xxxx", about 58 bits each) and their
 // hashes.
 func newRecoveryCodes() (codes, hashes []string, err error) {
+	alphabet := big.NewInt(int64(len(recoveryAlphabet)))
 	for range RecoveryCodeCount {
-		b := make([]byte, 12)
-		if _, err := rand.Read(b); err != nil {
-			return nil, nil, fmt.Errorf("recovery code: %w", err)
-		}
 		var sb strings.Builder
-		for i, x := range b {
+		for i := range recoveryCodeLength {
 			if i > 0 && i%4 == 0 {
 				sb.WriteByte('-')
 			}
-			sb.WriteByte(recoveryAlphabet[int(x)%len(recoveryAlphabet)])
+			n, err := rand.Int(rand.Reader, alphabet) // uniform: no letter likelier than another
+			if err != nil {
+				return nil, nil, fmt.Errorf("recovery code: %w", err)
+			}
+			sb.WriteByte(recoveryAlphabet[n.Int64()])
 		}
-		codes = append(codes, sb.String())
-		hashes = append(hashes, RecoveryCodeHash(sb.String()))
+		h, err := RecoveryCodeHash(sb.String())
+		if err != nil {
+			return nil, nil, err
+		}
+		codes, hashes = append(codes, sb.String()), append(hashes, h)
 	}
 	return codes, hashes, nil
 }
 
-// RecoveryCodeHash is how a recovery code is stored: SHA-256 of the code without spaces or dashes, lower case
-// (enough for ~58 random bits, which no dictionary holds).
-func RecoveryCodeHash(code string) string {
+// normaliseRecoveryCode is a code as typed, without spaces or dashes, in lower case; "" when it cannot be a
+// recovery code (wrong length or letters), so a mistyped authenticator code costs no hashing.
+func normaliseRecoveryCode(code string) string {
 	norm := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(code)))
-	sum := sha256.Sum256([]byte("frontdesk-recovery-v1:" + norm))
-	return hex.EncodeToString(sum[:])
+	if len(norm) != recoveryCodeLength || strings.Trim(norm, recoveryAlphabet) != "" {
+		return ""
+	}
+	return norm
 }
 
-// matchRecoveryCode returns the ID of the unused code whose hash is that of code, comparing every one in
-// constant time; 0 when none matches.
+// RecoveryCodeHash is how a recovery code is stored: like a password (argon2id with its own salt), because
+// its 58 random bits are fewer than would make a fast hash safe against someone holding the database.
+func RecoveryCodeHash(code string) (string, error) {
+	norm := normaliseRecoveryCode(code)
+	if norm == "" {
+		return "", fmt.Errorf("recovery code hash: not a recovery code")
+	}
+	return HashPassword(norm)
+}
+
+// RecoveryCodeMatches reports whether code is the recovery code stored as hash.
+func RecoveryCodeMatches(hash, code string) bool {
+	norm := normaliseRecoveryCode(code)
+	if norm == "" {
+		return false
+	}
+	ok, err := CheckPassword(hash, norm)
+	return err == nil && ok
+}
+
+// matchRecoveryCode returns the ID of the unused code that code is; 0 when none matches. Every stored code is
+// checked, so the time taken does not say which one matched.
 func matchRecoveryCode(codes []RecoveryCode, code string) int64 {
-	h := []byte(RecoveryCodeHash(code))
+	if normaliseRecoveryCode(code) == "" {
+		return 0
+	}
 	var id int64
 	for _, rc := range codes {
-		if subtle.ConstantTimeCompare([]byte(rc.Hash), h) == 1 && id == 0 {
+		if RecoveryCodeMatches(rc.Hash, code) && id == 0 {
 			id = rc.ID
 		}
 	}
