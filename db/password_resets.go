@@ -105,7 +105,7 @@ func (d *DB) UsePasswordReset(ctx context.Context, id int64, passwordHash string
 				AND recipient = (SELECT email FROM staff WHERE id = ?)`, crm.MailPasswordReset, staffID); err != nil {
 			return err
 		}
-		res, err := tx.Exec(`UPDATE staff SET password_hash = ? WHERE id = ?`, passwordHash, staffID)
+		res, err := tx.Exec(`UPDATE staff SET password_hash = ?, failed_sign_ins = 0 WHERE id = ?`, passwordHash, staffID)
 		if err := affectedOne(res, err); err != nil {
 			return err
 		}
