@@ -72,7 +72,8 @@ func (s *server) privacyErase(c *fiber.Ctx) error {
 	case err != nil:
 		// Erased, but the scrub or the mail copies are not finished: say so, and how to finish.
 		s.log.Error("erase by email: not finished", "request_id", requestID(c), "refs", strings.Join(refs, " "), "error", err)
-		s.flash(c, fmt.Sprintf("Erased the personal data of %s, but not every trace is gone yet: erase the same address again to finish.",
+		s.flash(c, fmt.Sprintf("Erased the personal data of %s, but not every trace is gone yet (the database's free space or "+
+			"the copies of emails could not be cleaned). On the server, run frontdesk erase --ref for each to finish.",
 			strings.Join(refs, ", ")))
 	default:
 		s.flash(c, fmt.Sprintf("Erased the personal data of %d %s: %s. Their anonymous counts remain.",

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/url"
 	"strings"
@@ -51,7 +53,18 @@ func (s *server) newSessionStore() *session.Store {
 		CookieSecure:   s.cfg.SecureCookies,
 		CookieSameSite: "Lax",
 		CookiePath:     "/",
+		KeyGenerator:   randomKey,
 	})
+}
+
+// randomKey is a session ID or CSRF token: 256 bits from the system's CSPRNG, URL-safe (Fiber's default, a
+// UUIDv4, carries 122).
+func randomKey() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("web: crypto/rand failed: " + err.Error()) // never happens on a supported system
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // newCSRF protects every state-changing staff form: the token lives in the session and comes back in the
@@ -60,6 +73,7 @@ func (s *server) newSessionStore() *session.Store {
 func (s *server) newCSRF() fiber.Handler {
 	return csrf.New(csrf.Config{
 		Extractor:      csrfFromBodyOrHeader,
+		KeyGenerator:   randomKey,
 		CookieName:     "frontdesk_csrf",
 		CookieSameSite: "Lax",
 		CookieSecure:   s.cfg.SecureCookies,

@@ -204,6 +204,12 @@ func TestBrowserStaffWorkAnEnquiry(t *testing.T) {
 	if pageWidth > viewWidth {
 		t.Errorf("the enquiry page is %dpx wide on a %dpx phone", pageWidth, viewWidth)
 	}
+	// Boosted navigation must not leave copies of patient pages in the browser's storage, where they would
+	// outlive the session.
+	stored := run(t, ctx, chromedp.Evaluate[string](`JSON.stringify(Object.keys(sessionStorage).concat(Object.keys(localStorage)).map(k => k + "=" + (sessionStorage.getItem(k) || localStorage.getItem(k) || "")))`))
+	if strings.Contains(stored, "voicemail") || strings.Contains(stored, "Skip to main content") {
+		t.Errorf("the browser's storage keeps patient pages: %.300s", stored)
+	}
 }
 
 // TestBrowserDragsACardToALaterColumn: where JavaScript runs, dropping a card on a later column moves it there

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -45,6 +46,10 @@ func TestSignInSessionAndSignOut(t *testing.T) {
 	after := a.cookies["frontdesk_session"]
 	if after == "" || after == pending {
 		t.Errorf("the session ID did not change at sign-in (fixation): pending %q after %q", pending, after)
+	}
+	// 256 random bits, URL-safe base64: at least the 128 that session IDs need.
+	if raw, err := base64.RawURLEncoding.DecodeString(after); err != nil || len(raw) < 16 {
+		t.Errorf("session ID %q does not carry 128 random bits or more", after)
 	}
 	var sessionCookie *http.Cookie
 	for _, c := range resp.Cookies() {
