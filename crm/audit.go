@@ -126,6 +126,32 @@ func (e *AuditBrokenError) Error() string {
 // checked, and an *AuditBrokenError naming the first entry that was changed (or that follows a removed
 // one) when the chain is broken.
 func VerifyAudit(ctx context.Context, store AuditStore) (int, error) {
+	chain, err := VerifyAuditChain(ctx, store)
+	return chain.Entries, err
+}
+
+// AuditChain is what a verification found: how many entries are intact, and the last one's ID and hash.
+// Kept off the server, the last hash proves later that no entry was removed from the end of the log: the chain
+// alone cannot show that (see docs/security.md).
+type AuditChain struct {
+	Entries  int
+	LastID   int64
+	LastHash string
+	// seen are the hashes asked for that the walk met.
+	seen map[string]bool
+}
+
+// Includes reports whether the walk met an entry with that hash (one of those given to VerifyAuditChain).
+func (c AuditChain) Includes(hash string) bool { return c.seen[hash] }
+
+// VerifyAuditChain is VerifyAudit, returning the chain's head too, and noting which of the hashes in want it
+// met on the way (AuditChain.Includes).
+func VerifyAuditChain(ctx context.Context, store AuditStore, want ...string) (AuditChain, error) {
+	chain := AuditChain{seen: map[string]bool{}}
+	wanted := map[string]bool{}
+	for _, h := range want {
+		wanted[strings.ToLower(strings.TrimSpace(h))] = true
+	}
 	n, prev, prevID := 0, "", int64(0)
 	err := store.WalkAudit(ctx, func(e AuditEntry) error {
 		switch {
@@ -138,7 +164,11 @@ func VerifyAudit(ctx context.Context, store AuditStore) (int, error) {
 		}
 		n++
 		prev, prevID = e.Hash, e.ID
+		if wanted[e.Hash] {
+			chain.seen[e.Hash] = true
+		}
 		return nil
 	})
-	return n, err
+	chain.Entries, chain.LastID, chain.LastHash = n, prevID, prev
+	return chain, err
 }

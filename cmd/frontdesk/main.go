@@ -58,7 +58,9 @@ Commands:
                              its WAL, later backups or the mail folder
   sar --email E [--out FILE] subject access: everything held about that address as one JSON document
                              (stdout by default); the request is in the audit log
-  audit verify               check the audit log's hash chain: nothing changed or removed
+  audit verify [--includes HASH]
+                             check the audit log's hash chain: nothing changed or removed; with the
+                             hash an earlier verify printed, also that nothing was cut from the end
   backup --out FILE          write a consistent copy of the database (readable by its owner only),
                              safe while serve runs
   export enquiries [--format csv|xlsx] [--from D] [--to D] [--status S] [--treatment T]
