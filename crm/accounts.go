@@ -23,6 +23,8 @@ type Accounts struct {
 	log   *slog.Logger
 	// tokenDays is the lifetime of a new API token when none is asked for.
 	tokenDays int
+	// clinicWords are the clinic's own name, word by word, kept out of its staff's passwords.
+	clinicWords []string
 
 	mu        sync.Mutex
 	setupCode string
@@ -31,6 +33,17 @@ type Accounts struct {
 // NewAccounts returns the accounts service.
 func NewAccounts(s StaffStore, a AuditStore, log *slog.Logger) *Accounts {
 	return &Accounts{staff: s, audit: a, now: time.Now, log: log, tokenDays: DefaultTokenDays}
+}
+
+// SetClinic names the clinic, whose name counts against a password built on it, like the account's own name
+// (ContextWords are the product's and the trade's words, always counted).
+func (a *Accounts) SetClinic(name string) {
+	a.clinicWords = append([]string{name}, strings.Fields(name)...)
+}
+
+// passwordProblem is PasswordProblem for an account with that email and name, in this clinic.
+func (a *Accounts) passwordProblem(password, email, name string) string {
+	return PasswordProblem(password, append([]string{email, name}, a.clinicWords...)...)
 }
 
 // SetClock replaces the accounts' clock (tests of time-based codes).
@@ -74,7 +87,7 @@ func (a *Accounts) Setup(ctx context.Context, code string, n NewStaff) (Staff, e
 	}
 	n.Role = RoleAdmin
 	errs := InputError{}
-	if err := n.Normalise(); err != nil {
+	if err := n.Normalise(a.clinicWords...); err != nil {
 		errs = err.(InputError)
 	}
 	code = strings.ToUpper(strings.TrimSpace(code))
@@ -100,7 +113,7 @@ func (a *Accounts) Create(ctx context.Context, actor Actor, n NewStaff) (Staff, 
 	if actor.Role != RoleAdmin {
 		return Staff{}, ErrForbidden
 	}
-	if err := n.Normalise(); err != nil {
+	if err := n.Normalise(a.clinicWords...); err != nil {
 		return Staff{}, err
 	}
 	return a.create(ctx, actor, n)

@@ -30,6 +30,21 @@ const (
 var ContextWords = []string{"frontdesk", "clinic", "ketamine", "therapy", "enquiry", "enquiries", "patient",
 	"patients", "admin", "coordinator", "clinician"}
 
+// minOwnCharacters is how many characters a password must keep once the context words, the account's name and
+// email and the clinic's name are taken out of it: "HarbourClinic2026" for the Harbour Clinic keeps "2026".
+const minOwnCharacters = 8
+
+// withoutWords is p in lower case without any of words (those of 4 letters or more), wherever they appear.
+func withoutWords(p string, words []string) string {
+	p = strings.ToLower(p)
+	for _, w := range words {
+		if utf8.RuneCountInString(w) >= 4 {
+			p = strings.ReplaceAll(p, strings.ToLower(w), "")
+		}
+	}
+	return p
+}
+
 // CommonPasswordMessage is what a person is told when their password is refused as too easy to guess.
 const CommonPasswordMessage = "This password is too common or easy to guess: it is on lists of leaked passwords, " +
 	"or is a simple pattern or repetition. Try a few unrelated words together, such as a short phrase only you would think of."
@@ -67,6 +82,9 @@ func easyToGuess(p string, related []string) bool {
 		inputs = append(inputs, strings.FieldsFunc(r, func(c rune) bool {
 			return c == '@' || c == '.' || c == ' ' || c == '-' || c == '_' || c == '+'
 		})...)
+	}
+	if len([]rune(withoutWords(p, inputs))) < minOwnCharacters {
+		return true
 	}
 	res := zxcvbn.PasswordStrength(p, inputs)
 	if res.Score < minPasswordScore {

@@ -1,6 +1,7 @@
 package crm_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -31,6 +32,8 @@ func TestPasswordRules(t *testing.T) {
 		// So do the words of the product and its trade.
 		{"ketamineclinic", nil, "too common or easy to guess"},
 		{"frontdeskadmin12", nil, "too common or easy to guess"},
+		{"Ketamine-Therapy-2026", nil, "too common or easy to guess"},
+		{"harriet.jones@clinic.example!", []string{"harriet.jones@clinic.example", "Harriet Jones"}, "too common or easy to guess"},
 		// Long repetitions are judged on their first characters, quickly.
 		{strings.Repeat("ab", 512), nil, "too common or easy to guess"},
 		// Accepted: any characters, no composition rules.
@@ -48,5 +51,22 @@ func TestPasswordRules(t *testing.T) {
 		if c.want != "" && !strings.Contains(got, c.want) {
 			t.Errorf("%.40q: %q, want a message saying %q", c.password, got, c.want)
 		}
+	}
+}
+
+// The clinic's own name counts against its staff's passwords (a documented context word, see docs/security.md).
+func TestPasswordsBuiltOnTheClinicsNameAreRefused(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	n := crm.NewStaff{Email: "fourth@clinic.example", Name: "Dr New", Role: crm.RoleClinician, Password: "HarbourWellness2026"}
+	if _, err := w.accounts.Create(ctx, crm.System, n); err != nil {
+		t.Fatalf("another clinic's staff may use it: %v", err)
+	}
+	w.accounts.SetClinic("Harbour Wellness")
+	n.Email = "third@clinic.example"
+	_, err := w.accounts.Create(ctx, crm.System, n)
+	var ie crm.InputError
+	if !errors.As(err, &ie) || !strings.Contains(ie["password"], "too common or easy to guess") {
+		t.Errorf("a password built on the clinic's name: %v", err)
 	}
 }

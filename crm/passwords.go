@@ -32,7 +32,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, actor Actor, current, nex
 	if !ok {
 		errs["current_password"] = "That is not your current password."
 	}
-	if msg := PasswordProblem(next, s.Email, s.Name); msg != "" {
+	if msg := a.passwordProblem(next, s.Email, s.Name); msg != "" {
 		errs["new_password"] = msg
 	}
 	if len(errs) > 0 {
@@ -153,7 +153,7 @@ func (a *Accounts) ResetPassword(ctx context.Context, token, password string) er
 	if err != nil {
 		return err
 	}
-	if msg := PasswordProblem(password, s.Email, s.Name); msg != "" {
+	if msg := a.passwordProblem(password, s.Email, s.Name); msg != "" {
 		return InputError{"password": msg}
 	}
 	hash, err := HashPassword(password)

@@ -125,8 +125,9 @@ type NewStaff struct {
 }
 
 // Normalise trims and lower-cases what it should, and validates every field, returning an InputError naming
-// each bad one.
-func (n *NewStaff) Normalise() error {
+// each bad one. related are further words kept out of the password (the clinic's name), besides the account's
+// own email and name.
+func (n *NewStaff) Normalise(related ...string) error {
 	errs := InputError{}
 	n.Email = strings.ToLower(strings.TrimSpace(n.Email))
 	n.Name = strings.Join(strings.Fields(n.Name), " ")
@@ -144,7 +145,7 @@ func (n *NewStaff) Normalise() error {
 		errs["treatments"] = err.Error()
 	}
 	n.Treatments = treatments
-	if msg := PasswordProblem(n.Password, n.Email, n.Name); msg != "" {
+	if msg := PasswordProblem(n.Password, append([]string{n.Email, n.Name}, related...)...); msg != "" {
 		errs["password"] = msg
 	}
 	if len(errs) > 0 {

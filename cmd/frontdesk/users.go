@@ -47,6 +47,7 @@ func openServices(ctx context.Context, c *config, e env) (*services, error) {
 // newAccounts returns the accounts service over d, with the configured token lifetime.
 func newAccounts(c *config, d *db.DB, log *slog.Logger) (*crm.Accounts, error) {
 	a := crm.NewAccounts(d, d, log)
+	a.SetClinic(c.ClinicName)
 	if err := a.SetTokenDays(c.TokenDays); err != nil {
 		return nil, usagef("invalid FRONTDESK_TOKEN_DAYS: must be from %d to %d", crm.MinTokenDays, crm.MaxTokenDays)
 	}
