@@ -42,6 +42,9 @@ const csrfSessionKey = "csrf"
 
 const localActor = "actor"
 
+// clearSiteData asks the browser to drop its cached staff pages and any storage when a session ends.
+const clearSiteData = `"cache", "storage"`
+
 // newSessionStore returns the server-side session store: data in our SQLite, an HttpOnly SameSite=Lax cookie,
 // Secure whenever the public address is https.
 func (s *server) newSessionStore() *session.Store {
@@ -151,6 +154,9 @@ func (s *server) loadActor(c *fiber.Ctx) (crm.Actor, *session.Session, bool) {
 func (s *server) requireStaff(c *fiber.Ctx) error {
 	a, sess, ok := s.loadActor(c)
 	if !ok {
+		// A session that ended by itself (idle, absolute limit, ended elsewhere) clears what the browser kept,
+		// as signing out does.
+		c.Set("Clear-Site-Data", clearSiteData)
 		if next := safeNext(c.OriginalURL()); c.Method() == fiber.MethodGet && next != defaultNext {
 			return c.Redirect("/login?next="+url.QueryEscape(next), fiber.StatusSeeOther)
 		}
@@ -239,7 +245,7 @@ func (s *server) logout(c *fiber.Ctx) error {
 	}
 	c.ClearCookie("frontdesk_session")
 	// Patient data the browser kept (its cache of staff pages, any storage) goes with the session.
-	c.Set("Clear-Site-Data", `"cache", "storage"`)
+	c.Set("Clear-Site-Data", clearSiteData)
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 

@@ -145,7 +145,7 @@ func TestPrivacyNoticeStatesRetentionAndRights(t *testing.T) {
 	for _, want := range []string{"24 months (2 years) after it closed", "30 days after they arrive",
 		"a copy of all the information we hold about you", "to erase it",
 		// How it is protected: two factors for staff, and a log of every look that shows any change.
-		"a code from an app on their phone", "it is recorded in a log that cannot be changed without it showing"} {
+		"a code from an app on their phone", "each entry is sealed to the one before"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the notice does not say %q", want)
 		}

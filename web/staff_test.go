@@ -189,6 +189,8 @@ func TestSessionExpiresWhenIdleAndAtTheAbsoluteLimit(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if resp := a.get("/board"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after the idle limit: %d, want 303", resp.StatusCode)
+	} else if !strings.Contains(resp.Header.Get("Clear-Site-Data"), `"storage"`) {
+		t.Errorf("a session that timed out leaves the browser's copies: Clear-Site-Data %q", resp.Header.Get("Clear-Site-Data"))
 	}
 	b := h.agent()
 	b.signIn("coord@clinic.example", staffPassword)
