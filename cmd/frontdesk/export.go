@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -59,17 +58,12 @@ func cmdExport(args []string, e env) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	var file *os.File
+	var file *outFile
 	if out != "" && out != "-" {
-		if file, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp"); err != nil {
-			return fmt.Errorf("cannot write --out %s: %w", out, unwrapPathError(err))
+		if file, err = createOut(out); err != nil {
+			return err
 		}
-		defer func() {
-			if file != nil { // not renamed: leave nothing behind
-				file.Close()
-				os.Remove(file.Name())
-			}
-		}()
+		defer file.discard()
 	}
 
 	svc, err := openServices(ctx, c, e)
@@ -114,19 +108,9 @@ func cmdExport(args []string, e env) error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
-	if err := file.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
+	if err := file.commit(); err != nil {
+		return err
 	}
-	if err := file.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := os.Rename(file.Name(), out); err != nil {
-		if fi, serr := os.Stat(out); serr == nil && fi.IsDir() {
-			return fmt.Errorf("cannot write --out %s: it is a folder", out)
-		}
-		return fmt.Errorf("cannot write --out %s: %w", out, unwrapPathError(err))
-	}
-	file = nil
 	fmt.Fprintf(e.stderr, "wrote %d enquiries to %s (%s)\n", exp.Rows(), out, note)
 	return nil
 }

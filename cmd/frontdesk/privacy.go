@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -119,18 +117,12 @@ func cmdSar(args []string, e env) error {
 	if email, err = crm.ParseSubjectEmail(email); err != nil {
 		return usagef("invalid --email: %s", err.(crm.InputError)["email"])
 	}
-	var file *os.File
+	var file *outFile
 	if out != "" && out != "-" {
-		// os.CreateTemp makes the file readable and writable by its owner only (0600).
-		if file, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp"); err != nil {
-			return fmt.Errorf("cannot write --out %s: %w", out, unwrapPathError(err))
+		if file, err = createOut(out); err != nil {
+			return err
 		}
-		defer func() {
-			if file != nil { // not renamed: leave nothing behind
-				file.Close()
-				os.Remove(file.Name())
-			}
-		}()
+		defer file.discard()
 	}
 	ctx := context.Background()
 	d, err := openDB(ctx, c)
@@ -154,16 +146,9 @@ func cmdSar(args []string, e env) error {
 	if err := writeJSON(bufio.NewWriter(file), doc); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
-	if err := file.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
+	if err := file.commit(); err != nil {
+		return err
 	}
-	if err := file.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := os.Rename(file.Name(), out); err != nil {
-		return fmt.Errorf("cannot write --out %s: %w", out, unwrapPathError(err))
-	}
-	file = nil
 	fmt.Fprintf(e.stderr, "wrote the subject access document (%d %s) to %s (%s)\n", n, plural(n, "enquiry", "enquiries"), out, note)
 	return nil
 }
