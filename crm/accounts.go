@@ -207,6 +207,16 @@ type StaffUpdate struct {
 	Disabled   *bool
 }
 
+// accountByEmail returns the account with that email (any case, spaces trimmed); an InputError names "email"
+// when no account has it.
+func (a *Accounts) accountByEmail(ctx context.Context, email string) (Staff, error) {
+	s, _, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(err, ErrNotFound) {
+		return Staff{}, InputError{"email": fmt.Sprintf("No account has the email %q.", email)}
+	}
+	return s, err
+}
+
 // Update changes an account's role, treatments or disabled state; admins only. An admin cannot disable or
 // demote themselves, so the clinic is never left without one. Disabling ends every session of the account and
 // revokes every token it has, in the same transaction as the change and its audit entry.
@@ -214,10 +224,7 @@ func (a *Accounts) Update(ctx context.Context, actor Actor, email string, u Staf
 	if actor.Role != RoleAdmin {
 		return Staff{}, ErrForbidden
 	}
-	target, _, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if errors.Is(err, ErrNotFound) {
-		return Staff{}, InputError{"email": fmt.Sprintf("No account has the email %q.", email)}
-	}
+	target, err := a.accountByEmail(ctx, email)
 	if err != nil {
 		return Staff{}, err
 	}

@@ -100,10 +100,7 @@ func (a *Accounts) SignOutEverywhere(ctx context.Context, actor Actor, email str
 	if actor.Role != RoleAdmin {
 		return Staff{}, ErrForbidden
 	}
-	s, _, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if errors.Is(err, ErrNotFound) {
-		return Staff{}, InputError{"email": fmt.Sprintf("No account has the email %q.", email)}
-	}
+	s, err := a.accountByEmail(ctx, email)
 	if err != nil {
 		return Staff{}, err
 	}

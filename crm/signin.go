@@ -134,10 +134,7 @@ func (a *Accounts) ClearFailedSignIns(ctx context.Context, actor Actor, email st
 	if actor.Role != RoleAdmin {
 		return ErrForbidden
 	}
-	s, _, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if errors.Is(err, ErrNotFound) {
-		return InputError{"email": fmt.Sprintf("No account has the email %q.", email)}
-	}
+	s, err := a.accountByEmail(ctx, email)
 	if err != nil {
 		return err
 	}

@@ -72,10 +72,7 @@ func (a *Accounts) IssueToken(ctx context.Context, actor Actor, email, label str
 	if len(errs) > 0 {
 		return "", Token{}, errs
 	}
-	s, _, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if errors.Is(err, ErrNotFound) {
-		return "", Token{}, InputError{"email": fmt.Sprintf("No account has the email %q.", email)}
-	}
+	s, err := a.accountByEmail(ctx, email)
 	if err != nil {
 		return "", Token{}, err
 	}

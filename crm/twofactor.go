@@ -224,10 +224,7 @@ func (a *Accounts) ResetSecondFactor(ctx context.Context, actor Actor, email str
 	if actor.Role != RoleAdmin {
 		return false, ErrForbidden
 	}
-	s, _, err := a.staff.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-	if errors.Is(err, ErrNotFound) {
-		return false, InputError{"email": fmt.Sprintf("No account has the email %q.", email)}
-	}
+	s, err := a.accountByEmail(ctx, email)
 	if err != nil {
 		return false, err
 	}

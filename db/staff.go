@@ -220,7 +220,10 @@ func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string, ch 
 }
 
 // affectedOne turns an UPDATE that touched no row into crm.ErrNotFound.
-func affectedOne(res sql.Result, err error) error {
+func affectedOne(res sql.Result, err error) error { return affectedOr(res, err, crm.ErrNotFound) }
+
+// affectedOr turns a statement that touched no row into none; err, when not nil, is returned as it is.
+func affectedOr(res sql.Result, err, none error) error {
 	if err != nil {
 		return err
 	}
@@ -229,7 +232,7 @@ func affectedOne(res sql.Result, err error) error {
 		return err
 	}
 	if n == 0 {
-		return crm.ErrNotFound
+		return none
 	}
 	return nil
 }

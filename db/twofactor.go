@@ -125,19 +125,7 @@ func (d *DB) UseSecondFactor(ctx context.Context, u crm.FactorUse) error {
 }
 
 // claimed turns a conditional UPDATE that changed nothing into crm.ErrCodeReused.
-func claimed(res sql.Result, err error) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return crm.ErrCodeReused
-	}
-	return nil
-}
+func claimed(res sql.Result, err error) error { return affectedOr(res, err, crm.ErrCodeReused) }
 
 // ResetSecondFactor implements crm.TwoFactorStore.
 func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffChange) (bool, error) {
