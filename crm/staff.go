@@ -14,7 +14,7 @@ import (
 // Role is what a member of staff may do.
 type Role string
 
-// The roles of CONTRACT.md.
+// The roles, as the README gives them.
 const (
 	// RoleAdmin may do everything.
 	RoleAdmin Role = "admin"

@@ -6,7 +6,7 @@ package crm
 // Status is where an enquiry stands in the clinic's pipeline.
 type Status string
 
-// The statuses of CONTRACT.md. Active ones are in pipeline order.
+// The statuses, as the README gives them. Active ones are in pipeline order.
 const (
 	StatusNew              Status = "new"
 	StatusContacted        Status = "contacted"

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestTransitionTable checks every pair of statuses against CONTRACT.md's rules, written out here independently
+// TestTransitionTable checks every pair of statuses against the pipeline rules of the README, written out here independently
 // of CanTransition: active → later active; active → closed; closed → contacted; spam → new; nothing else.
 func TestTransitionTable(t *testing.T) {
 	order := map[Status]int{"new": 0, "contacted": 1, "screening": 2, "assessment_booked": 3, "treatment_offered": 4, "in_treatment": 5}
@@ -15,7 +15,7 @@ func TestTransitionTable(t *testing.T) {
 	all := []Status{"new", "contacted", "screening", "assessment_booked", "treatment_offered", "in_treatment",
 		"not_suitable", "lost", "referred", "spam"}
 	if len(AllStatuses) != len(all) {
-		t.Fatalf("AllStatuses has %d statuses, CONTRACT.md has %d", len(AllStatuses), len(all))
+		t.Fatalf("AllStatuses has %d statuses, the README lists %d", len(AllStatuses), len(all))
 	}
 	allowed := 0
 	for _, from := range all {

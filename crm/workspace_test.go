@@ -94,7 +94,7 @@ func outcome(err error) string {
 	return "error: " + err.Error()
 }
 
-// TestRoleMatrix checks each role × each action × whose enquiry, against CONTRACT.md's roles.
+// TestRoleMatrix checks each role × each action × whose enquiry, against the roles the README gives.
 func TestRoleMatrix(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()

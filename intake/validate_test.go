@@ -36,7 +36,7 @@ func TestCheckAcceptsAValidSubmission(t *testing.T) {
 	}
 }
 
-// TestCheckRules covers every rule of CONTRACT.md's field table: each case changes one field of a valid
+// TestCheckRules covers every rule of the README's field table: each case changes one field of a valid
 // submission and says which field must be reported (or "" when it must pass).
 func TestCheckRules(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) } // runes, not bytes, are counted

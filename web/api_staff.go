@@ -23,7 +23,7 @@ func staffRefJSON(r *crm.StaffRef) *staffJSON {
 	return &staffJSON{Email: r.Email, Name: r.Name}
 }
 
-// enquiryJSON is an enquiry as the staff API shows it (CONTRACT.md's fields, and a few more).
+// enquiryJSON is an enquiry as the staff API shows it (the README's fields, and a few more).
 type enquiryJSON struct {
 	Reference        string     `json:"reference"`
 	Status           string     `json:"status"`

@@ -8,7 +8,7 @@ import (
 
 const module = "github.com/frontdesk/frontdesk"
 
-// TestTheRoomsOnlyDependOneWay keeps STYLE.md's arrows true — cmd → web, db, crm, intake; web → crm, intake;
+// TestTheRoomsOnlyDependOneWay keeps the README's arrows between packages true — cmd → web, db, crm, intake; web → crm, intake;
 // db → crm, intake; crm → intake — and each library in its room: only web imports Fiber, only db imports sqlx
 // and go-sqlite3, only crm/mailer imports go-mail.
 func TestTheRoomsOnlyDependOneWay(t *testing.T) {

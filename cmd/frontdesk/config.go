@@ -16,7 +16,7 @@ import (
 	"github.com/frontdesk/frontdesk/crm"
 )
 
-// config is every setting of CONTRACT.md, read once at start from FRONTDESK_* variables (and, for serve,
+// config is every setting the README lists, read once at start from FRONTDESK_* variables (and, for serve,
 // flags), validated, and passed down as values. Nothing else reads the environment.
 type config struct {
 	Addr              string

@@ -12,7 +12,7 @@ import (
 	_ "time/tzdata" // clinics' time zones work on machines without a zoneinfo database
 )
 
-// Exit statuses of CONTRACT.md.
+// Exit statuses, as the README gives them.
 const (
 	exitOK      = 0
 	exitFailure = 1 // failure at run time
