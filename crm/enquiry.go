@@ -37,6 +37,10 @@ type Enquiry struct {
 	FirstContactedAt *time.Time
 	RemindedAt       *time.Time
 	Erased           bool
+	// Version grows by one with every change staff can see (status, assignee, priority, a note, an erasure); it
+	// is 1 when the enquiry arrives. A reminder leaves it as it is. A change decided on an older version is
+	// refused with a *ConflictError.
+	Version int64
 
 	// FirstContactDue is when the clinic promised first contact (set by the workspace, not stored).
 	FirstContactDue time.Time
@@ -106,7 +110,8 @@ type Note struct {
 }
 
 // Change is what one update does to an enquiry. The store records a timeline event for each part that
-// changes something (status, assignee, priority, note) with the actor and time of the update.
+// changes something (status, assignee, priority, note) with the actor and time of the update, and adds one to
+// the enquiry's Version when any part does (the zero Change leaves it as it is).
 type Change struct {
 	// Status, when not "", moves the enquiry; Reason goes with it (required for closing statuses).
 	Status Status

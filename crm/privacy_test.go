@@ -30,13 +30,13 @@ func subject(t *testing.T, w *world) (first, second, other string) {
 	first = submit("sam.subject@example.org", "first message")
 	other = submit("someone.else@example.org", "not theirs")
 	second = submit("Sam.Subject@Example.ORG", "second message")
-	if _, err := w.ws.Assign(ctx, w.admin, first, w.clin.Email); err != nil {
+	if _, err := w.ws.Assign(ctx, w.admin, first, w.clin.Email, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.ws.AddNote(ctx, w.coord, first, "called back, left a message"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.ws.Transition(ctx, w.admin, second, crm.StatusLost, "no reply after three calls"); err != nil {
+	if _, err := w.ws.Transition(ctx, w.admin, second, crm.StatusLost, "no reply after three calls", 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.ws.Detail(ctx, w.clin, first); err != nil { // a view by the clinician

@@ -38,7 +38,7 @@ func (w *world) submitAt(t time.Time, name, message string, spam bool) string {
 func (w *world) move(t time.Time, ref string, to crm.Status) {
 	w.t.Helper()
 	w.at(t)
-	if _, err := w.ws.Transition(context.Background(), w.admin, ref, to, "reason for "+string(to)); err != nil {
+	if _, err := w.ws.Transition(context.Background(), w.admin, ref, to, "reason for "+string(to), 0); err != nil {
 		w.t.Fatalf("move %s to %s: %v", ref, to, err)
 	}
 }

@@ -345,10 +345,12 @@ func (w *Workspace) Timeline(ctx context.Context, actor Actor, ref string) ([]Ev
 	return w.enquiries.Timeline(ctx, e.ID)
 }
 
-// Transition moves an enquiry to status to. ErrTransitionNotAllowed when the pipeline does not allow it from
-// the current status; an InputError when to is unknown or a closing status has no reason. Leaving new records
-// the first contact.
-func (w *Workspace) Transition(ctx context.Context, actor Actor, ref string, to Status, reason string) (Enquiry, error) {
+// Transition moves an enquiry to status to. version is the enquiry's Version the move was decided on (0: apply
+// it to the enquiry as it is now); a *ConflictError (ErrConflict) when the enquiry has changed since, and nothing
+// changes. ErrTransitionNotAllowed when the pipeline does not allow it from the current status; an InputError
+// when to is unknown, a closing status has no reason or version is negative. Leaving new records the first
+// contact.
+func (w *Workspace) Transition(ctx context.Context, actor Actor, ref string, to Status, reason string, version int64) (Enquiry, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case !to.Valid():
@@ -358,7 +360,7 @@ func (w *Workspace) Transition(ctx context.Context, actor Actor, ref string, to 
 	case utf8.RuneCountInString(reason) > MaxReasonLength:
 		return Enquiry{}, InputError{"reason": fmt.Sprintf("Keep the reason to %d characters.", MaxReasonLength)}
 	}
-	return w.update(ctx, actor, ref, func(e Enquiry) (Change, error) {
+	return w.update(ctx, actor, ref, version, func(e Enquiry) (Change, error) {
 		if !CanTransition(e.Status, to) {
 			return Change{}, fmt.Errorf("%w: from %s to %s", ErrTransitionNotAllowed, e.Status, to)
 		}
@@ -368,8 +370,9 @@ func (w *Workspace) Transition(ctx context.Context, actor Actor, ref string, to 
 
 // Assign gives an enquiry to the member of staff with that email ("" to unassign). Admins and coordinators may
 // assign anyone active; a clinician may only take an unassigned enquiry for themselves (ErrForbidden
-// otherwise). The new assignee is emailed.
-func (w *Workspace) Assign(ctx context.Context, actor Actor, ref, assigneeEmail string) (Enquiry, error) {
+// otherwise). The new assignee is emailed. version is as for Transition: a *ConflictError when the enquiry has
+// changed since that version (even if it is already assigned as asked), 0 for no check.
+func (w *Workspace) Assign(ctx context.Context, actor Actor, ref, assigneeEmail string, version int64) (Enquiry, error) {
 	assigneeEmail = strings.ToLower(strings.TrimSpace(assigneeEmail))
 	var target Staff
 	if assigneeEmail != "" {
@@ -389,7 +392,7 @@ func (w *Workspace) Assign(ctx context.Context, actor Actor, ref, assigneeEmail 
 		}
 		return Enquiry{}, fmt.Errorf("%w: a clinician may only take an unassigned enquiry for themselves", ErrForbidden)
 	}
-	return w.update(ctx, actor, ref, func(e Enquiry) (Change, error) {
+	return w.update(ctx, actor, ref, version, func(e Enquiry) (Change, error) {
 		if !actor.SeesAll() && e.Assignee != nil {
 			if e.Assignee.ID == actor.ID {
 				return Change{}, nil // already theirs
@@ -408,7 +411,9 @@ func (w *Workspace) Assign(ctx context.Context, actor Actor, ref, assigneeEmail 
 	})
 }
 
-// AddNote adds a plain-text note to an enquiry the actor may see.
+// AddNote adds a plain-text note to an enquiry the actor may see. A note never conflicts: it adds to the
+// enquiry whatever happened since the page was opened, and decides nothing on its state (it still makes a new
+// version, so a move decided before the note was read is refused).
 func (w *Workspace) AddNote(ctx context.Context, actor Actor, ref, body string) (Note, error) {
 	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
 	switch n := utf8.RuneCountInString(body); {
@@ -417,7 +422,7 @@ func (w *Workspace) AddNote(ctx context.Context, actor Actor, ref, body string) 
 	case n > MaxNoteLength:
 		return Note{}, InputError{"body": fmt.Sprintf("Keep a note to %d characters (this one has %d).", MaxNoteLength, n)}
 	}
-	e, err := w.update(ctx, actor, ref, func(Enquiry) (Change, error) { return Change{Note: body}, nil })
+	e, err := w.update(ctx, actor, ref, 0, func(Enquiry) (Change, error) { return Change{Note: body}, nil })
 	if err != nil {
 		return Note{}, err
 	}
@@ -433,12 +438,12 @@ func (w *Workspace) AddNote(ctx context.Context, actor Actor, ref, body string) 
 	return notes[len(notes)-1], nil
 }
 
-// SetPriority sets an enquiry's priority (low, normal, high, urgent).
-func (w *Workspace) SetPriority(ctx context.Context, actor Actor, ref, priority string) (Enquiry, error) {
+// SetPriority sets an enquiry's priority (low, normal, high, urgent). version is as for Transition.
+func (w *Workspace) SetPriority(ctx context.Context, actor Actor, ref, priority string, version int64) (Enquiry, error) {
 	if !slices.Contains(Priorities, priority) {
 		return Enquiry{}, InputError{"priority": "Choose low, normal, high or urgent."}
 	}
-	return w.update(ctx, actor, ref, func(e Enquiry) (Change, error) {
+	return w.update(ctx, actor, ref, version, func(e Enquiry) (Change, error) {
 		if e.Priority == priority {
 			return Change{}, nil
 		}
@@ -446,8 +451,14 @@ func (w *Workspace) SetPriority(ctx context.Context, actor Actor, ref, priority 
 	})
 }
 
-// update applies decide to an enquiry the actor may see, checking visibility inside the transaction too.
-func (w *Workspace) update(ctx context.Context, actor Actor, ref string, decide func(Enquiry) (Change, error)) (Enquiry, error) {
+// update applies decide to an enquiry the actor may see, checking visibility inside the transaction too. When
+// version is not 0, the enquiry must still be at that version, checked in the same transaction before decide:
+// otherwise a *ConflictError, explained from the timeline, and nothing changes. Visibility comes first, so a
+// clinician never learns who changed an enquiry they may no longer see.
+func (w *Workspace) update(ctx context.Context, actor Actor, ref string, version int64, decide func(Enquiry) (Change, error)) (Enquiry, error) {
+	if version < 0 {
+		return Enquiry{}, InputError{"version": "version must be a positive whole number: the enquiry's version you saw."}
+	}
 	canon, ok := intake.ParseReference(ref)
 	if !ok {
 		return Enquiry{}, ErrNotFound
@@ -456,8 +467,18 @@ func (w *Workspace) update(ctx context.Context, actor Actor, ref string, decide 
 		if !actor.CanSee(e.AssigneeID(), e.Status) {
 			return Change{}, ErrNotFound
 		}
+		if err := checkVersion(e, version); err != nil {
+			return Change{}, err
+		}
 		return decide(e)
 	})
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		w.annotate(&conflict.Current, w.now())
+		w.explainConflict(ctx, conflict)
+		w.log.LogAttrs(ctx, slog.LevelInfo, "stale change refused", slog.String("ref", conflict.Current.Reference),
+			slog.Int64("actor", actor.ID), slog.Int64("seen", version), slog.Int64("version", conflict.Current.Version))
+	}
 	if err != nil {
 		return Enquiry{}, err
 	}

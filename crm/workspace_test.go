@@ -69,7 +69,7 @@ func (w *world) enquiry(assignee *crm.Actor) string {
 		w.t.Fatal(err)
 	}
 	if assignee != nil {
-		if _, err := w.ws.Assign(context.Background(), w.admin, rec.Reference, assignee.Email); err != nil {
+		if _, err := w.ws.Assign(context.Background(), w.admin, rec.Reference, assignee.Email, 0); err != nil {
 			w.t.Fatal(err)
 		}
 	}
@@ -107,20 +107,20 @@ func TestRoleMatrix(t *testing.T) {
 		{"detail", func(a crm.Actor, ref string) error { _, err := w.ws.Detail(ctx, a, ref); return err }},
 		{"timeline", func(a crm.Actor, ref string) error { _, err := w.ws.Timeline(ctx, a, ref); return err }},
 		{"move", func(a crm.Actor, ref string) error {
-			_, err := w.ws.Transition(ctx, a, ref, crm.StatusContacted, "")
+			_, err := w.ws.Transition(ctx, a, ref, crm.StatusContacted, "", 0)
 			return err
 		}},
 		{"note", func(a crm.Actor, ref string) error {
 			_, err := w.ws.AddNote(ctx, a, ref, "Called, left a message.")
 			return err
 		}},
-		{"priority", func(a crm.Actor, ref string) error { _, err := w.ws.SetPriority(ctx, a, ref, "high"); return err }},
-		{"take for self", func(a crm.Actor, ref string) error { _, err := w.ws.Assign(ctx, a, ref, a.Email); return err }},
+		{"priority", func(a crm.Actor, ref string) error { _, err := w.ws.SetPriority(ctx, a, ref, "high", 0); return err }},
+		{"take for self", func(a crm.Actor, ref string) error { _, err := w.ws.Assign(ctx, a, ref, a.Email, 0); return err }},
 		{"assign another", func(a crm.Actor, ref string) error {
-			_, err := w.ws.Assign(ctx, a, ref, "coord@clinic.example")
+			_, err := w.ws.Assign(ctx, a, ref, "coord@clinic.example", 0)
 			return err
 		}},
-		{"unassign", func(a crm.Actor, ref string) error { _, err := w.ws.Assign(ctx, a, ref, ""); return err }},
+		{"unassign", func(a crm.Actor, ref string) error { _, err := w.ws.Assign(ctx, a, ref, "", 0); return err }},
 	}
 	// want[role][whose] is the outcome of every action, except where overridden by name.
 	type expect struct {
@@ -235,7 +235,7 @@ func TestTransitionsThroughTheWorkspace(t *testing.T) {
 		{"new", "", "409"},
 	}
 	for _, s := range steps {
-		_, err := w.ws.Transition(ctx, w.coord, ref, s.to, s.reason)
+		_, err := w.ws.Transition(ctx, w.coord, ref, s.to, s.reason, 0)
 		if got := outcome(err); got != s.want {
 			t.Errorf("to %s (%q): %s, want %s", s.to, s.reason, got, s.want)
 		}
@@ -354,7 +354,7 @@ func TestOverdueAndReminders(t *testing.T) {
 	if n, _ := w.ws.SendOverdueReminders(ctx); n != 0 {
 		t.Errorf("reminded again: %d", n)
 	}
-	if _, err := w.ws.Transition(ctx, w.coord, unassigned, crm.StatusContacted, ""); err != nil {
+	if _, err := w.ws.Transition(ctx, w.coord, unassigned, crm.StatusContacted, "", 0); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := w.ws.Get(ctx, w.coord, unassigned); e.Overdue {
@@ -476,7 +476,7 @@ func TestAssignmentFairnessOverManyEnquiries(t *testing.T) {
 	for _, ref := range refs {
 		e, _ := w.ws.Get(ctx, w.admin, ref)
 		if e.Assignee.ID == clins[0].ID && closed < 4 {
-			if _, err := w.ws.Transition(ctx, w.admin, ref, crm.StatusLost, "No reply"); err != nil {
+			if _, err := w.ws.Transition(ctx, w.admin, ref, crm.StatusLost, "No reply", 0); err != nil {
 				t.Fatal(err)
 			}
 			closed++

@@ -47,6 +47,7 @@ type enquiryRow struct {
 	FirstContactedAt sql.NullInt64 `db:"first_contacted_at"`
 	RemindedAt       sql.NullInt64 `db:"reminded_at"`
 	Erased           bool          `db:"erased"`
+	Version          int64         `db:"version"`
 }
 
 // enquirySelect reads enquiryRow; callers add the WHERE clause on e.
@@ -54,7 +55,7 @@ const enquirySelect = `SELECT e.id, e.reference, e.status, e.name, e.email, e.ph
 		e.message, e.date_of_birth, e.referral_source, e.utm_source, e.utm_medium, e.utm_campaign, e.consent_at,
 		e.consent_version, e.priority, e.assignee_id, coalesce(a.email, '') AS assignee_email,
 		coalesce(a.name, '') AS assignee_name, coalesce(r.reference, '') AS related, e.close_reason, e.created_at,
-		e.updated_at, e.first_contacted_at, e.reminded_at, e.erased_at IS NOT NULL AS erased
+		e.updated_at, e.first_contacted_at, e.reminded_at, e.erased_at IS NOT NULL AS erased, e.version
 	FROM enquiries e
 	LEFT JOIN staff a ON a.id = e.assignee_id
 	LEFT JOIN enquiries r ON r.id = e.related_id`
@@ -67,7 +68,7 @@ func (r enquiryRow) enquiry() crm.Enquiry {
 		UTMMedium: r.UTMMedium, UTMCampaign: r.UTMCampaign, ConsentAt: fromMS(r.ConsentAt),
 		ConsentVersion: r.ConsentVersion, Priority: r.Priority, Related: r.Related, CloseReason: r.CloseReason,
 		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt), FirstContactedAt: nullMS(r.FirstContactedAt),
-		RemindedAt: nullMS(r.RemindedAt), Erased: r.Erased,
+		RemindedAt: nullMS(r.RemindedAt), Erased: r.Erased, Version: r.Version,
 	}
 	if r.AssigneeID.Valid {
 		e.Assignee = &crm.StaffRef{ID: r.AssigneeID.Int64, Email: r.AssigneeEmail, Name: r.AssigneeName}
@@ -177,7 +178,8 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 		args = append(args, c.Priority)
 	}
 	if len(sets) > 0 || c.Note != "" {
-		sets = append(sets, "updated_at = ?")
+		// Every change, a note included, makes a new version: a decision taken on the old one is refused.
+		sets = append(sets, "version = version + 1", "updated_at = ?")
 		args = append(args, at)
 		if _, err := tx.Exec(`UPDATE enquiries SET `+strings.Join(sets, ", ")+` WHERE id = ?`,
 			append(args, e.ID)...); err != nil {

@@ -42,7 +42,8 @@ var eraseSteps = []struct {
 	// The update trigger re-indexes the row with the emptied fields, so search forgets it too.
 	{"enquiry", `UPDATE enquiries SET name = '` + erasedName + `', email = '', phone = '', message = '',
 		date_of_birth = '', utm_source = '', utm_medium = '', utm_campaign = '', close_reason = '',
-		related_id = NULL, erased_at = coalesce(erased_at, ?2), updated_at = ?2 WHERE id = ?1`, true},
+		related_id = NULL, erased_at = coalesce(erased_at, ?2), updated_at = ?2, version = version + 1
+		WHERE id = ?1`, true},
 	// Later enquiries linked to this one keep their own data but lose the link.
 	{"links", `UPDATE enquiries SET related_id = NULL WHERE related_id = ?1`, false},
 	{"search entry", `DELETE FROM enquiry_search WHERE rowid = ?1`, false},

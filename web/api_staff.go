@@ -48,6 +48,7 @@ type enquiryJSON struct {
 	Related          string     `json:"related_reference,omitempty"`
 	ConsentAt        string     `json:"consent_at"`
 	ConsentVersion   string     `json:"consent_version"`
+	Version          int64      `json:"version"`
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -68,7 +69,7 @@ func toEnquiryJSON(e crm.Enquiry) enquiryJSON {
 		Assignee: staffRefJSON(e.Assignee), Priority: e.Priority, Overdue: e.Overdue,
 		CreatedAt: rfc3339(e.CreatedAt), FirstContactDue: rfc3339(e.FirstContactDue),
 		FirstContactedAt: optTime(e.FirstContactedAt), CloseReason: e.CloseReason, Related: e.Related,
-		ConsentAt: rfc3339(e.ConsentAt), ConsentVersion: e.ConsentVersion,
+		ConsentAt: rfc3339(e.ConsentAt), ConsentVersion: e.ConsentVersion, Version: e.Version,
 	}
 }
 
@@ -112,35 +113,69 @@ func (s *server) apiGetEnquiry(c *fiber.Ctx) error {
 	return c.JSON(toEnquiryJSON(e))
 }
 
-// apiTransition is POST /api/v1/enquiries/REF/transitions {"to","reason"}.
+// apiTransition is POST /api/v1/enquiries/REF/transitions {"to","reason","version"}.
 func (s *server) apiTransition(c *fiber.Ctx) error {
 	var body struct {
-		To     string `json:"to"`
-		Reason string `json:"reason"`
+		To      string `json:"to"`
+		Reason  string `json:"reason"`
+		Version *int64 `json:"version"`
 	}
 	if err := decodeBody(c, &body); err != nil {
 		return err
 	}
-	e, err := s.deps.Workspace.Transition(c.UserContext(), actor(c), c.Params("ref"), crm.Status(body.To), body.Reason)
+	version, err := apiVersion(body.Version)
 	if err != nil {
 		return err
 	}
-	return c.JSON(toEnquiryJSON(e))
+	e, err := s.deps.Workspace.Transition(c.UserContext(), actor(c), c.Params("ref"), crm.Status(body.To), body.Reason, version)
+	return s.apiChanged(c, e, err)
 }
 
-// apiAssign is POST /api/v1/enquiries/REF/assign {"assignee": email or null}.
+// apiAssign is POST /api/v1/enquiries/REF/assign {"assignee": email or null, "version"}.
 func (s *server) apiAssign(c *fiber.Ctx) error {
 	var body struct {
 		Assignee *string `json:"assignee"`
+		Version  *int64  `json:"version"`
 	}
 	if err := decodeBody(c, &body); err != nil {
+		return err
+	}
+	version, err := apiVersion(body.Version)
+	if err != nil {
 		return err
 	}
 	email := ""
 	if body.Assignee != nil {
 		email = *body.Assignee
 	}
-	e, err := s.deps.Workspace.Assign(c.UserContext(), actor(c), c.Params("ref"), email)
+	e, err := s.deps.Workspace.Assign(c.UserContext(), actor(c), c.Params("ref"), email, version)
+	return s.apiChanged(c, e, err)
+}
+
+// apiPriority is POST /api/v1/enquiries/REF/priority {"priority": low|normal|high|urgent, "version"}.
+func (s *server) apiPriority(c *fiber.Ctx) error {
+	var body struct {
+		Priority string `json:"priority"`
+		Version  *int64 `json:"version"`
+	}
+	if err := decodeBody(c, &body); err != nil {
+		return err
+	}
+	version, err := apiVersion(body.Version)
+	if err != nil {
+		return err
+	}
+	e, err := s.deps.Workspace.SetPriority(c.UserContext(), actor(c), c.Params("ref"), body.Priority, version)
+	return s.apiChanged(c, e, err)
+}
+
+// apiChanged answers a change: the enquiry as changed, 409 {"error":"conflict"} for a stale version, or the
+// error for the error handler.
+func (s *server) apiChanged(c *fiber.Ctx, e crm.Enquiry, err error) error {
+	var conflict *crm.ConflictError
+	if errors.As(err, &conflict) {
+		return s.apiConflict(c, conflict)
+	}
 	if err != nil {
 		return err
 	}

@@ -166,7 +166,7 @@ func TestIdempotencyKeySurvivesARestart(t *testing.T) {
 	h.restart()
 	// Staff have moved it on since: the replay is still answered exactly as the first request was, and tells
 	// the sender nothing of the clinic's work.
-	if _, err := h.ws.Transition(t.Context(), crm.System, first["reference"].(string), crm.StatusNotSuitable, "moved away"); err != nil {
+	if _, err := h.ws.Transition(t.Context(), crm.System, first["reference"].(string), crm.StatusNotSuitable, "moved away", 0); err != nil {
 		t.Fatal(err)
 	}
 	after := h.postJSON("/api/v1/enquiries", validJSON, "Idempotency-Key", "abc-123")

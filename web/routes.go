@@ -84,6 +84,7 @@ func (s *server) routes(app *fiber.App) {
 	api.Get("/enquiries/:ref", token, s.apiGetEnquiry)
 	api.Post("/enquiries/:ref/transitions", token, s.apiTransition)
 	api.Post("/enquiries/:ref/assign", token, s.apiAssign)
+	api.Post("/enquiries/:ref/priority", token, s.apiPriority)
 	api.Post("/enquiries/:ref/notes", token, s.apiAddNote)
 	api.Get("/enquiries/:ref/timeline", token, s.apiTimeline)
 	api.Get("/tokens", token, s.apiListTokens)

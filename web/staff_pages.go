@@ -105,18 +105,27 @@ func (s *server) enquiry(c *fiber.Ctx) error {
 
 // enquiryPage renders the enquiry page, with errors of a refused action beside its form.
 func (s *server) enquiryPage(c *fiber.Ctx, status int, formErrs map[string]string) error {
+	return s.enquiryPageWith(c, status, formErrs, nil)
+}
+
+// enquiryPageWith renders the enquiry page as it is now, with extra fields for its template (a conflict notice).
+func (s *server) enquiryPageWith(c *fiber.Ctx, status int, formErrs map[string]string, extra fiber.Map) error {
 	d, err := s.deps.Workspace.Detail(c.UserContext(), actor(c), c.Params("ref"))
 	if err != nil {
 		return err
 	}
-	return s.staffPage(c, status, "enquiry", d.Enquiry.Reference, fiber.Map{
+	data := fiber.Map{
 		"D":          d,
 		"Errors":     formErrs,
 		"Priorities": crm.Priorities,
 		"Values": fiber.Map{
 			"to": c.FormValue("to"), "reason": c.FormValue("reason"), "body": c.FormValue("body"),
 		},
-	})
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return s.staffPage(c, status, "enquiry", d.Enquiry.Reference, data)
 }
 
 // afterAction answers a staff form: on success a flash and a redirect (to next, if it is ours); on a refusal the
@@ -124,7 +133,10 @@ func (s *server) enquiryPage(c *fiber.Ctx, status int, formErrs map[string]strin
 func (s *server) afterAction(c *fiber.Ctx, err error, field, done string) error {
 	ref := c.Params("ref")
 	var invalid crm.InputError
+	var conflict *crm.ConflictError
 	switch {
+	case errors.As(err, &conflict):
+		return s.conflictPage(c, conflict)
 	case errors.As(err, &invalid):
 		return s.enquiryPage(c, fiber.StatusUnprocessableEntity, invalid)
 	case errors.Is(err, crm.ErrTransitionNotAllowed):
@@ -142,16 +154,24 @@ func (s *server) afterAction(c *fiber.Ctx, err error, field, done string) error 
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
-// transition moves an enquiry (form fields to, reason).
+// transition moves an enquiry (form fields to, reason, and version: the one the page showed).
 func (s *server) transition(c *fiber.Ctx) error {
 	to := crm.Status(c.FormValue("to"))
-	e, err := s.deps.Workspace.Transition(c.UserContext(), actor(c), c.Params("ref"), to, c.FormValue("reason"))
+	version, err := formVersion(c)
+	var e crm.Enquiry
+	if err == nil {
+		e, err = s.deps.Workspace.Transition(c.UserContext(), actor(c), c.Params("ref"), to, c.FormValue("reason"), version)
+	}
 	return s.afterAction(c, err, "to", e.Reference+" moved to "+to.Label()+".")
 }
 
-// assign gives an enquiry to someone (form field assignee: an email, or empty to unassign).
+// assign gives an enquiry to someone (form field assignee: an email, or empty to unassign; and version).
 func (s *server) assign(c *fiber.Ctx) error {
-	e, err := s.deps.Workspace.Assign(c.UserContext(), actor(c), c.Params("ref"), c.FormValue("assignee"))
+	version, err := formVersion(c)
+	var e crm.Enquiry
+	if err == nil {
+		e, err = s.deps.Workspace.Assign(c.UserContext(), actor(c), c.Params("ref"), c.FormValue("assignee"), version)
+	}
 	msg := e.Reference + " is now unassigned."
 	if e.Assignee != nil {
 		msg = e.Reference + " assigned to " + e.Assignee.Name + "."
@@ -159,14 +179,19 @@ func (s *server) assign(c *fiber.Ctx) error {
 	return s.afterAction(c, err, "assignee", msg)
 }
 
-// note adds a note (form field body).
+// note adds a note (form field body). A note is never refused for a stale page: it decides nothing on the
+// enquiry's state.
 func (s *server) note(c *fiber.Ctx) error {
 	_, err := s.deps.Workspace.AddNote(c.UserContext(), actor(c), c.Params("ref"), c.FormValue("body"))
 	return s.afterAction(c, err, "body", "Note added.")
 }
 
-// priority sets an enquiry's priority (form field priority).
+// priority sets an enquiry's priority (form fields priority and version).
 func (s *server) priority(c *fiber.Ctx) error {
-	e, err := s.deps.Workspace.SetPriority(c.UserContext(), actor(c), c.Params("ref"), c.FormValue("priority"))
+	version, err := formVersion(c)
+	var e crm.Enquiry
+	if err == nil {
+		e, err = s.deps.Workspace.SetPriority(c.UserContext(), actor(c), c.Params("ref"), c.FormValue("priority"), version)
+	}
 	return s.afterAction(c, err, "priority", "Priority of "+e.Reference+" set to "+e.Priority+".")
 }

@@ -157,7 +157,7 @@ func fillDemo(ctx context.Context, in *crm.IntakeService, ws *crm.Workspace, coo
 			reach = 1
 		}
 		for _, st := range stages[:reach] {
-			if _, err := ws.Transition(ctx, coord, rec.Reference, st, ""); err != nil {
+			if _, err := ws.Transition(ctx, coord, rec.Reference, st, "", 0); err != nil {
 				return made, fmt.Errorf("demo enquiry %s to %s: %w", rec.Reference, st, err)
 			}
 			if g.Intn(2) == 0 {
@@ -170,7 +170,7 @@ func fillDemo(ctx context.Context, in *crm.IntakeService, ws *crm.Workspace, coo
 		}
 		if g.Intn(6) == 0 && reach < len(stages) {
 			closing := []crm.Status{crm.StatusNotSuitable, crm.StatusLost, crm.StatusReferred}[g.Intn(3)]
-			if _, err := ws.Transition(ctx, coord, rec.Reference, closing, g.CloseReason(string(closing))); err != nil {
+			if _, err := ws.Transition(ctx, coord, rec.Reference, closing, g.CloseReason(string(closing)), 0); err != nil {
 				return made, err
 			}
 		}

@@ -162,7 +162,7 @@ func TestEraseByEmailLeavesNoByteBehind(t *testing.T) {
 	if _, err := c.ws.AddNote(ctx, crm.System, keep, "Keepsake prefers mornings"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ws.Transition(ctx, crm.System, second, crm.StatusLost, "Perambulation abroad indefinitely"); err != nil {
+	if _, err := c.ws.Transition(ctx, crm.System, second, crm.StatusLost, "Perambulation abroad indefinitely", 0); err != nil {
 		t.Fatal(err)
 	}
 	c.sendMail()

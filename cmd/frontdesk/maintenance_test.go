@@ -38,7 +38,7 @@ func seedEnquiry(t *testing.T, path, email string) string {
 	if _, err := ws.AddNote(context.Background(), crm.System, rec.Reference, "Zoë's partner called"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ws.Transition(context.Background(), crm.System, rec.Reference, crm.StatusLost, "Zoë moved abroad"); err != nil {
+	if _, err := ws.Transition(context.Background(), crm.System, rec.Reference, crm.StatusLost, "Zoë moved abroad", 0); err != nil {
 		t.Fatal(err)
 	}
 	return rec.Reference

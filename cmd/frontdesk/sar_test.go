@@ -133,7 +133,7 @@ func TestServeAppliesRetentionAtStart(t *testing.T) {
 	c.intake.SetClock(func() time.Time { return long })
 	c.ws.SetClock(func() time.Time { return long.Add(time.Hour) })
 	closed := c.submit(intake.Submission{Name: "Old Closed", Email: "old@example.org", Treatment: "adhd"}, "")
-	if _, err := c.ws.Transition(ctx, crm.System, closed, crm.StatusReferred, "referred to the NHS"); err != nil {
+	if _, err := c.ws.Transition(ctx, crm.System, closed, crm.StatusReferred, "referred to the NHS", 0); err != nil {
 		t.Fatal(err)
 	}
 	spam := c.submit(intake.Submission{Name: "Old Spam", Email: "spam@example.org", Treatment: "adhd", Website: "x"}, "")
