@@ -19,6 +19,11 @@ func (s *server) staffPage(c *fiber.Ctx, status int, name, title string, data fi
 	if msg, ok := c.Locals(sessFlash).(string); ok {
 		data["Flash"] = msg
 	}
+	// A boosted form answered with its errors (not a redirect) would leave the POST address in the address bar,
+	// where a reload finds no page: keep the address the form was on, unless the handler chose one.
+	if c.Method() == fiber.MethodPost && c.Get("HX-Request") == "true" && len(c.Response().Header.Peek("HX-Push-Url")) == 0 {
+		c.Set("HX-Push-Url", "false")
+	}
 	return s.renderPage(c, status, name, title, data)
 }
 

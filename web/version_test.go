@@ -199,3 +199,27 @@ func TestBrowserShowsAConflictInsteadOfReopening(t *testing.T) {
 		t.Error("the stale move reopened the closure")
 	}
 }
+
+// A boosted form answered with its errors keeps the address it was on: the POST address, put in the address
+// bar, would find no page on reload.
+func TestABoostedFormAnsweredWithErrorsKeepsItsAddress(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	ref := h.submit(t, "adhd")
+	a := h.signedIn("coord@clinic.example", staffPassword)
+	a.get("/enquiries/" + ref)
+	a.headers = map[string]string{"HX-Request": "true", "HX-Boosted": "true"}
+	// Closing without a reason is refused, with the page shown again.
+	resp := a.post("/enquiries/"+ref+"/transitions", url.Values{"to": {"lost"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("closing without a reason: %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("HX-Push-Url"); got != "false" {
+		t.Errorf("HX-Push-Url %q: htmx would show the POST address", got)
+	}
+	// A successful move is a redirect, which htmx follows to a real page.
+	resp = a.post("/enquiries/"+ref+"/transitions", url.Values{"to": {"contacted"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("HX-Push-Url") != "" {
+		t.Errorf("a move: %d, HX-Push-Url %q", resp.StatusCode, resp.Header.Get("HX-Push-Url"))
+	}
+}
