@@ -1,0 +1,198 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/frontdesk/frontdesk/intake"
+	"golang.org/x/sync/errgroup"
+)
+
+// BoardCardLimit is how many cards each board column shows; the column's count and a link to the full list
+// cover the rest. A screenful or two is what anyone works from, and it keeps the board quick to draw.
+const BoardCardLimit = 25
+
+// boardCountCap bounds each column's count, so the board stays instant with a million enquiries.
+const boardCountCap = 1000
+
+// ListFilter is a listing as people and API clients ask for it; every field is optional text, checked by
+// List. Dates are YYYY-MM-DD in the clinic's time zone, inclusive.
+type ListFilter struct {
+	Status    string // one status, or several separated by commas
+	Treatment string
+	Assignee  string // an email, "me", or "none" for unassigned
+	Q         string
+	From      string
+	To        string
+	Overdue   string // "true" keeps overdue enquiries only
+	Cursor    string
+	Limit     int
+}
+
+// query turns a filter into a store query for the actor, or an InputError naming each bad field.
+func (w *Workspace) query(ctx context.Context, actor Actor, f ListFilter) (ListQuery, error) {
+	var q ListQuery
+	errs := InputError{}
+	for _, s := range strings.Split(f.Status, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		st := Status(s)
+		if !st.Valid() {
+			errs["status"] = fmt.Sprintf("Unknown status %q.", s)
+			continue
+		}
+		q.Statuses = append(q.Statuses, st)
+	}
+	if f.Treatment != "" {
+		if intake.Label(intake.Treatments, f.Treatment) == f.Treatment {
+			errs["treatment"] = fmt.Sprintf("Unknown treatment %q.", f.Treatment)
+		}
+		q.Treatment = f.Treatment
+	}
+	switch a := strings.ToLower(strings.TrimSpace(f.Assignee)); a {
+	case "":
+	case "none", "unassigned":
+		q.Unassigned = true
+	case "me":
+		q.AssigneeID = actor.ID
+	default:
+		s, _, err := w.staff.StaffByEmail(ctx, a)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			errs["assignee"] = fmt.Sprintf("No member of staff has the email %q.", a)
+		case err != nil:
+			return q, err
+		default:
+			q.AssigneeID = s.ID
+		}
+	}
+	var err error
+	if q.From, err = w.parseDate(f.From); err != nil {
+		errs["from"] = "Give the date as YYYY-MM-DD."
+	}
+	if q.To, err = w.parseDate(f.To); err != nil {
+		errs["to"] = "Give the date as YYYY-MM-DD."
+	} else if !q.To.IsZero() {
+		q.To = q.To.AddDate(0, 0, 1) // inclusive: up to the end of that day
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) && errs["to"] == "" {
+		errs["to"] = "The end date must not be before the start date."
+	}
+	switch strings.ToLower(f.Overdue) {
+	case "", "false", "0":
+	case "true", "1", "on":
+		q.OverdueBefore = w.now().Add(-w.firstContact)
+	default:
+		errs["overdue"] = "overdue must be true or false."
+	}
+	if len(f.Q) > 200 {
+		errs["q"] = "Search for at most 200 characters."
+	}
+	q.Text = strings.TrimSpace(f.Q)
+	q.Cursor = f.Cursor
+	q.Limit = f.Limit
+	if !actor.SeesAll() {
+		q.VisibleTo = actor.ID
+		if slices.Contains(q.Statuses, StatusSpam) {
+			errs["status"] = "Spam is not shown to clinicians."
+		}
+	}
+	if len(errs) > 0 {
+		return q, errs
+	}
+	return q, nil
+}
+
+// ParseDate reads a YYYY-MM-DD date as the start of that day in the clinic's time zone ("" is the zero time).
+func (w *Workspace) parseDate(s string) (time.Time, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return time.Time{}, nil
+	}
+	return time.ParseInLocation("2006-01-02", s, w.loc)
+}
+
+// List returns one page of the enquiries the actor may see that match f. A search is recorded in the audit
+// log. Bad filter values are an InputError naming each.
+func (w *Workspace) List(ctx context.Context, actor Actor, f ListFilter) (Page, error) {
+	q, err := w.query(ctx, actor, f)
+	if err != nil {
+		return Page{}, err
+	}
+	page, err := w.enquiries.ListEnquiries(ctx, q)
+	if err != nil {
+		return Page{}, fmt.Errorf("list enquiries: %w", err)
+	}
+	now := w.now()
+	for i := range page.Items {
+		w.annotate(&page.Items[i], now)
+	}
+	// Which patients a listing showed is recorded, page by page (never the search text, which may be a name).
+	action, detail := "list", fmt.Sprintf("%d shown", len(page.Items))
+	if q.Text != "" {
+		action, detail = "search", fmt.Sprintf("%d results", len(page.Items))
+	}
+	if err := w.recordShown(ctx, actor, action, page.Items, detail); err != nil {
+		return Page{}, err
+	}
+	return page, nil
+}
+
+// Column is one board column: a status, how many enquiries the actor may see in it (capped: Capped means
+// "Count or more"), and its oldest cards.
+type Column struct {
+	Status Status
+	Count  int
+	Capped bool
+	Cards  []Enquiry
+}
+
+// Board returns a column per active status with the enquiries the actor may see, oldest first (the longest
+// waiting at the top). The columns are read concurrently: each is an independent indexed read.
+func (w *Workspace) Board(ctx context.Context, actor Actor, f ListFilter) ([]Column, error) {
+	f.Status, f.Cursor, f.Limit = "", "", BoardCardLimit
+	base, err := w.query(ctx, actor, f)
+	if err != nil {
+		return nil, err
+	}
+	now := w.now()
+	cols := make([]Column, len(ActiveStatuses))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, st := range ActiveStatuses {
+		g.Go(func() error {
+			q := base
+			q.Statuses, q.Oldest = []Status{st}, true
+			page, err := w.enquiries.ListEnquiries(gctx, q)
+			if err != nil {
+				return fmt.Errorf("board column %s: %w", st, err)
+			}
+			n := len(page.Items)
+			if page.NextCursor != "" {
+				if n, err = w.enquiries.CountEnquiries(gctx, q, boardCountCap); err != nil {
+					return fmt.Errorf("board column %s: %w", st, err)
+				}
+			}
+			for i := range page.Items {
+				w.annotate(&page.Items[i], now)
+			}
+			cols[i] = Column{Status: st, Count: n, Capped: n >= boardCountCap, Cards: page.Items}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var shown []Enquiry
+	for _, col := range cols {
+		shown = append(shown, col.Cards...)
+	}
+	if err := w.recordShown(ctx, actor, "list", shown, fmt.Sprintf("board: %d shown", len(shown))); err != nil {
+		return nil, err
+	}
+	return cols, nil
+}
