@@ -94,12 +94,12 @@ func (h *writeHealth) startProbe(run func() error) *probeRun {
 // (a constraint a write broke, say) say nothing of the storage and are not recorded. Only the writer goroutine
 // calls it.
 //
-// After a storage fault the writer's connection is closed before the next batch, which opens a new one
-// (see reconnectIfFaulted). A read-only fault needs more: SQLite opens the file
-// read-only when the file system is read-only (a restart after the kernel remounted it so, say), and every
-// connection of the process shares that file's lock and shared-memory state, so a new writer connection only
-// writes again once every connection has closed. The read pool then keeps no idle connection — each read
-// opens its own and closes it — until a write commits again.
+// After a storage fault the writer's connection is closed before the next batch, which opens a new one (see
+// reconnectIfFaulted). A read-only fault needs more: SQLite opens the file read-only when the file system is
+// read-only (a restart after the kernel remounted it so, say), and every connection of the process shares
+// that file's lock and shared-memory state, so a new writer connection only writes again once every
+// connection has closed. The read pool then keeps no idle connection — each read opens its own and closes
+// it — until a write commits again.
 func (w *writer) outcome(err error) {
 	if err != nil && !isStorageFault(err) {
 		return
