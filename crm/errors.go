@@ -14,6 +14,10 @@ var (
 	ErrIdempotencyConflict = errors.New("idempotency key reused with a different enquiry")
 	// ErrConflict: the change collides with the current state (an account that already exists, say).
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the database cannot take writes just now — the disk is full, the file system read-only, or
+	// a write or fsync failed — and nothing of the request was stored. It is temporary: the same request may
+	// succeed once the fault is cleared, with no restart. web answers 503 with Retry-After.
+	ErrUnavailable = errors.New("the database cannot take writes just now")
 )
 
 // InputError is a request the caller can fix: each field named with a plain-English message. web answers 422.

@@ -27,12 +27,17 @@ func benchEnquiry(i int64) crm.NewEnquiry {
 
 // BenchmarkCreateEnquiry stores enquiries from 16 goroutines at once, as intake under load does: each is the
 // enquiry, its assignment, timeline, search index and three outbox messages, durably committed by group commit.
+// It reports the largest WAL file seen (sampled every millisecond) as wal-MB: with writes back to back, that
+// is what the writer's own checkpoint bounds (see boundWAL); run it long enough (-benchtime=20000x) to pass
+// walLimit.
 func BenchmarkCreateEnquiry(b *testing.B) {
 	d := openTest(b)
 	addStaff(b, d, "a@clinic.example", crm.RoleClinician, "adhd", "depression")
 	addStaff(b, d, "b@clinic.example", crm.RoleClinician, "ptsd", "depression")
 	var n atomic.Int64
 	ctx := context.Background()
+	stop := make(chan struct{})
+	largest := walSampler(d, stop)
 	b.SetParallelism(8)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -44,4 +49,8 @@ func BenchmarkCreateEnquiry(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
+	close(stop)
+	wal, _ := largest()
+	b.ReportMetric(float64(wal)/(1<<20), "wal-MB")
 }

@@ -23,33 +23,39 @@ import (
 )
 
 // driverName is go-sqlite3 with a connect hook that sets the pragmas the DSN cannot carry; writerDriverName
-// is the same for the writer connection, which also leaves checkpoints to the checkpointer (see checkpoint)
-// and overwrites deleted content with zeros (secure_delete), so an erased patient's bytes do not linger in
-// free pages of the file (see Scrub).
+// is the same for the writer connection, which also leaves checkpoints to the checkpointer and to itself (see
+// checkpoint and writer.boundWAL) and overwrites deleted content with zeros (secure_delete), so an erased
+// patient's bytes do not linger in free pages of the file (see Scrub).
 const (
 	driverName       = "sqlite3_frontdesk"
 	writerDriverName = "sqlite3_frontdesk_writer"
 )
 
-// journalSizeLimit bounds the WAL file left after a checkpoint, so a long read (a streaming export) that held
-// checkpoints back does not leave a huge file behind.
-const journalSizeLimit = 64 << 20
+// walLimit bounds the WAL file. The writer checkpoints and restarts the WAL between two batches once the file
+// passes it (writer.boundWAL), and journal_size_limit truncates the file back to it when the WAL restarts,
+// so a long read (a streaming export) that held checkpoints back does not leave a huge file behind either.
+// 64 MiB is about 2,000 enquiries of WAL at the small batches of a busy clinic; the cost of restarting that
+// often is measured in docs/performance.md. A variable only so that tests can make it small; it is read when
+// a connection opens.
+var walLimit int64 = 64 << 20
 
 // checkpointEvery is how often the checkpointer copies the WAL back into the database file.
 const checkpointEvery = 200 * time.Millisecond
 
 func init() {
-	pragmas := fmt.Sprintf("PRAGMA journal_size_limit = %d; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;",
-		journalSizeLimit)
+	pragmas := func() string {
+		return fmt.Sprintf("PRAGMA journal_size_limit = %d; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;",
+			walLimit)
+	}
 	sql.Register(driverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(pragmas, nil)
+			_, err := c.Exec(pragmas(), nil)
 			return err
 		},
 	})
 	sql.Register(writerDriverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(pragmas+" PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON;", nil)
+			_, err := c.Exec(pragmas()+" PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON;", nil)
 			return err
 		},
 	})
@@ -153,7 +159,7 @@ func Open(path string, opts Options) (*DB, error) {
 	r.SetMaxIdleConns(opts.Readers)
 	r.SetConnMaxIdleTime(5 * time.Minute)
 	d := &DB{path: path, write: w, read: r, stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
-	d.writer = newWriter(w)
+	d.writer = newWriter(w, r, opts.Readers, path+"-wal", opts.BusyTimeout)
 	go d.checkpoint()
 	return d, nil
 }
@@ -162,10 +168,13 @@ func Open(path string, opts Options) (*DB, error) {
 // otherwise do it inside the commit that takes the WAL past 1,000 pages, on the writer connection: that commit,
 // and every write waiting in the group-commit queue behind it, would wait for pages to be copied and the
 // database file fsynced (tens of milliseconds with a large file). A PASSIVE checkpoint from another connection
-// runs beside the writer instead, never blocking it, and copies only frames no reader still needs; the writer
-// then starts the WAL again from the beginning, so it stays small. It runs on a connection of the read pool:
-// a checkpoint is not a write transaction, and query_only allows it. A failure (another process holding the
-// checkpoint lock, say) is simply tried again at the next tick.
+// runs beside the writer instead, never blocking it, and copies only frames no reader still needs. When the
+// writer pauses, the next write finds the WAL fully copied and starts it again from the beginning. Under
+// writes back to back it never pauses and the copy never catches up, so the WAL would only grow: the writer
+// restarts it itself past walLimit (writer.boundWAL), and finds most of its frames already copied by this
+// goroutine. It runs on a connection of the read pool: a checkpoint is not a write transaction, and query_only
+// allows it. A failure (another process holding the checkpoint lock, say) is simply tried again at the next
+// tick.
 func (d *DB) checkpoint() {
 	defer close(d.checkpointsDone)
 	tick := time.NewTicker(checkpointEvery)
@@ -176,8 +185,13 @@ func (d *DB) checkpoint() {
 			return
 		case <-tick.C:
 		}
+		if d.writer.readersDropped.Load() {
+			continue // the file is read-only: nothing to copy, and a connection held open would keep it so
+		}
 		var busy, frames, copied int
+		d.writer.checkpointing.Lock()
 		_ = d.read.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		d.writer.checkpointing.Unlock()
 	}
 }
 
@@ -210,7 +224,7 @@ func ownerOnly(path string, create bool) error {
 // Path is the database file.
 func (d *DB) Path() string { return d.path }
 
-// Ping reports whether the database answers a query; /readyz uses it.
+// Ping reports whether the database answers a query; /readyz uses it, with WriteHealth.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := d.read.GetContext(ctx, &one, "SELECT 1"); err != nil {

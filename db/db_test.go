@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,7 +58,7 @@ func TestEveryConnectionHasTheDurabilityPragmas(t *testing.T) {
 		}
 	}
 	common := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "5000",
-		"journal_size_limit": fmt.Sprint(journalSizeLimit)}
+		"journal_size_limit": fmt.Sprint(walLimit)}
 	writer := map[string]string{"synchronous": "2"} // FULL
 	for k, v := range common {
 		writer[k] = v
@@ -498,42 +497,5 @@ func TestClosedDatabaseRefusesWrites(t *testing.T) {
 	d.Close()
 	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("a@b.org")); !errors.Is(err, ErrClosed) {
 		t.Errorf("write after close: %v, want ErrClosed", err)
-	}
-}
-
-// TestCheckpointsKeepTheWALSmall: the writer leaves checkpoints to the checkpointer, which copies the WAL back
-// into the database file in the background, so the WAL is reused from its start instead of growing.
-func TestCheckpointsKeepTheWALSmall(t *testing.T) {
-	d := openTest(t)
-	var auto int
-	if err := d.write.Get(&auto, "PRAGMA wal_autocheckpoint"); err != nil || auto != 0 {
-		t.Fatalf("writer wal_autocheckpoint = %d (%v), want 0: checkpoints must not run inside commits", auto, err)
-	}
-	ctx := context.Background()
-	walSize := func() int64 {
-		fi, err := os.Stat(d.Path() + "-wal")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
-	var first, largest int64
-	for round := 0; round < 5; round++ {
-		for i := 0; i < 40; i++ {
-			if _, err := d.CreateEnquiry(ctx, newEnquiry(fmt.Sprintf("p%d.%d@example.org", round, i))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		size := walSize()
-		if round == 0 {
-			first = size
-		}
-		largest = max(largest, size)
-		time.Sleep(2 * checkpointEvery)
-	}
-	// Without checkpoints the WAL would grow by a round's pages every round; with them it is reused from its
-	// start after each, and stays about one round long.
-	if largest > 3*first {
-		t.Errorf("the WAL grew to %d bytes over 5 rounds of %d: it is not being checkpointed", largest, first)
 	}
 }

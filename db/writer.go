@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -34,6 +36,25 @@ type writer struct {
 	stmts     map[string]*sqlx.Stmt
 	toPrepare map[string]struct{}
 	skip      map[string]struct{}
+
+	// walPath is the WAL file, whose size boundWAL keeps under walLimit; walRetryAt is when to try again after
+	// a restart that readers held up; busyTimeout is the connection's own busy timeout, put back after the
+	// checkpoint's shorter one. Only the writer goroutine touches them.
+	walPath     string
+	walRetryAt  time.Time
+	busyTimeout time.Duration
+	// checkpointing is held by whoever runs a checkpoint in this process: the checkpointer or restartWAL.
+	checkpointing sync.Mutex
+
+	// health is the outcome of the last write, for WriteHealth; reconnect is set after a storage fault, for a
+	// new connection before the next batch (see reconnectIfFaulted).
+	health    writeHealth
+	reconnect bool
+	// readers is the read pool, with readerIdle idle connections; readersDropped is set while it keeps none,
+	// after a read-only fault (see outcome). The checkpointer rests meanwhile.
+	readers        *sqlx.DB
+	readerIdle     int
+	readersDropped atomic.Bool
 }
 
 // maxStmts bounds the statements kept prepared on the writer connection. The hot writes (intake, audit,
@@ -46,18 +67,24 @@ type writeReq struct {
 	// alone, when set instead of fn, runs on the writer connection outside any transaction, once every write
 	// queued before it has committed (see doAlone).
 	alone func(ctx context.Context, db *sqlx.DB) error
+	// probe marks the write probe of WriteHealth, whose change SQLite does not count among rows changed.
+	probe bool
 	errc  chan error
 }
 
-func newWriter(db *sqlx.DB) *writer {
+// newWriter starts the writer on db, the one writer connection. readers (with readerIdle idle connections) is
+// the read pool, walPath the WAL file, busyTimeout the connection's busy timeout.
+func newWriter(db, readers *sqlx.DB, readerIdle int, walPath string, busyTimeout time.Duration) *writer {
 	w := &writer{db: db, reqs: make(chan *writeReq), quit: make(chan struct{}), done: make(chan struct{}),
-		stmts: map[string]*sqlx.Stmt{}, toPrepare: map[string]struct{}{}, skip: map[string]struct{}{}}
+		stmts: map[string]*sqlx.Stmt{}, toPrepare: map[string]struct{}{}, skip: map[string]struct{}{},
+		walPath: walPath, busyTimeout: busyTimeout, readers: readers, readerIdle: readerIdle}
 	go w.loop()
 	return w
 }
 
 // do runs fn in a write transaction and returns once that transaction is committed (nil) or fn's change is
-// rolled back (fn's error, or the commit's). fn must do nothing but database work on tx: it may share the
+// rolled back (fn's error, or the commit's; wrapping crm.ErrUnavailable when the storage could not take the
+// write — see isStorageFault). fn must do nothing but database work on tx: it may share the
 // transaction with other callers' writes, and it may be retried by nobody but its caller.
 func (w *writer) do(ctx context.Context, fn func(*sqlx.Tx) error) error {
 	return w.send(&writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)})
@@ -122,28 +149,36 @@ func (w *writer) loop() {
 				w.run(w.batch)
 				clear(w.batch)
 				w.prepare()
+				w.boundWAL()
 			}
 		}
 	}
 }
 
-// run executes a batch in one transaction and answers every request.
+// run executes a batch in one transaction and answers every request. A write that fails because the storage
+// cannot take it (disk full, read-only, I/O error) fails the whole batch: SQLite may already have rolled the
+// transaction back, taking the other writes of the batch with it. The batch's outcome is recorded for
+// WriteHealth (see outcome).
 func (w *writer) run(batch []*writeReq) {
 	errs := make([]error, len(batch))
 	answer := func() {
 		for i, r := range batch {
-			r.errc <- errs[i]
+			r.errc <- unavailable(errs[i])
 		}
 	}
+	w.reconnectIfFaulted()
 	tx, err := w.db.Beginx()
 	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("begin write: %w", err)
 		}
+		w.outcome(err)
 		answer()
 		return
 	}
-	ok := 0
+	before := w.totalChanges(tx)
+	ok, probed := 0, false
+	var fault error
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
@@ -154,16 +189,36 @@ func (w *writer) run(batch []*writeReq) {
 		} else {
 			errs[i] = w.inSavepoint(tx, r.fn)
 		}
+		if isStorageFault(errs[i]) {
+			fault = errs[i]
+			break
+		}
 		if errs[i] == nil {
 			ok++
+			probed = probed || r.probe
 		}
+	}
+	if fault != nil {
+		_ = tx.Rollback()
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("rolled back with its batch: %w", fault)
+			}
+		}
+		w.outcome(fault)
+		answer()
+		return
 	}
 	if ok == 0 {
 		_ = tx.Rollback()
 		answer()
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	// A transaction that changed nothing commits even on a read-only file (SQLite quietly makes it a read), so
+	// only one that changed rows, or the write probe, tells that the storage takes writes.
+	wrote := probed || before < 0 || w.totalChanges(tx) != before
+	err = tx.Commit()
+	if err != nil {
 		err = fmt.Errorf("commit: %w", err)
 		for i := range errs {
 			if errs[i] == nil {
@@ -171,7 +226,20 @@ func (w *writer) run(batch []*writeReq) {
 			}
 		}
 	}
+	if err != nil || wrote {
+		w.outcome(err)
+	}
 	answer()
+}
+
+// totalChanges is SQLite's count of rows inserted, updated or deleted on the writer connection since it
+// opened, or -1 when it cannot be read.
+func (w *writer) totalChanges(tx *sqlx.Tx) int64 {
+	var n int64
+	if err := w.cached(tx).Get(&n, "SELECT total_changes()"); err != nil {
+		return -1
+	}
+	return n
 }
 
 // runAlone runs a request that needs the connection outside a transaction, and answers it.
@@ -180,14 +248,15 @@ func (w *writer) runAlone(r *writeReq) {
 		r.errc <- err
 		return
 	}
-	r.errc <- func() (err error) {
+	w.reconnectIfFaulted()
+	r.errc <- unavailable(func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("write panicked: %v", p)
 			}
 		}()
 		return r.alone(r.ctx, w.db)
-	}()
+	}())
 }
 
 // inSavepoint runs fn so that its failure undoes only its own changes.

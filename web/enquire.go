@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
+	"strings"
 
+	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/gofiber/fiber/v2"
 )
@@ -86,10 +88,47 @@ func (s *server) enquireSubmit(c *fiber.Ctx) error {
 		return s.renderPage(c, fiber.StatusUnprocessableEntity, "enquire", "Please check your enquiry",
 			s.enquiryFormData(sub, invalid, key))
 	}
+	if errors.Is(err, crm.ErrUnavailable) {
+		return s.enquiryNotSent(c, sub, key, err)
+	}
 	if err != nil {
 		return err
 	}
 	return c.Redirect("/enquire/thanks?ref="+url.QueryEscape(rec.Reference), fiber.StatusSeeOther)
+}
+
+// enquiryNotSent answers a valid enquiry the database could not store (disk full, read-only, I/O error): 503
+// with Retry-After and the form shown again with everything the patient typed, under a banner that says the
+// enquiry was NOT sent and to try again in a few minutes or phone the clinic. The idempotency key is kept, so
+// sending again cannot store it twice.
+func (s *server) enquiryNotSent(c *fiber.Ctx, sub intake.Submission, key string, err error) error {
+	s.log.Error("enquiry not stored: the database cannot take writes", "request_id", requestID(c), "error", err)
+	if key == "" {
+		key = newFormKey()
+	}
+	data := s.enquiryFormData(sub, nil, key)
+	data["NotSent"] = true
+	data["ClinicTel"] = telURI(s.cfg.ClinicPhone)
+	c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
+	return s.renderPage(c, fiber.StatusServiceUnavailable, "enquire", "Your enquiry was not sent", data)
+}
+
+// telURI is a phone number as the part of a tel: link after "tel:" — its digits, and a leading + — or "" when
+// it has no digits.
+func telURI(phone string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		}
+	}
+	if strings.Trim(b.String(), "+") == "" {
+		return ""
+	}
+	return b.String()
 }
 
 // enquireThanks confirms the enquiry and shows its reference.

@@ -47,11 +47,15 @@ func statusOf(err error) int {
 		return fiber.StatusForbidden
 	case errors.Is(err, crm.ErrTransitionNotAllowed), errors.Is(err, crm.ErrConflict):
 		return fiber.StatusConflict
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, crm.ErrUnavailable):
 		return fiber.StatusServiceUnavailable
 	}
 	return fiber.StatusInternalServerError
 }
+
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503: long enough for an operator to free space or
+// for a file system to come back, short enough that a client's retry soon finds it.
+const retryAfterUnavailable = "30"
 
 // publicMessage is what a client is told for each status when the error carries nothing safe to show.
 var publicMessage = map[int]string{
@@ -93,8 +97,13 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		msg = me.Reason
 	case errors.Is(err, crm.ErrIdempotencyConflict):
 		msg = "This Idempotency-Key was already used for a different enquiry; use a new key for a new enquiry."
+	case errors.Is(err, crm.ErrUnavailable):
+		msg = "Nothing was saved: the service cannot store anything just now. Please try again in a few minutes."
 	case errors.As(err, &ce):
 		msg = ce.Msg
+	}
+	if status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
 	}
 	if status >= 500 {
 		s.log.LogAttrs(c.UserContext(), slog.LevelError, "request failed",
@@ -119,6 +128,9 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		heading = "You are not allowed to do that"
 	case 413:
 		heading = "That was too much to send at once"
+	}
+	if errors.Is(err, crm.ErrUnavailable) {
+		heading = "Not saved: please try again in a few minutes"
 	}
 	if rerr := s.renderPage(c, status, "error", heading, fiber.Map{"Heading": heading, "Detail": msg}); rerr != nil {
 		s.log.Error("render error page", "request_id", requestID(c), "error", rerr)

@@ -13,14 +13,22 @@ func (s *server) healthz(c *fiber.Ctx) error {
 	return c.SendString("ok")
 }
 
-// readyz answers 200 when the database answers, else 503. Mail that has waited too long to be sent adds a
-// warning line but does not make the service unready: intake still works, and the mail is still queued.
+// readyz answers 200 when the database answers and takes writes, else 503 — a full disk, a read-only file
+// system or failing writes make the service unready, since no enquiry could be stored. It is 200 again as soon
+// as a write (or the probe readyz runs when none was recent) commits, with no restart. Mail that has waited
+// too long to be sent adds a warning line but does not make the service unready: intake still works, and the
+// mail is still queued.
 func (s *server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if err := s.deps.Ready.Ping(ctx); err != nil {
 		s.log.Warn("not ready", "request_id", requestID(c), "error", err)
 		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
+	}
+	if err := s.deps.Ready.WriteHealth(ctx); err != nil {
+		s.log.Warn("not ready", "request_id", requestID(c), "error", err)
+		c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database does not accept writes")
 	}
 	body := "ready"
 	if s.deps.Mail != nil {

@@ -67,6 +67,9 @@ type Config struct {
 type Readiness interface {
 	// Ping returns an error when the database does not answer.
 	Ping(ctx context.Context) error
+	// WriteHealth returns an error when the database does not take writes (disk full, read-only, I/O error),
+	// from the last write's outcome or a write probe; nil once it takes them again.
+	WriteHealth(ctx context.Context) error
 }
 
 // MailBacklog reports mail that has waited too long to be sent; /readyz shows it as a warning, not a failure.

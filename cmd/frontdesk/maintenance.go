@@ -47,8 +47,13 @@ func cmdBackup(args []string, e env) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("backup to %s failed: check the folder exists and is writable (%v)", out, err)
 	}
+	// VACUUM INTO fsyncs the copy (it writes with the database's synchronous=FULL); the rename is made
+	// durable by fsyncing the folder, so a crash just after the command returns cannot lose the backup's name.
 	if err := os.Rename(tmp, abs); err != nil {
 		_ = os.Remove(tmp)
+		return fmt.Errorf("backup to %s: %w", out, err)
+	}
+	if err := syncDir(filepath.Dir(abs)); err != nil {
 		return fmt.Errorf("backup to %s: %w", out, err)
 	}
 	fi, _ := os.Stat(abs)

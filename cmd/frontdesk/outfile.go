@@ -24,7 +24,7 @@ func createOut(path string) (*outFile, error) {
 	return &outFile{File: f, path: path}, nil
 }
 
-// commit makes the written file durable and puts it in place under its name.
+// commit makes the written file durable and puts it in place under its name, durably too.
 func (o *outFile) commit() error {
 	if err := o.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", o.path, err)
@@ -39,6 +39,23 @@ func (o *outFile) commit() error {
 		return fmt.Errorf("cannot write --out %s: %w", o.path, unwrapPathError(err))
 	}
 	o.done = true
+	if err := syncDir(filepath.Dir(o.path)); err != nil {
+		return fmt.Errorf("write %s: %w", o.path, err)
+	}
+	return nil
+}
+
+// syncDir fsyncs the folder dir, making a rename into it durable: a file's own fsync covers its bytes, not the
+// folder entry that gives it its name, and after a crash the name could otherwise be missing.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
 	return nil
 }
 

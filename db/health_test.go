@@ -1,0 +1,196 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/db/disktest"
+)
+
+// openOn opens and migrates a database at path, closed when the test ends.
+func openOn(t *testing.T, path string) *DB {
+	t.Helper()
+	d, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return d
+}
+
+// emptyWAL copies the WAL into the database file and truncates it to nothing, from a connection of its own
+// (as another process could), so that the next write needs new blocks on the disk.
+func emptyWAL(t *testing.T, path string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var busy, frames, copied int
+	if err := raw.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil || busy != 0 {
+		t.Fatalf("truncate the WAL: busy %d (%v)", busy, err)
+	}
+}
+
+// enquiriesOnDisk counts the enquiries on disk, through a connection of its own.
+func enquiriesOnDisk(t *testing.T, path string) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow("SELECT count(*) FROM enquiries").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestAFullDiskFailsWritesWholeAndRecovers: with no space left, every write of a batch fails with
+// crm.ErrUnavailable and none is stored, WriteHealth says so, and once space is freed the next write (on a
+// connection with no transaction left over) commits — without reopening the database.
+func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
+	disk := disktest.Small(t, 4<<20)
+	path := filepath.Join(disk.Dir, "frontdesk.db")
+	d := openOn(t, path)
+	ctx := context.Background()
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteHealth(ctx); err != nil {
+		t.Fatalf("WriteHealth on a healthy disk: %v", err)
+	}
+	emptyWAL(t, path)
+	free := disk.Fill()
+
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = d.CreateEnquiry(ctx, benchEnquiry(int64(100+i)))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, crm.ErrUnavailable) {
+			t.Errorf("write %d on a full disk: %v, want crm.ErrUnavailable", i, err)
+		}
+	}
+	if got := enquiriesOnDisk(t, path); got != 1 {
+		t.Errorf("%d enquiries on disk after the failed writes, want 1", got)
+	}
+	if err := d.WriteHealth(ctx); !errors.Is(err, crm.ErrUnavailable) {
+		t.Errorf("WriteHealth on a full disk: %v, want crm.ErrUnavailable", err)
+	}
+	// Reads still work: staff can see what is stored.
+	if err := d.Ping(ctx); err != nil {
+		t.Errorf("Ping on a full disk: %v", err)
+	}
+
+	free()
+	if err := d.WriteHealth(ctx); err != nil {
+		t.Errorf("WriteHealth once space is freed: %v", err)
+	}
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(200)); err != nil {
+		t.Fatalf("write once space is freed: %v", err)
+	}
+	if got := enquiriesOnDisk(t, path); got != 2 {
+		t.Errorf("%d enquiries on disk after recovery, want 2", got)
+	}
+}
+
+// TestStartingOnAReadOnlyFileSystemIsNotHealthy: a process killed while idle leaves the database with its WAL
+// and shared-memory files; the file system then comes back read-only (as the kernel remounts one after I/O
+// errors). Opening and migrating succeed — SQLite falls back to reading — and the migration's transaction,
+// which changes nothing, commits; WriteHealth must still see that nothing can be written, and writes fail with
+// crm.ErrUnavailable. Made writable again, the same open database takes writes.
+func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
+	disk := disktest.Small(t, 8<<20)
+	ctx := context.Background()
+	first := filepath.Join(disk.Dir, "first.db")
+	d, err := Open(first, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1)); err != nil {
+		t.Fatal(err)
+	}
+	emptyWAL(t, first)
+	// What a killed process leaves: the three files as they are while it runs (closing would checkpoint and
+	// remove the WAL and shared-memory files).
+	path := filepath.Join(disk.Dir, "frontdesk.db")
+	for _, side := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(first + side)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+side, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+	disk.ReadOnly()
+
+	d = openOn(t, path)
+	if err := d.Ping(ctx); err != nil {
+		t.Fatalf("Ping on a read-only file system: %v", err)
+	}
+	if err := d.WriteHealth(ctx); !errors.Is(err, crm.ErrUnavailable) {
+		t.Errorf("WriteHealth on a read-only file system: %v, want crm.ErrUnavailable", err)
+	}
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(2)); !errors.Is(err, crm.ErrUnavailable) {
+		t.Errorf("write on a read-only file system: %v, want crm.ErrUnavailable", err)
+	}
+
+	disk.Writable()
+	if err := d.WriteHealth(ctx); err != nil {
+		t.Errorf("WriteHealth once writable again: %v", err)
+	}
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(3)); err != nil {
+		t.Fatalf("write once writable again: %v", err)
+	}
+	if got := enquiriesOnDisk(t, path); got != 2 {
+		t.Errorf("%d enquiries on disk, want 2", got)
+	}
+}
+
+// TestWriteHealthTrustsARecentCommit: under load WriteHealth answers from the last commit, without a probe
+// queued behind the writes; the probe, when it runs, leaves the file's user_version as it was.
+func TestWriteHealthTrustsARecentCommit(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	if err := d.WriteHealth(ctx); err != nil {
+		t.Fatalf("WriteHealth with no write yet (a probe): %v", err)
+	}
+	var v int
+	if err := d.read.Get(&v, "PRAGMA user_version"); err != nil || v != 0 {
+		t.Errorf("user_version after the probe = %d (%v), want 0", v, err)
+	}
+	at, fault := d.writer.health.last()
+	if at.IsZero() || fault != nil {
+		t.Fatalf("the probe's commit was not recorded: %v %v", at, fault)
+	}
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1)); err != nil {
+		t.Fatal(err)
+	}
+	if later, _ := d.writer.health.last(); !later.After(at) {
+		t.Errorf("the enquiry's commit was not recorded")
+	}
+}
