@@ -32,10 +32,18 @@ func isStorageFault(err error) bool {
 	return false
 }
 
-// unavailable wraps a storage fault in crm.ErrUnavailable, which web answers 503 with Retry-After; any other
-// error is returned as it is.
+// isLockedOut reports whether err is SQLite giving up on a lock another process held past the busy timeout
+// (a backup tool, an operator's sqlite3 shell): nothing is wrong with the storage, but the write was not
+// taken, and trying again later will work.
+func isLockedOut(err error) bool {
+	var se sqlite3.Error
+	return err != nil && errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// unavailable wraps a storage fault, or a lock held elsewhere too long, in crm.ErrUnavailable, which web
+// answers 503 with Retry-After; any other error is returned as it is.
 func unavailable(err error) error {
-	if !isStorageFault(err) || errors.Is(err, crm.ErrUnavailable) {
+	if !(isStorageFault(err) || isLockedOut(err)) || errors.Is(err, crm.ErrUnavailable) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", crm.ErrUnavailable, err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/db/disktest"
@@ -192,5 +193,37 @@ func TestWriteHealthTrustsARecentCommit(t *testing.T) {
 	}
 	if later, _ := d.writer.health.last(); !later.After(at) {
 		t.Errorf("the enquiry's commit was not recorded")
+	}
+}
+
+// A lock another process holds past the busy timeout (a backup tool, an operator's shell) is a write not
+// taken for now: crm.ErrUnavailable (503 with Retry-After), and the next write after the lock goes works.
+func TestALockHeldElsewhereIsUnavailableNotAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.db")
+	d, err := Open(path, Options{BusyTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite3", "file:"+path+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin() // BEGIN IMMEDIATE: the write lock, held
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("ann@example.org")); !errors.Is(err, crm.ErrUnavailable) {
+		t.Errorf("a write while another process holds the lock: %v, want crm.ErrUnavailable", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("ann@example.org")); err != nil {
+		t.Errorf("a write once the lock is gone: %v", err)
 	}
 }
