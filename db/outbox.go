@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -68,11 +69,10 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		q, args, err := sqlx.In(outboxMessageSelect+` WHERE o.id IN (?) ORDER BY o.next_attempt_at, o.id`, ids)
-		if err != nil {
-			return err
-		}
-		return ct.Select(&rows, q, args...)
+		// The ids go in as one JSON array, so the query text is the same for every batch size and stays
+		// prepared.
+		return ct.Select(&rows, outboxMessageSelect+` WHERE o.id IN (SELECT value FROM json_each(?))
+			ORDER BY o.next_attempt_at, o.id`, idList(ids))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim due mail: %w", err)
@@ -136,6 +136,77 @@ func outboxRowState(tx *sqlx.Tx, id int64) error {
 func (d *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	return d.updateQueued(ctx, "mark sent", id,
 		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '', link_token = NULL`, ms(at))
+}
+
+// idList is ids as a JSON array, for `IN (SELECT value FROM json_each(?))`.
+func idList(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// MarkSentAll implements mailer.Store: one UPDATE for the whole batch, then, only when some row was not
+// updated, one read to tell a deleted row from one in another status.
+func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list := idList(ids)
+	var gone []int64
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		gone = nil
+		ct := d.writer.cached(tx)
+		var done []int64
+		err := ct.Select(&done, `UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '',
+				link_token = NULL
+			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING id`, ms(at), list)
+		if err != nil || len(done) == len(ids) {
+			return err
+		}
+		var present []int64
+		if err := ct.Select(&present, `SELECT id FROM outbox WHERE id IN (SELECT value FROM json_each(?))`, list); err != nil {
+			return err
+		}
+		have := make(map[int64]bool, len(present))
+		for _, id := range present {
+			have[id] = true
+		}
+		for _, id := range ids {
+			if !have[id] {
+				gone = append(gone, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mark %d outbox messages sent: %w", len(ids), err)
+	}
+	return gone, nil
+}
+
+// RenewLease implements mailer.Store. The lease a worker holds is its token: a row whose lease_until is no
+// longer held was claimed by someone else after the lease ran out, and is left alone.
+func (d *DB) RenewLease(ctx context.Context, ids []int64, held, until time.Time) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var renewed []int64
+	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		renewed = nil
+		return d.writer.cached(tx).Select(&renewed, `UPDATE outbox SET lease_until = ?
+			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until = ? RETURNING id`,
+			ms(until), idList(ids), ms(held))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("renew the lease of %d outbox messages: %w", len(ids), err)
+	}
+	return renewed, nil
 }
 
 // MarkRetry implements mailer.Store.

@@ -174,3 +174,94 @@ func TestNewEnquiryWakesTheMailWorker(t *testing.T) {
 		t.Errorf("woken %d times, want once (spam queues nothing)", woken)
 	}
 }
+
+func TestRenewLeaseKeepsOnlyTheLeaseItHolds(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	e := newEnquiry("ann@example.org")
+	e.IntakeInbox = "intake@clinic.example"
+	if _, err := d.CreateEnquiry(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	const lease = 10 * time.Second
+	ms, err := d.ClaimDue(ctx, now, lease, 10)
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("claim: %v, %d", err, len(ms))
+	}
+	ids := []int64{ms[0].ID, ms[1].ID}
+	held := now.Add(lease)
+
+	// Renewed: the lease now runs to the new end, and the old end no longer frees the messages.
+	renewed, err := d.RenewLease(ctx, ids, held, held.Add(lease))
+	if err != nil || len(renewed) != 2 {
+		t.Fatalf("renew: %v, %v", err, renewed)
+	}
+	if again, _ := d.ClaimDue(ctx, held.Add(time.Second), lease, 10); len(again) != 0 {
+		t.Fatalf("claimed after the first lease although it was renewed: %+v", again)
+	}
+	// A renewal that names a lease the worker no longer holds changes nothing.
+	if renewed, err := d.RenewLease(ctx, ids, held, held.Add(time.Hour)); err != nil || len(renewed) != 0 {
+		t.Fatalf("renewal of a stale lease: %v, %v", err, renewed)
+	}
+	// Once the renewed lease is over another worker claims them, and the first cannot take them back.
+	later := held.Add(lease + time.Second)
+	taken, _ := d.ClaimDue(ctx, later, lease, 10)
+	if len(taken) != 2 {
+		t.Fatalf("not claimable after the renewed lease: %+v", taken)
+	}
+	if renewed, _ := d.RenewLease(ctx, ids, held.Add(lease), later.Add(time.Hour)); len(renewed) != 0 {
+		t.Errorf("the first worker renewed a lease another worker holds: %v", renewed)
+	}
+	if renewed, _ := d.RenewLease(ctx, ids, later.Add(lease), later.Add(2*lease)); len(renewed) != 2 {
+		t.Errorf("the holder could not renew its lease: %v", renewed)
+	}
+	if renewed, err := d.RenewLease(ctx, nil, held, later); err != nil || len(renewed) != 0 {
+		t.Errorf("renew of nothing: %v, %v", err, renewed)
+	}
+}
+
+func TestMarkSentAllMarksABatchInOneGoAndNamesTheGoneOnes(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	for _, email := range []string{"ann@example.org", "bob@example.org"} {
+		e := newEnquiry(email)
+		e.IntakeInbox = "intake@clinic.example"
+		if _, err := d.CreateEnquiry(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	ms, err := d.ClaimDue(ctx, now, time.Minute, 10)
+	if err != nil || len(ms) != 4 {
+		t.Fatalf("claim: %v, %d", err, len(ms))
+	}
+	// One of them was refused meanwhile: it stays failed.
+	if err := d.MarkFailed(ctx, ms[3].ID, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	const missing = 999999
+	gone, err := d.MarkSentAll(ctx, []int64{ms[0].ID, ms[1].ID, ms[2].ID, ms[3].ID, missing}, now)
+	if err != nil || len(gone) != 1 || gone[0] != missing {
+		t.Fatalf("MarkSentAll: gone %v, %v; want only %d", gone, err, missing)
+	}
+	byID := map[int64]mailer.Entry{}
+	es, _ := d.List(ctx, mailer.ListFilter{})
+	for _, e := range es {
+		byID[e.ID] = e
+	}
+	for _, m := range ms[:3] {
+		if e := byID[m.ID]; e.Status != mailer.StatusSent || e.SentAt == nil || e.Leased {
+			t.Errorf("message %d: %+v, want sent", m.ID, e)
+		}
+	}
+	if e := byID[ms[3].ID]; e.Status != mailer.StatusFailed {
+		t.Errorf("the refused message became %s", e.Status)
+	}
+	if n, _ := d.CountUnsent(ctx, now.Add(time.Hour)); n != 0 {
+		t.Errorf("%d still unsent", n)
+	}
+	if gone, err := d.MarkSentAll(ctx, nil, now); err != nil || gone != nil {
+		t.Errorf("mark nothing: %v, %v", gone, err)
+	}
+}

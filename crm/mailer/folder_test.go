@@ -109,6 +109,23 @@ func (e erasingTransport) Send(ctx context.Context, out mailer.Outgoing) error {
 	return e.FileTransport.Send(ctx, out)
 }
 
+// SendBatch erases the enquiry of each message, then writes the batch.
+func (e erasingTransport) SendBatch(ctx context.Context, outs []mailer.Outgoing) []error {
+	for _, out := range outs {
+		err := e.d.EraseEnquiries(ctx, []string{out.Reference}, crm.System, time.Now(), func(ref string) crm.AuditEntry {
+			return crm.AuditEntry{At: time.Now(), Action: "erase", Reference: ref}
+		})
+		if err != nil {
+			errs := make([]error, len(outs))
+			for i := range errs {
+				errs[i] = err
+			}
+			return errs
+		}
+	}
+	return e.FileTransport.SendBatch(ctx, outs)
+}
+
 func TestMailWrittenWhileItsEnquiryIsErasedIsWithdrawn(t *testing.T) {
 	d := openDB(t)
 	dir := filepath.Join(t.TempDir(), "mail")

@@ -65,7 +65,7 @@ func enquire(t *testing.T, d *db.DB, name, email string, inbox bool) string {
 	return rec.Reference
 }
 
-func newRenderer(t *testing.T, dir string) *mailer.Renderer {
+func newRenderer(t testing.TB, dir string) *mailer.Renderer {
 	t.Helper()
 	london, err := time.LoadLocation("Europe/London")
 	if err != nil {

@@ -111,6 +111,15 @@ type Store interface {
 	// MarkSent records that message id was delivered at at, and ends its lease. It returns crm.ErrNotFound if
 	// no such message exists and crm.ErrConflict if it is no longer queued.
 	MarkSent(ctx context.Context, id int64, at time.Time) error
+	// MarkSentAll records that each message of ids was delivered at at and ends its lease, in one write
+	// transaction (one commit for a whole batch). A message no longer queued is left as it is. It returns the
+	// ids of the messages that no longer exist (their enquiry was erased while they were being sent).
+	MarkSentAll(ctx context.Context, ids []int64, at time.Time) (gone []int64, err error)
+	// RenewLease moves the lease of each message of ids that is still queued and still leased until held (the
+	// lease its worker claimed or last renewed) to until, and returns the ids it renewed. A message missing
+	// from the answer is no longer this worker's: it was finished, or its lease ran out and another worker
+	// claimed it.
+	RenewLease(ctx context.Context, ids []int64, held, until time.Time) (renewed []int64, err error)
 	// MarkRetry ends the lease of message id, keeps lastErr and makes it due again at next. It returns
 	// crm.ErrNotFound if no such message exists and crm.ErrConflict if it is no longer queued.
 	MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string) error

@@ -45,6 +45,9 @@ type Options struct {
 	Users map[string]string
 	// Reply, when set, is asked for each recipient: a non-nil error (an *smtp.SMTPError such as a 550) refuses it.
 	Reply func(rcpt string) error
+	// DataDelay, when set, is how long the server takes to answer the end of a message's data (a slow server).
+	// The message counts as received once that time is over, whether or not the client still waits.
+	DataDelay time.Duration
 }
 
 // Server is a running test SMTP server.
@@ -218,6 +221,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	time.Sleep(ss.o.DataDelay)
 	_, isTLS := ss.c.TLSConnectionState()
 	ss.s.mu.Lock()
 	ss.s.received = append(ss.s.received, Received{From: ss.from, To: ss.to, Data: b, TLS: isTLS, User: ss.user})
