@@ -28,21 +28,6 @@ func openOn(t *testing.T, path string) *DB {
 	return d
 }
 
-// emptyWAL copies the WAL into the database file and truncates it to nothing, from a connection of its own
-// (as another process could), so that the next write needs new blocks on the disk.
-func emptyWAL(t *testing.T, path string) {
-	t.Helper()
-	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var busy, frames, copied int
-	if err := raw.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil || busy != 0 {
-		t.Fatalf("truncate the WAL: busy %d (%v)", busy, err)
-	}
-}
-
 // enquiriesOnDisk counts the enquiries on disk, through a connection of its own.
 func enquiriesOnDisk(t *testing.T, path string) int {
 	t.Helper()
@@ -72,7 +57,7 @@ func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
 	if err := d.WriteHealth(ctx); err != nil {
 		t.Fatalf("WriteHealth on a healthy disk: %v", err)
 	}
-	emptyWAL(t, path)
+	disktest.EmptyWAL(t, path)
 	free := disk.Fill()
 
 	const n = 16
@@ -133,7 +118,7 @@ func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1)); err != nil {
 		t.Fatal(err)
 	}
-	emptyWAL(t, first)
+	disktest.EmptyWAL(t, first)
 	// What a killed process leaves: the three files as they are while it runs (closing would checkpoint and
 	// remove the WAL and shared-memory files).
 	path := filepath.Join(disk.Dir, "frontdesk.db")

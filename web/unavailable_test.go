@@ -29,21 +29,6 @@ func newHarnessOn(t *testing.T, path string) *harness {
 	return h
 }
 
-// emptyWAL checkpoints the WAL into the database file and truncates it, from a connection of its own (as another
-// process could), so that the next write needs new blocks of the disk.
-func emptyWAL(t *testing.T, path string) {
-	t.Helper()
-	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var busy, frames, copied int
-	if err := raw.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil || busy != 0 {
-		t.Fatalf("truncate the WAL: busy %d (%v)", busy, err)
-	}
-}
-
 // wantUnavailable checks a 503 with Retry-After.
 func wantUnavailable(t *testing.T, what string, resp *http.Response) {
 	t.Helper()
@@ -73,7 +58,7 @@ func TestAFullDiskAnswers503AndRecoversWithoutARestart(t *testing.T) {
 		t.Fatalf("/readyz before the fault: %d %s", resp.StatusCode, body(t, resp))
 	}
 
-	emptyWAL(t, h.path)
+	disktest.EmptyWAL(t, h.path)
 	free := disk.Fill()
 
 	const email = "not.stored@example.org"
@@ -150,7 +135,7 @@ func TestTheNotSentPageWithoutAPhone(t *testing.T) {
 	h.cfg.ClinicPhone = ""
 	h.restart()
 	h.submit(t, "adhd")
-	emptyWAL(t, h.path)
+	disktest.EmptyWAL(t, h.path)
 	disk.Fill()
 	resp := h.postForm("/enquire", validForm())
 	wantUnavailable(t, "POST /enquire on a full disk", resp)
