@@ -115,14 +115,6 @@ func allowed(actor Actor) error {
 	return nil
 }
 
-// who is the audit log's actor for a: nil for Frontdesk itself.
-func who(a Actor) *StaffRef {
-	if a.IsSystem() {
-		return nil
-	}
-	return &StaffRef{ID: a.ID, Email: a.Email, Name: a.Name}
-}
-
 // EraseReference erases the personal data of one enquiry (the right to erasure): see EraseEnquiries. The
 // erasure and its audit entry are one transaction; then the copies of its mail are deleted and the database
 // scrubbed. ErrNotFound when there is no such enquiry (or ref is malformed); ErrForbidden for anyone but an
@@ -188,7 +180,7 @@ func (e *UnfinishedError) Unwrap() error { return e.Err }
 func (p *Privacy) erase(ctx context.Context, actor Actor, refs []string, detail string) error {
 	at := p.now().UTC()
 	err := p.store.EraseEnquiries(ctx, refs, actor, at, func(ref string) AuditEntry {
-		return AuditEntry{At: at, Actor: who(actor), Action: "erase", Reference: ref, Detail: detail}
+		return AuditEntry{At: at, Actor: actor.Ref(), Action: "erase", Reference: ref, Detail: detail}
 	})
 	if err != nil {
 		return err

@@ -128,7 +128,7 @@ func (p *Privacy) SubjectAccess(ctx context.Context, actor Actor, email string) 
 			}
 		}
 	}
-	err = p.audit.RecordAudit(ctx, AuditEntry{At: at, Actor: who(actor), Action: "subject_access", References: refs,
+	err = p.audit.RecordAudit(ctx, AuditEntry{At: at, Actor: actor.Ref(), Action: "subject_access", References: refs,
 		Detail: fmt.Sprintf("%d enquiries", len(refs))})
 	if err != nil {
 		return SubjectAccessDocument{}, fmt.Errorf("record subject access: %w", err)

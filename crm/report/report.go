@@ -275,11 +275,7 @@ func statusList() string {
 
 // record writes one audit entry for the actor; Frontdesk itself is recorded without an actor.
 func (s *Service) record(ctx context.Context, actor crm.Actor, action, detail string) error {
-	var who *crm.StaffRef
-	if !actor.IsSystem() {
-		who = &crm.StaffRef{ID: actor.ID, Email: actor.Email, Name: actor.Name}
-	}
-	if err := s.audit.RecordAudit(ctx, crm.AuditEntry{At: s.now().UTC(), Actor: who, Action: action, Detail: detail}); err != nil {
+	if err := s.audit.RecordAudit(ctx, crm.AuditEntry{At: s.now().UTC(), Actor: actor.Ref(), Action: action, Detail: detail}); err != nil {
 		return fmt.Errorf("record %s: %w", action, err)
 	}
 	return nil
