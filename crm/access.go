@@ -91,8 +91,9 @@ type StaffSessionStore interface {
 	// ListStaffSessions returns the account's sessions that are still live at now (not ended, their session
 	// data not expired) and were created after createdAfter, newest first.
 	ListStaffSessions(ctx context.Context, staffID int64, createdAfter, now time.Time) ([]StaffSession, error)
-	// EndStaffSessions ends the account's live sessions that f picks, deleting their session data, writes
-	// ch.Audit in the same transaction (only when some session was ended), and returns how many it ended.
+	// EndStaffSessions ends the account's live sessions that f picks (every account's when staffID is 0),
+	// deleting their session data, writes ch.Audit in the same transaction (only when some session was ended),
+	// and returns how many it ended.
 	EndStaffSessions(ctx context.Context, staffID int64, f SessionFilter, ch StaffChange) (int, error)
 }
 

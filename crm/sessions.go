@@ -107,3 +107,14 @@ func (a *Accounts) SignOutEverywhere(ctx context.Context, actor Actor, email str
 	err = a.EndAllAccess(ctx, actor, s.ID, "session_end", fmt.Sprintf("every session and token of %s", s.Email))
 	return s, err
 }
+
+// SignOutEveryone ends every live session of every account but the one whose key is keep (the administrator's
+// own), for a clinic that fears a breach; tokens are left alone (revoke them one by one, or disable accounts).
+// It returns how many sessions it ended. Administrators only: ErrForbidden otherwise.
+func (a *Accounts) SignOutEveryone(ctx context.Context, actor Actor, keep string) (int, error) {
+	if actor.Role != RoleAdmin {
+		return 0, ErrForbidden
+	}
+	return a.staff.EndStaffSessions(ctx, 0, SessionFilter{ExceptKey: keep},
+		a.change(actor, "session_end", "every session of every account, but the one that asked"))
+}

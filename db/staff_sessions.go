@@ -40,9 +40,12 @@ func endAccess(tx *sqlx.Tx, staffID int64, at time.Time) error {
 	return err
 }
 
-// endSessions ends the account's sessions that f picks and returns how many.
+// endSessions ends the account's sessions that f picks (every account's when staffID is 0) and returns how many.
 func endSessions(tx *sqlx.Tx, staffID int64, f crm.SessionFilter, at time.Time) (int, error) {
-	where, args := `staff_id = ? AND ended_at IS NULL`, []any{staffID}
+	where, args := `ended_at IS NULL`, []any{}
+	if staffID != 0 {
+		where, args = where+` AND staff_id = ?`, append(args, staffID)
+	}
 	if f.ID != 0 {
 		where, args = where+` AND id = ?`, append(args, f.ID)
 	}

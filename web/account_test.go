@@ -203,6 +203,37 @@ func TestAdminSignsAnAccountOutEverywhereAndResetsItsSecondFactor(t *testing.T) 
 	}
 }
 
+func TestAdminSignsEveryoneOutButThemselves(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	h.addStaff("clin@clinic.example", crm.RoleClinician, "adhd")
+	admin := h.signedIn("admin@clinic.example", staffPassword)
+	coord := h.signedIn("coord@clinic.example", staffPassword)
+	clin := h.signedIn("clin@clinic.example", staffPassword)
+	token := h.token("clin@clinic.example")
+	coord.get("/board")
+	if resp := coord.post("/admin/users/sign-out-all", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a coordinator signing everyone out: %d", resp.StatusCode)
+	}
+	admin.get("/admin/users")
+	if resp := admin.post("/admin/users/sign-out-all", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign everyone out: %d %s", resp.StatusCode, admin.last)
+	}
+	if !coord.signedOut() || !clin.signedOut() {
+		t.Error("a session of another account survived")
+	}
+	if resp := admin.get("/admin/users"); resp.StatusCode != http.StatusOK || !strings.Contains(admin.last, "Every other session was ended: 2 sessions") {
+		t.Errorf("the administrator who asked: %d", resp.StatusCode)
+	}
+	if resp := h.apiCall(http.MethodGet, "/api/v1/enquiries", token, ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("a token after everyone was signed out: %d, want it still working", resp.StatusCode)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'session_end' AND detail LIKE 'every session of every account%'`); n != 1 {
+		t.Errorf("%d audit entries, want 1", n)
+	}
+}
+
 func TestChangingThePasswordEndsOtherSessionsAndRevokesTokens(t *testing.T) {
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -98,6 +99,21 @@ func (s *server) signOutEverywhere(c *fiber.Ctx) error {
 		return err
 	}
 	s.flash(c, st.Name+" was signed out everywhere, and their API tokens revoked.")
+	return c.Redirect("/admin/users", fiber.StatusSeeOther)
+}
+
+// signOutEveryone ends every session of every account but this one (admins).
+func (s *server) signOutEveryone(c *fiber.Ctx) error {
+	sess, err := s.sessions.Get(c)
+	if err != nil {
+		return err
+	}
+	n, err := s.deps.Accounts.SignOutEveryone(c.UserContext(), actor(c), sess.ID())
+	if err != nil {
+		return err
+	}
+	s.flash(c, fmt.Sprintf("Every other session was ended: %d %s. Everyone signs in again; API tokens still work.",
+		n, plural(n, "session", "sessions")))
 	return c.Redirect("/admin/users", fiber.StatusSeeOther)
 }
 

@@ -140,6 +140,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/admin/users/update", append(admin, s.updateUser)...)
 	app.Post("/admin/users/reset", append(admin, s.sendPasswordReset)...)
 	app.Post("/admin/users/sign-out", append(admin, s.signOutEverywhere)...)
+	app.Post("/admin/users/sign-out-all", append(admin, s.signOutEveryone)...)
 	app.Post("/admin/users/reset-2fa", append(admin, s.resetSecondFactor)...)
 	app.Get("/admin/audit", append(admin, s.audit)...)
 	app.Get("/admin/reports", append(admin, s.reports)...)
