@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,10 +33,18 @@ func cmdToken(args []string, e env) error {
 func cmdTokenCreate(args []string, e env) error {
 	var email, label string
 	var days int
+	daysGiven := false // not given: FRONTDESK_TOKEN_DAYS
 	c, rest, err := configure("token create", args, e, false, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "the account the token acts as (required)")
 		fs.StringVar(&label, "label", "", "what the token is for, e.g. \"clinic website\" (required)")
-		fs.IntVar(&days, "days", 0, "days until the token expires (default $FRONTDESK_TOKEN_DAYS, 90)")
+		fs.Func("days", "days until the token expires, 1 to 3650 (default $FRONTDESK_TOKEN_DAYS, 90)", func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return errors.New("not a whole number")
+			}
+			days, daysGiven = n, true
+			return nil
+		})
 	})
 	if err != nil {
 		return err
@@ -49,7 +58,7 @@ func cmdTokenCreate(args []string, e env) error {
 	if strings.TrimSpace(label) == "" {
 		return usagef("missing --label")
 	}
-	if days == 0 {
+	if !daysGiven {
 		days = c.TokenDays
 	}
 	if days < crm.MinTokenDays || days > crm.MaxTokenDays {

@@ -66,6 +66,7 @@ func TestUserCommandsRefuseBadInput(t *testing.T) {
 		{"", []string{"token"}, 2, "create"},
 		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "3651"}, 2, "--days"},
 		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "-1"}, 2, "--days"},
+		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "0"}, 2, "--days"},
 		{"", []string{"token", "create", "--email", "a@b.example", "--label", "x", "--days", "soon"}, 2, "-days"},
 		{"", []string{"token", "revoke"}, 2, "--id"},
 		{"", []string{"token", "revoke", "--id", "seven"}, 2, "-id"},
