@@ -50,8 +50,13 @@ func testConfig() web.Config {
 
 func newHarness(t testing.TB, edit func(*web.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, path: filepath.Join(t.TempDir(), "frontdesk.db"), cfg: testConfig(), logs: &logBuffer{},
-		recovery: map[string][]string{}}
+	return newHarnessAt(t, filepath.Join(t.TempDir(), "frontdesk.db"), edit)
+}
+
+// newHarnessAt is newHarness with its database at path (on a disk the test controls, say).
+func newHarnessAt(t testing.TB, path string, edit func(*web.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, path: path, cfg: testConfig(), logs: &logBuffer{}, recovery: map[string][]string{}}
 	if edit != nil {
 		edit(&h.cfg)
 	}

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"database/sql"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -11,23 +10,6 @@ import (
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/db/disktest"
 )
-
-// newHarnessOn is the harness with its database at path, on a disk the test controls.
-func newHarnessOn(t *testing.T, path string) *harness {
-	t.Helper()
-	h := &harness{t: t, path: path, cfg: testConfig(), logs: &logBuffer{}, recovery: map[string][]string{}}
-	h.start()
-	raw, err := sql.Open("sqlite3", "file:"+h.path+"?_busy_timeout=5000&mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.raw = raw
-	t.Cleanup(func() {
-		raw.Close()
-		h.stop()
-	})
-	return h
-}
 
 // wantUnavailable checks a 503 with Retry-After.
 func wantUnavailable(t *testing.T, what string, resp *http.Response) {
@@ -47,7 +29,7 @@ func wantUnavailable(t *testing.T, what string, resp *http.Response) {
 // works again, with no restart.
 func TestAFullDiskAnswers503AndRecoversWithoutARestart(t *testing.T) {
 	disk := disktest.Small(t, 8<<20)
-	h := newHarnessOn(t, filepath.Join(disk.Dir, "frontdesk.db"))
+	h := newHarnessAt(t, filepath.Join(disk.Dir, "frontdesk.db"), nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	tok := h.token("coord@clinic.example")
 	ref := h.submit(t, "adhd")
@@ -131,7 +113,7 @@ func TestAFullDiskAnswers503AndRecoversWithoutARestart(t *testing.T) {
 // and offers no empty link.
 func TestTheNotSentPageWithoutAPhone(t *testing.T) {
 	disk := disktest.Small(t, 8<<20)
-	h := newHarnessOn(t, filepath.Join(disk.Dir, "frontdesk.db"))
+	h := newHarnessAt(t, filepath.Join(disk.Dir, "frontdesk.db"), nil)
 	h.cfg.ClinicPhone = ""
 	h.restart()
 	h.submit(t, "adhd")
