@@ -1,0 +1,69 @@
+package screening
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// riskLanguageFile is data/risk_language.json: patterns (regular expressions, matched case-insensitively
+// against the message with its whitespace and apostrophes made plain) that raise FlagRisk, and the phrases
+// each must and must not match, which the tests check.
+type riskLanguageFile struct {
+	Note     string   `json:"note"`
+	Patterns []string `json:"patterns"`
+	// Exclusions are removed from the message before matching ("killing me" said of pain).
+	Exclusions  []string `json:"exclusions"`
+	MustMatch   []string `json:"must_match"`
+	MustNotMatch []string `json:"must_not_match"`
+}
+
+type riskLanguage struct {
+	patterns   []*regexp.Regexp
+	exclusions []*regexp.Regexp
+	file       riskLanguageFile
+}
+
+func compileRiskLanguage(f riskLanguageFile) (*riskLanguage, error) {
+	rl := &riskLanguage{file: f}
+	for _, p := range f.Patterns {
+		re, err := regexp.Compile(`(?i)` + p)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", p, err)
+		}
+		rl.patterns = append(rl.patterns, re)
+	}
+	for _, p := range f.Exclusions {
+		re, err := regexp.Compile(`(?i)` + p)
+		if err != nil {
+			return nil, fmt.Errorf("exclusion %q: %w", p, err)
+		}
+		rl.exclusions = append(rl.exclusions, re)
+	}
+	if len(rl.patterns) == 0 {
+		return nil, fmt.Errorf("no patterns")
+	}
+	return rl, nil
+}
+
+var plainer = strings.NewReplacer("’", "'", "‘", "'", "`", "'", "-", " ", "‐", " ", "–", " ", "—", " ")
+
+// RiskLanguage reports whether message contains language about suicide, self-harm or overdose from the
+// risk-language list. It errs towards flagging: a clinician reads every flagged message.
+func (c *Catalogue) RiskLanguage(message string) bool {
+	if strings.TrimSpace(message) == "" {
+		return false
+	}
+	text := " " + strings.Join(strings.Fields(plainer.Replace(norm.NFKC.String(message))), " ") + " "
+	for _, re := range c.risk.exclusions {
+		text = re.ReplaceAllString(text, " ")
+	}
+	for _, re := range c.risk.patterns {
+		if re.MatchString(text) {
+			return true
+		}
+	}
+	return false
+}
