@@ -15,8 +15,8 @@ type riskLanguageFile struct {
 	Note     string   `json:"note"`
 	Patterns []string `json:"patterns"`
 	// Exclusions are removed from the message before matching ("killing me" said of pain).
-	Exclusions  []string `json:"exclusions"`
-	MustMatch   []string `json:"must_match"`
+	Exclusions   []string `json:"exclusions"`
+	MustMatch    []string `json:"must_match"`
 	MustNotMatch []string `json:"must_not_match"`
 }
 
