@@ -37,6 +37,10 @@ type Enquiry struct {
 	FirstContactedAt *time.Time
 	RemindedAt       *time.Time
 	Erased           bool
+	// RiskAt is when the enquiry was flagged risk (nil when it is not); the urgent first-contact target counts
+	// from it. ReviewAt is when it was flagged review (a contraindication answered yes).
+	RiskAt   *time.Time
+	ReviewAt *time.Time
 	// Version grows by one with every change staff can see (status, assignee, priority, a note, an erasure); it
 	// is 1 when the enquiry arrives. A reminder leaves it as it is. A change decided on an older version is
 	// refused with a *ConflictError.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/intake"
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 // RelatedWindow is how far back an earlier enquiry from the same email address is linked to a new one.
@@ -26,6 +28,12 @@ type NewEnquiry struct {
 	Fingerprint string
 	// IntakeInbox is the address told of every new enquiry; empty for nobody.
 	IntakeInbox string
+	// Assessment scores the screening answers sent with the enquiry and flags them with the message.
+	Assessment screening.Assessment
+	// Priority is the priority it starts with: PriorityUrgent when flagged risk, else "normal".
+	Priority string
+	// Link is the single-use link to the questionnaires (not for spam: its Token is empty then).
+	Link ScreeningLink
 }
 
 // IdempotencyWindow is how long an idempotency key is remembered: a repeat within it returns the first
@@ -40,6 +48,8 @@ const FirstAnswer = StatusNew
 type Receipt struct {
 	Reference string
 	Status    Status
+	// ScreeningToken is the token of the link to the questionnaires, for the thanks page; "" for a replay or spam.
+	ScreeningToken string
 	// Replayed is true when the submission repeated an earlier one (same idempotency key and content) and
 	// nothing new was stored.
 	Replayed bool
@@ -99,18 +109,36 @@ func (s *IntakeService) submit(ctx context.Context, sub intake.Submission, key f
 		return Receipt{}, err
 	}
 	fp := Fingerprint(e)
-	rec, err := s.store.CreateEnquiry(ctx, NewEnquiry{
+	now := s.now().UTC()
+	ne := NewEnquiry{
 		Enquiry:        e,
-		ReceivedAt:     s.now().UTC(),
+		ReceivedAt:     now,
 		IdempotencyKey: key(fp),
 		Fingerprint:    fp,
 		IntakeInbox:    s.inbox,
-	})
+		Priority:       "normal",
+	}
+	if !e.Spam {
+		if ne.Assessment, err = screening.Default().Assess(e.Screening, e.Message); err != nil {
+			return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
+		}
+		if ne.Assessment.Has(screening.FlagRisk) {
+			ne.Priority = PriorityUrgent
+		}
+		if ne.Link, err = NewScreeningLink(now); err != nil {
+			return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
+		}
+	}
+	rec, err := s.store.CreateEnquiry(ctx, ne)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
 	}
+	if !rec.Replayed {
+		rec.ScreeningToken = ne.Link.Token
+	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "enquiry received",
-		slog.String("ref", rec.Reference), slog.Bool("spam", e.Spam), slog.Bool("replayed", rec.Replayed))
+		slog.String("ref", rec.Reference), slog.Bool("spam", e.Spam), slog.Bool("replayed", rec.Replayed),
+		slog.Any("flags", ne.Assessment.Flags))
 	return rec, nil
 }
 
@@ -122,6 +150,10 @@ func Fingerprint(e intake.Enquiry) string {
 		e.DateOfBirth, e.ReferralSource, e.UTMSource, e.UTMMedium, e.UTMCampaign, fmt.Sprint(e.Spam)} {
 		h.Write([]byte(f))
 		h.Write([]byte{0})
+	}
+	if !e.Screening.Empty() {
+		b, _ := json.Marshal(e.Screening) // maps marshal in key order: the same answers, the same bytes
+		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -3,6 +3,8 @@ package crm
 import (
 	"regexp"
 	"time"
+
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 // MailKind says which message an outbox row will become.
@@ -18,6 +20,9 @@ const (
 	MailAssigned MailKind = "staff_assigned"
 	// MailOverdue reminds the assignee (or the intake inbox) that an enquiry passed its first-contact target.
 	MailOverdue MailKind = "staff_overdue"
+	// MailUrgent tells the assignee and the intake inbox at once that an enquiry was flagged risk: the reference
+	// and a link only.
+	MailUrgent MailKind = "staff_urgent"
 	// MailPasswordReset sends a member of staff a single-use link to choose a new password.
 	MailPasswordReset MailKind = "staff_password_reset"
 )
@@ -26,6 +31,9 @@ const (
 type Mail struct {
 	Kind      MailKind
 	Recipient string
+	// LinkToken, when set, is a token the message's link needs (the confirmation's screening link); the outbox
+	// keeps it only until the message is sent.
+	LinkToken string
 }
 
 // MaxConfirmationsPerDay is how many confirmations one address is sent in 24 hours. Anyone can type any
@@ -36,23 +44,41 @@ const MaxConfirmationsPerDay = 3
 // ConfirmationWindow is the period MaxConfirmationsPerDay counts over.
 const ConfirmationWindow = 24 * time.Hour
 
-// IntakeMail lists the messages a newly stored enquiry sends: a confirmation to the patient (unless that
-// address was already sent MaxConfirmationsPerDay confirmations in the ConfirmationWindow, as
-// confirmationsSent says), a notice to the intake inbox when one is set, and a notice to the clinician it was
-// assigned to. Spam sends nothing.
+// IntakeMail lists the messages a newly stored enquiry sends: a confirmation to the patient with the link to
+// the questionnaires (unless that address was already sent MaxConfirmationsPerDay confirmations in the
+// ConfirmationWindow, as confirmationsSent says), a notice to the intake inbox when one is set, and a notice to
+// the clinician it was assigned to. For an enquiry flagged risk both notices are the urgent one (MailUrgent).
+// Spam sends nothing.
 func IntakeMail(e NewEnquiry, assigneeEmail string, confirmationsSent int) []Mail {
 	if e.Spam {
 		return nil
 	}
 	var out []Mail
 	if confirmationsSent < MaxConfirmationsPerDay {
-		out = append(out, Mail{Kind: MailConfirmation, Recipient: e.Email})
+		out = append(out, Mail{Kind: MailConfirmation, Recipient: e.Email, LinkToken: e.Link.Token})
+	}
+	inbox, assigned := MailNewEnquiry, MailAssigned
+	if e.Assessment.Has(screening.FlagRisk) {
+		inbox, assigned = MailUrgent, MailUrgent
 	}
 	if e.IntakeInbox != "" {
-		out = append(out, Mail{Kind: MailNewEnquiry, Recipient: e.IntakeInbox})
+		out = append(out, Mail{Kind: inbox, Recipient: e.IntakeInbox})
 	}
 	if assigneeEmail != "" && assigneeEmail != e.IntakeInbox {
-		out = append(out, Mail{Kind: MailAssigned, Recipient: assigneeEmail})
+		out = append(out, Mail{Kind: assigned, Recipient: assigneeEmail})
+	}
+	return out
+}
+
+// UrgentMail lists the urgent notices for an enquiry flagged risk after it arrived (through the screening
+// page): one to the assignee and one to the intake inbox, each when set, without repeating an address.
+func UrgentMail(assigneeEmail, inbox string) []Mail {
+	var out []Mail
+	if inbox != "" {
+		out = append(out, Mail{Kind: MailUrgent, Recipient: inbox})
+	}
+	if assigneeEmail != "" && assigneeEmail != inbox {
+		out = append(out, Mail{Kind: MailUrgent, Recipient: assigneeEmail})
 	}
 	return out
 }
@@ -70,4 +96,14 @@ func GreetingName(name string) string {
 		return ""
 	}
 	return name
+}
+
+// UrgentFallback lists the urgent notices for a risk-flagged enquiry that nobody else is set to be told of (no
+// intake inbox, nobody assigned): one to each administrator.
+func UrgentFallback(admins []string) []Mail {
+	out := make([]Mail, 0, len(admins))
+	for _, a := range admins {
+		out = append(out, Mail{Kind: MailUrgent, Recipient: a})
+	}
+	return out
 }

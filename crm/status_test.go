@@ -89,7 +89,8 @@ func TestIntakeMail(t *testing.T) {
 	e := NewEnquiry{IntakeInbox: "intake@clinic.example"}
 	e.Email = "ann@example.org"
 	got := IntakeMail(e, "dr.b@clinic.example", 0)
-	want := []Mail{{MailConfirmation, "ann@example.org"}, {MailNewEnquiry, "intake@clinic.example"}, {MailAssigned, "dr.b@clinic.example"}}
+	want := []Mail{{Kind: MailConfirmation, Recipient: "ann@example.org"}, {Kind: MailNewEnquiry, Recipient: "intake@clinic.example"},
+		{Kind: MailAssigned, Recipient: "dr.b@clinic.example"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("IntakeMail = %v, want %v", got, want)
 	}

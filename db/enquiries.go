@@ -48,6 +48,8 @@ type enquiryRow struct {
 	RemindedAt       sql.NullInt64 `db:"reminded_at"`
 	Erased           bool          `db:"erased"`
 	Version          int64         `db:"version"`
+	FlagRiskAt       sql.NullInt64 `db:"flag_risk_at"`
+	FlagReviewAt     sql.NullInt64 `db:"flag_review_at"`
 }
 
 // enquirySelect reads enquiryRow; callers add the WHERE clause on e.
@@ -55,7 +57,8 @@ const enquirySelect = `SELECT e.id, e.reference, e.status, e.name, e.email, e.ph
 		e.message, e.date_of_birth, e.referral_source, e.utm_source, e.utm_medium, e.utm_campaign, e.consent_at,
 		e.consent_version, e.priority, e.assignee_id, coalesce(a.email, '') AS assignee_email,
 		coalesce(a.name, '') AS assignee_name, coalesce(r.reference, '') AS related, e.close_reason, e.created_at,
-		e.updated_at, e.first_contacted_at, e.reminded_at, e.erased_at IS NOT NULL AS erased, e.version
+		e.updated_at, e.first_contacted_at, e.reminded_at, e.erased_at IS NOT NULL AS erased, e.version,
+		e.flag_risk_at, e.flag_review_at
 	FROM enquiries e
 	LEFT JOIN staff a ON a.id = e.assignee_id
 	LEFT JOIN enquiries r ON r.id = e.related_id`
@@ -69,6 +72,7 @@ func (r enquiryRow) enquiry() crm.Enquiry {
 		ConsentVersion: r.ConsentVersion, Priority: r.Priority, Related: r.Related, CloseReason: r.CloseReason,
 		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt), FirstContactedAt: nullMS(r.FirstContactedAt),
 		RemindedAt: nullMS(r.RemindedAt), Erased: r.Erased, Version: r.Version,
+		RiskAt: nullMS(r.FlagRiskAt), ReviewAt: nullMS(r.FlagReviewAt),
 	}
 	if r.AssigneeID.Valid {
 		e.Assignee = &crm.StaffRef{ID: r.AssigneeID.Int64, Email: r.AssigneeEmail, Name: r.AssigneeName}

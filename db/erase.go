@@ -39,6 +39,9 @@ var eraseSteps = []struct {
 	{"unsent mail", `DELETE FROM outbox WHERE enquiry_id = ?1 AND status = 'queued'`, false},
 	{"mail addresses", `UPDATE outbox SET recipient = '', last_error = '' WHERE enquiry_id = ?1`, false},
 	{"idempotency keys", `DELETE FROM idempotency_keys WHERE enquiry_id = ?1`, false},
+	// The questionnaire answers and the link to give them; the flags stay (they count in the reports).
+	{"screening answers", `DELETE FROM screenings WHERE enquiry_id = ?1`, false},
+	{"screening link", `DELETE FROM screening_links WHERE enquiry_id = ?1`, false},
 	// The update trigger re-indexes the row with the emptied fields, so search forgets it too.
 	{"enquiry", `UPDATE enquiries SET name = '` + erasedName + `', email = '', phone = '', message = '',
 		date_of_birth = '', utm_source = '', utm_medium = '', utm_campaign = '', close_reason = '',

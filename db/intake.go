@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
+	"github.com/frontdesk/frontdesk/intake/screening"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -99,11 +101,13 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 		ref = intake.NewReference()
 		res, err := tx.Exec(`INSERT INTO enquiries (reference, status, name, email, phone, preferred_contact,
 				treatment, message, date_of_birth, referral_source, utm_source, utm_medium, utm_campaign,
-				consent_at, consent_version, assignee_id, related_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				consent_at, consent_version, assignee_id, related_id, created_at, updated_at, priority,
+				flag_risk_at, flag_review_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ref, status, e.Name, e.Email, e.Phone, e.PreferredContact, e.Treatment, e.Message, e.DateOfBirth,
 			e.ReferralSource, e.UTMSource, e.UTMMedium, e.UTMCampaign, ms(e.Consent.GivenAt), e.Consent.Version,
-			assignee, relatedID, now, now)
+			assignee, relatedID, now, now, priorityOf(e), flagAt(e.Assessment.Has(screening.FlagRisk), now),
+			flagAt(e.Assessment.Has(screening.FlagReview), now))
 		if err != nil {
 			if isUniqueViolation(err) && attempt < 5 {
 				continue // another enquiry already has this reference: draw again
@@ -138,7 +142,21 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 			return crm.Receipt{}, fmt.Errorf("record assignment of %s: %w", ref, err)
 		}
 	}
-	if err := queueMails(tx, id, crm.IntakeMail(e, assigneeEmail, confirmations), now); err != nil {
+	if !e.Spam {
+		if err := storeScreening(tx, id, e, now); err != nil {
+			return crm.Receipt{}, fmt.Errorf("store screening of %s: %w", ref, err)
+		}
+	}
+	mails := crm.IntakeMail(e, assigneeEmail, confirmations)
+	if e.Assessment.Has(screening.FlagRisk) && !slices.ContainsFunc(mails, func(m crm.Mail) bool { return m.Kind == crm.MailUrgent }) {
+		// Nobody set to be told (no intake inbox, nobody assigned): the administrators are.
+		admins, err := adminEmails(tx)
+		if err != nil {
+			return crm.Receipt{}, fmt.Errorf("find administrators for %s: %w", ref, err)
+		}
+		mails = append(mails, crm.UrgentFallback(admins)...)
+	}
+	if err := queueMails(tx, id, mails, now); err != nil {
 		return crm.Receipt{}, fmt.Errorf("queue mail for %s: %w", ref, err)
 	}
 	return crm.Receipt{Reference: ref, Status: crm.FirstAnswer}, nil
@@ -187,11 +205,11 @@ func queueMail(tx writeTx, enquiryID int64, m crm.Mail, now int64) error {
 
 // outboxInsert is the INSERT of queueMails for 1, 2 and 3 messages (an enquiry queues up to three).
 var outboxInsert = func() []string {
-	const row = `(?, ?, ?, ?, ?, ?, ?)`
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?)`
 	out := make([]string, 4)
 	for n := 1; n < len(out); n++ {
-		out[n] = `INSERT INTO outbox (enquiry_id, kind, recipient, message_id, next_attempt_at, queued_at, created_at)
-		VALUES ` + row + strings.Repeat(", "+row, n-1)
+		out[n] = `INSERT INTO outbox (enquiry_id, kind, recipient, message_id, next_attempt_at, queued_at, created_at,
+			link_token) VALUES ` + row + strings.Repeat(", "+row, n-1)
 	}
 	return out
 }()
@@ -216,13 +234,14 @@ func newMessageID(nowMS int64) (string, error) {
 func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error {
 	for len(mails) > 0 {
 		n := min(len(mails), len(outboxInsert)-1)
-		args := make([]any, 0, 7*n)
+		args := make([]any, 0, 8*n)
 		for _, m := range mails[:n] {
 			id, err := newMessageID(now)
 			if err != nil {
 				return err
 			}
-			args = append(args, enquiryID, m.Kind, m.Recipient, id, now, now, now)
+			args = append(args, enquiryID, m.Kind, m.Recipient, id, now, now, now,
+				sql.NullString{String: m.LinkToken, Valid: m.LinkToken != ""})
 		}
 		if _, err := tx.Exec(outboxInsert[n], args...); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 // MalformedError is returned by DecodeJSON when the body is not a single JSON object. Its text is safe to show
@@ -67,7 +69,22 @@ func DecodeJSON(body []byte) (Submission, error) {
 			errs["consent"] = "consent must be true (a JSON boolean)."
 		}
 	}
+	if v, ok := raw["screening"]; ok {
+		a, err := screening.Default().DecodeJSON(v)
+		var serrs screening.Errors
+		switch {
+		case errors.As(err, &serrs):
+			sub.screeningErrors = serrs
+		case err != nil:
+			return sub, err
+		default:
+			sub.Screening = a
+		}
+	}
 	if len(errs) > 0 {
+		for k, m := range sub.screeningErrors {
+			errs[k] = m
+		}
 		return sub, errs
 	}
 	return sub, nil

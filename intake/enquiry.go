@@ -5,6 +5,8 @@ package intake
 
 import (
 	"time"
+
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 // Treatments lists the treatment codes a patient may ask about, in the order forms show them.
@@ -83,6 +85,13 @@ type Submission struct {
 	UTMSource        string `json:"utm_source" validate:"max=100"`
 	UTMMedium        string `json:"utm_medium" validate:"max=100"`
 	UTMCampaign      string `json:"utm_campaign" validate:"max=100"`
+	// Screening holds the optional questionnaire answers sent with the enquiry (the API's screening object, read
+	// and checked by DecodeJSON); the HTML form never carries them.
+	Screening screening.Answers `json:"-" validate:"-"`
+
+	// screeningErrors are DecodeJSON's problems with the screening object, reported by Check together with the
+	// other fields'.
+	screeningErrors screening.Errors
 }
 
 // Enquiry is a submission that passed validation, normalised and ready to store. Phone is E.164 or empty,
@@ -99,6 +108,8 @@ type Enquiry struct {
 	UTMSource        string
 	UTMMedium        string
 	UTMCampaign      string
+	// Screening is what the patient answered of the questionnaires (nothing for most enquiries).
+	Screening screening.Answers
 	// Spam is true when the honeypot was filled: the enquiry is kept with status spam and never emailed.
 	Spam bool
 	// Consent records the agreement to be contacted and to the privacy notice.

@@ -115,6 +115,9 @@ func (val *Validator) Check(sub Submission) (Enquiry, error) {
 			errs["phone"] = "Please give a phone number, as you would like us to call you."
 		}
 	}
+	for k, m := range sub.screeningErrors {
+		errs[k] = m
+	}
 	if len(errs) > 0 {
 		return Enquiry{}, errs
 	}
@@ -134,6 +137,7 @@ func (val *Validator) Check(sub Submission) (Enquiry, error) {
 		UTMSource:        sub.UTMSource,
 		UTMMedium:        sub.UTMMedium,
 		UTMCampaign:      sub.UTMCampaign,
+		Screening:        sub.Screening,
 		Spam:             sub.Website != "",
 		Consent:          Consent{GivenAt: val.now().UTC(), Version: PrivacyNoticeVersion},
 	}, nil
