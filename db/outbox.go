@@ -44,13 +44,14 @@ type outboxMessage struct {
 	AssigneeName string        `db:"assignee_name"`
 	Erased       bool          `db:"erased"`
 	LinkToken    string        `db:"link_token"`
+	RiskAt       sql.NullInt64 `db:"flag_risk_at"`
 }
 
 const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.attempts, o.created_at, o.queued_at,
 		o.next_attempt_at, coalesce(e.reference, '') AS reference, coalesce(e.name, '') AS patient_name,
 		coalesce(e.treatment, '') AS treatment, e.created_at AS received_at, e.assignee_id,
 		coalesce(s.name, '') AS assignee_name, e.erased_at IS NOT NULL AS erased,
-		coalesce(o.link_token, '') AS link_token
+		coalesce(o.link_token, '') AS link_token, e.flag_risk_at
 	FROM outbox o LEFT JOIN enquiries e ON e.id = o.enquiry_id LEFT JOIN staff s ON s.id = e.assignee_id`
 
 // ClaimDue implements mailer.Store: the claim is one UPDATE … RETURNING in a write transaction, which only
@@ -89,6 +90,9 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 		}
 		if r.ReceivedAt.Valid {
 			out[i].Enquiry.ReceivedAt = fromMS(r.ReceivedAt.Int64)
+		}
+		if r.RiskAt.Valid {
+			out[i].Enquiry.RiskAt = fromMS(r.RiskAt.Int64)
 		}
 	}
 	return out, nil

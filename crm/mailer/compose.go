@@ -29,6 +29,9 @@ type RenderConfig struct {
 	BaseURL string
 	// FirstContactHours is the promised time to first contact.
 	FirstContactHours int
+	// UrgentContactHours is the first-contact target of an enquiry flagged risk, counted from when it was
+	// flagged (crm.DefaultUrgentContactHours when 0).
+	UrgentContactHours int
 	// Location is the clinic's time zone, for the times written in messages (default UTC).
 	Location *time.Location
 	// TemplatesDir, when set, is a folder whose files replace the embedded templates of the same name.
@@ -50,6 +53,9 @@ func NewRenderer(cfg RenderConfig) (*Renderer, error) {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if cfg.UrgentContactHours <= 0 {
+		cfg.UrgentContactHours = crm.DefaultUrgentContactHours
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	tpl, err := LoadTemplates(cfg.TemplatesDir)
@@ -81,7 +87,16 @@ func (r *Renderer) Data(m Message) (TemplateData, error) {
 		return TemplateData{}, ErrEnquiryGone
 	}
 	received := e.ReceivedAt.In(r.cfg.Location)
-	by := received.Add(time.Duration(r.cfg.FirstContactHours) * time.Hour)
+	hours := r.cfg.FirstContactHours
+	by := received.Add(time.Duration(hours) * time.Hour)
+	risk := !e.RiskAt.IsZero()
+	if risk {
+		// The urgent target counts from the flag, and is never later than the ordinary one.
+		if urgent := e.RiskAt.In(r.cfg.Location).Add(time.Duration(r.cfg.UrgentContactHours) * time.Hour); urgent.Before(by) {
+			by = urgent
+			hours = r.cfg.UrgentContactHours
+		}
+	}
 	d := TemplateData{
 		Clinic:            r.cfg.Clinic,
 		Reference:         e.Reference,
@@ -89,11 +104,15 @@ func (r *Renderer) Data(m Message) (TemplateData, error) {
 		Treatment:         intake.Label(intake.Treatments, e.Treatment),
 		ReceivedAt:        received,
 		Received:          formatTime(received),
-		FirstContactHours: r.cfg.FirstContactHours,
+		FirstContactHours: hours,
 		ContactBy:         formatTime(by),
 		Assigned:          e.Assigned,
 		AssigneeName:      e.AssigneeName,
 		Link:              r.cfg.BaseURL + "/enquiries/" + e.Reference,
+		Risk:              risk,
+	}
+	if m.Kind == crm.MailConfirmation && m.LinkToken != "" {
+		d.ScreeningLink = r.cfg.BaseURL + "/enquire/screening/" + m.LinkToken
 	}
 	return limitData(m.Kind, d), nil
 }

@@ -50,8 +50,8 @@ type Message struct {
 	QueuedAt time.Time
 	// Enquiry summarises the enquiry the message is about (none for a password reset).
 	Enquiry Summary
-	// LinkToken is a password reset's single-use token, for the link in its email; empty for other kinds, and
-	// once the link no longer works. It is a secret: never log it.
+	// LinkToken is a password reset's single-use token, or a confirmation's screening link token, for the link
+	// in its email; empty for other kinds, and once the link no longer works. It is a secret: never log it.
 	LinkToken string
 }
 
@@ -71,6 +71,8 @@ type Summary struct {
 	AssigneeName string
 	// Erased is true when the patient's data was erased: nothing more is sent about the enquiry.
 	Erased bool
+	// RiskAt is when the enquiry was flagged risk; zero when it is not.
+	RiskAt time.Time
 }
 
 // Entry is an outbox row as `frontdesk outbox list` and the admin page show it.

@@ -20,7 +20,7 @@ var embeddedTemplates embed.FS
 
 // Kinds lists every message kind, each with a template of the same name.
 var Kinds = []crm.MailKind{crm.MailConfirmation, crm.MailNewEnquiry, crm.MailAssigned, crm.MailOverdue,
-	crm.MailPasswordReset}
+	crm.MailPasswordReset, crm.MailUrgent}
 
 // Clinic is how the clinic names itself and may be reached, as told in emails.
 type Clinic struct {
@@ -58,6 +58,12 @@ type TemplateData struct {
 	// ValidUntil is when a password reset's link stops working, written out in the clinic's time zone; empty
 	// in other messages.
 	ValidUntil string
+	// Risk is true when the enquiry is flagged risk: the confirmation then leads with the crisis help, and
+	// FirstContactHours and ContactBy are the urgent target's (counted from when it was flagged).
+	Risk bool
+	// ScreeningLink is, in the confirmation only, the single-use link to the optional questionnaires
+	// (BASE_URL/enquire/screening/TOKEN); empty when there is none.
+	ScreeningLink string
 }
 
 // Rendered is a message's subject and bodies.
@@ -214,6 +220,7 @@ func sampleData(kind crm.MailKind) TemplateData {
 		Reference: "FD-SAMPLE", PatientName: "Sam Sample", Treatment: "ADHD",
 		ReceivedAt: at, Received: formatTime(at), FirstContactHours: 24, ContactBy: formatTime(at.Add(24 * time.Hour)),
 		Assigned: true, AssigneeName: "Dr Example", Link: "https://clinic.example/enquiries/FD-SAMPLE",
+		Risk: true, ScreeningLink: "https://clinic.example/enquire/screening/SAMPLE",
 	}
 	if kind == crm.MailPasswordReset {
 		return TemplateData{Clinic: d.Clinic, Link: "https://clinic.example/reset/SAMPLE", ValidUntil: formatTime(at.Add(time.Hour))}
@@ -230,6 +237,11 @@ func limitData(kind crm.MailKind, d TemplateData) TemplateData {
 		d.PatientName = crm.GreetingName(d.PatientName)
 	} else {
 		d.PatientName = ""
+		d.ScreeningLink = ""
+	}
+	if kind == crm.MailUrgent {
+		// The urgent notice says only that an enquiry needs review, and where.
+		d.Treatment, d.AssigneeName = "", ""
 	}
 	return d
 }

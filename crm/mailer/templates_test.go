@@ -32,6 +32,18 @@ func sampleMessage(kind crm.MailKind) mailer.Message {
 	}
 }
 
+// withLink gives a confirmation its screening link's token.
+func withLink(m mailer.Message) mailer.Message {
+	m.LinkToken = "sampleScreeningToken"
+	return m
+}
+
+// flaggedRisk flags the message's enquiry risk an hour after it arrived.
+func flaggedRisk(m mailer.Message) mailer.Message {
+	m.Enquiry.RiskAt = m.Enquiry.ReceivedAt.Add(time.Hour)
+	return m
+}
+
 // passwordReset is a claimed password reset message: no enquiry, only the link's token.
 func passwordReset() mailer.Message {
 	m := sampleMessage(crm.MailPasswordReset)
@@ -69,6 +81,9 @@ func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 		{"staff_overdue_unassigned", r, sampleMessage(crm.MailOverdue)},
 		{"staff_overdue_assigned", r, assigned(crm.MailOverdue)},
 		{"staff_password_reset", r, passwordReset()},
+		{"confirmation_with_screening_link", r, withLink(sampleMessage(crm.MailConfirmation))},
+		{"confirmation_risk", r, flaggedRisk(withLink(sampleMessage(crm.MailConfirmation)))},
+		{"staff_urgent", r, flaggedRisk(assigned(crm.MailUrgent))},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
