@@ -20,6 +20,8 @@ type PrivacyStore interface {
 	EnquiriesByEmail(ctx context.Context, email string) ([]Enquiry, error)
 	// Timeline returns every event of the enquiry, oldest first.
 	Timeline(ctx context.Context, enquiryID int64) ([]Event, error)
+	// ScreeningStore gives the questionnaires answered.
+	ScreeningStore
 	// Notes returns the enquiry's notes, oldest first.
 	Notes(ctx context.Context, enquiryID int64) ([]Note, error)
 	// EnquiryMail returns the emails queued about the enquiry, oldest first.

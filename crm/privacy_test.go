@@ -231,3 +231,40 @@ func TestEraseThatCannotFinishSaysWhatIsDone(t *testing.T) {
 		t.Errorf("nothing erased: %v %v", refs, err)
 	}
 }
+
+func TestSubjectAccessIncludesScreeningAnswers(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	sub, err := intake.DecodeJSON([]byte(`{"name":"Sam Subject","email":"sam@example.org","treatment":"depression",
+		"consent":true,"screening":{"phq9":[0,1,2,3,0,1,2,3,1],"safety":{"liver_disease":true,"self_harm_thoughts":false}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := w.intake.Submit(ctx, sub, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := crm.NewPrivacy(w.db, w.db, nil, crm.PrivacyConfig{}, quiet)
+	doc, err := p.SubjectAccess(ctx, w.admin, "sam@example.org")
+	if err != nil || len(doc.Enquiries) != 1 || doc.Enquiries[0].Reference != rec.Reference {
+		t.Fatalf("document %+v, %v", doc, err)
+	}
+	e := doc.Enquiries[0]
+	if !slices.Equal(e.Flags, []string{"risk", "review"}) || len(e.Screening) != 2 {
+		t.Fatalf("flags %v, screening %+v", e.Flags, e.Screening)
+	}
+	phq := e.Screening[0]
+	if phq.Questionnaire != "phq9" || phq.Total == nil || *phq.Total != 13 || phq.Band != "moderate" ||
+		len(phq.Answers) != 9 || phq.Answers[3].Answer != "Nearly every day" ||
+		phq.Answers[0].Question != "Little interest or pleasure in doing things" || phq.Source != "enquiry" {
+		t.Errorf("PHQ-9 in the document: %+v", phq)
+	}
+	safety := e.Screening[1]
+	if safety.Questionnaire != "safety" || len(safety.Answers) != 2 || safety.Total != nil {
+		t.Errorf("safety answers in the document: %+v", safety)
+	}
+	b, _ := json.Marshal(doc)
+	if !strings.Contains(string(b), `"Do you have liver disease or liver problems?","answer":"Yes"`) {
+		t.Errorf("the safety answer is not written out: %s", b)
+	}
+}

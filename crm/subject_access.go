@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 // SubjectAccessDocument is everything Frontdesk holds about one email address (UK GDPR article 15): every
@@ -40,11 +42,34 @@ type SubjectEnquiry struct {
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 	FirstContactedAt *time.Time `json:"first_contacted_at"`
+	// Flags are the screening flags (risk, review) the enquiry carries.
+	Flags []string `json:"flags"`
+	// Screening is every questionnaire answered, with the questions as asked and the answers as given.
+	Screening []SubjectScreening `json:"screening"`
 
 	Notes    []SubjectNote        `json:"notes"`
 	Timeline []SubjectEvent       `json:"timeline"`
 	Emails   []SubjectEmail       `json:"emails"`
 	Access   []SubjectAccessEntry `json:"access"`
+}
+
+// SubjectScreening is one questionnaire the patient answered (or the safety questions).
+type SubjectScreening struct {
+	Questionnaire string          `json:"questionnaire"`
+	Title         string          `json:"title"`
+	Answers       []SubjectAnswer `json:"answers"`
+	// Total and Band are the score (absent for the safety questions).
+	Total      *int      `json:"total,omitempty"`
+	Band       string    `json:"band,omitempty"`
+	Source     string    `json:"source"`
+	AnsweredAt time.Time `json:"answered_at"`
+}
+
+// SubjectAnswer is one question and the answer given.
+type SubjectAnswer struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+	Value    *int   `json:"value,omitempty"`
 }
 
 // SubjectNote is a member of staff's note on the enquiry.
@@ -146,9 +171,17 @@ func (p *Privacy) subjectEnquiry(ctx context.Context, e Enquiry) (SubjectEnquiry
 		ConsentVersion: e.ConsentVersion, Priority: e.Priority, CloseReason: e.CloseReason, Related: e.Related,
 		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(), FirstContactedAt: utcPtr(e.FirstContactedAt),
 		Notes: []SubjectNote{}, Timeline: []SubjectEvent{}, Emails: []SubjectEmail{}, Access: []SubjectAccessEntry{},
+		Flags: e.Flags(), Screening: []SubjectScreening{},
 	}
 	if e.Assignee != nil {
 		se.Assignee = &e.Assignee.Name
+	}
+	answered, err := p.store.ScreeningsOf(ctx, []int64{e.ID})
+	if err != nil {
+		return se, err
+	}
+	for _, s := range answered[e.ID] {
+		se.Screening = append(se.Screening, subjectScreening(s))
 	}
 	notes, err := p.store.Notes(ctx, e.ID)
 	if err != nil {
@@ -179,6 +212,45 @@ func (p *Privacy) subjectEnquiry(ctx context.Context, e Enquiry) (SubjectEnquiry
 			CreatedAt: m.CreatedAt.UTC(), SentAt: utcPtr(m.SentAt)})
 	}
 	return se, nil
+}
+
+// subjectScreening writes out stored answers with the questions as the patient read them.
+func subjectScreening(s Screening) SubjectScreening {
+	out := SubjectScreening{Questionnaire: s.Instrument, Source: s.Source, AnsweredAt: s.At.UTC(),
+		Answers: []SubjectAnswer{}}
+	cat := screening.Default()
+	if s.Instrument == SafetyInstrument {
+		out.Title = "Safety questions"
+		for _, q := range cat.Safety() {
+			if v, ok := s.Safety[q.Key]; ok {
+				a := "No"
+				if v {
+					a = "Yes"
+				}
+				out.Answers = append(out.Answers, SubjectAnswer{Question: q.Text, Answer: a})
+			}
+		}
+		return out
+	}
+	total := s.Total
+	out.Total, out.Band, out.Title = &total, s.Band, s.Instrument
+	in, ok := cat.Instrument(s.Instrument)
+	if ok {
+		out.Title = in.Title
+	}
+	for i, v := range s.Answers {
+		a := SubjectAnswer{Question: fmt.Sprintf("Question %d", i+1), Answer: fmt.Sprint(v), Value: &v}
+		if ok && i < len(in.Items) {
+			a.Question = in.Items[i].Text
+			for _, o := range in.OptionsOf(i) {
+				if o.Value == v {
+					a.Answer = o.Label
+				}
+			}
+		}
+		out.Answers = append(out.Answers, a)
+	}
+	return out
 }
 
 func subjectAccessEntry(a AuditEntry) SubjectAccessEntry {
