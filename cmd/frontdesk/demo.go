@@ -127,6 +127,11 @@ func fillDemo(ctx context.Context, in *crm.IntakeService, ws *crm.Workspace, coo
 		created := now.Add(-age)
 		in.SetClock(func() time.Time { return created })
 		sub := g.Submission(i)
+		sub.Screening = demo.Screening(i, sub.Treatment)
+		if i == len(ages)-2 {
+			// One of the freshest enquiries asks for help in words the risk list knows: the board shows it first.
+			sub.Message = "I have been feeling suicidal on and off since the spring."
+		}
 		if i%37 == 5 {
 			sub.Website = "http://cheap-pills.example" // a bot caught by the honeypot
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/frontdesk/frontdesk/intake"
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 var firstNames = []string{"Olivia", "Amelia", "Isla", "Ava", "Mia", "Zoë", "Grace", "Freya", "Aisha", "Priya",
@@ -145,4 +146,39 @@ var CloseReasons = map[string][]string{
 func (g *Generator) CloseReason(status string) string {
 	rs := CloseReasons[status]
 	return rs[g.r.IntN(len(rs))]
+}
+
+// Screening returns fictional questionnaire answers for the i-th enquiry about treatment: about half answer
+// the questionnaires their treatment is offered, one in twenty-five of those answers PHQ-9 item 9 above 0 (a
+// risk flag), one in ten answers a safety question yes (a review flag). It draws from its own source seeded by
+// i, so Submission's sequence is the same with or without it.
+func Screening(i int, treatment string) screening.Answers {
+	r := rand.New(rand.NewPCG(uint64(i), 0x5c12ee41))
+	var a screening.Answers
+	if r.IntN(2) == 0 {
+		return a
+	}
+	cat := screening.Default()
+	a.Questionnaires = map[string][]int{}
+	level := r.IntN(4) // how unwell this fictional patient feels, 0–3
+	for _, in := range cat.ForTreatment(treatment) {
+		answers := make([]int, len(in.Items))
+		for j := range answers {
+			opts := in.OptionsOf(j)
+			v := min(level+r.IntN(2)-r.IntN(2), len(opts)-1)
+			answers[j] = opts[max(v, 0)].Value
+		}
+		if in.ID == "phq9" {
+			answers[8] = 0
+			if r.IntN(25) == 0 {
+				answers[8] = 1
+			}
+		}
+		a.Questionnaires[in.ID] = answers
+	}
+	a.Safety = map[string]bool{}
+	for _, q := range cat.Safety() {
+		a.Safety[q.Key] = q.Flag == screening.FlagReview && r.IntN(80) == 0
+	}
+	return a
 }
