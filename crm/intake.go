@@ -137,8 +137,7 @@ func (s *IntakeService) submit(ctx context.Context, sub intake.Submission, key f
 		rec.ScreeningToken = ne.Link.Token
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "enquiry received",
-		slog.String("ref", rec.Reference), slog.Bool("spam", e.Spam), slog.Bool("replayed", rec.Replayed),
-		slog.Any("flags", ne.Assessment.Flags))
+		slog.String("ref", rec.Reference), slog.Bool("spam", e.Spam), slog.Bool("replayed", rec.Replayed))
 	return rec, nil
 }
 
