@@ -123,14 +123,14 @@ func TestLoadRejectsBrokenFiles(t *testing.T) {
 			edit(t, m, "data/risk_language.json", func(v any) any {
 				var kept []any
 				for _, p := range obj(v)["patterns"].([]any) {
-					if !strings.Contains(p.(string), "suicid") {
+					if !strings.Contains(p.(string), "overdos") {
 						kept = append(kept, p)
 					}
 				}
 				obj(v)["patterns"] = kept
 				return v
 			})
-		}, []string{"risk_language.json", "must_match", "suicidal"}},
+		}, []string{"risk_language.json", "must_match", "overdose"}},
 		{"an exclusion so broad it hides risk", func(m fstest.MapFS) {
 			edit(t, m, "data/risk_language.json", func(v any) any {
 				obj(v)["exclusions"] = append(obj(v)["exclusions"].([]any), `\bkill\w*\s+\w+`)
