@@ -45,6 +45,18 @@ func compileRiskLanguage(f riskLanguageFile) (*riskLanguage, error) {
 	if len(rl.patterns) == 0 {
 		return nil, fmt.Errorf("no patterns")
 	}
+	// The file carries its own examples: a pattern edited so that it misses one, or an exclusion so broad that it
+	// hides one, stops the catalogue from loading rather than quietly missing risk in production.
+	for _, p := range f.MustMatch {
+		if !rl.matches(p) {
+			return nil, fmt.Errorf("must_match phrase %q is not matched", p)
+		}
+	}
+	for _, p := range f.MustNotMatch {
+		if rl.matches(p) {
+			return nil, fmt.Errorf("must_not_match phrase %q is matched", p)
+		}
+	}
 	return rl, nil
 }
 
@@ -52,15 +64,19 @@ var plainer = strings.NewReplacer("’", "'", "‘", "'", "`", "'", "-", " ", "�
 
 // RiskLanguage reports whether message contains language about suicide, self-harm or overdose from the
 // risk-language list. It errs towards flagging: a clinician reads every flagged message.
-func (c *Catalogue) RiskLanguage(message string) bool {
+func (c *Catalogue) RiskLanguage(message string) bool { return c.risk.matches(message) }
+
+// matches applies the list to message: normalised (NFKC, plain apostrophes, hyphens and dashes as spaces, one
+// space between words), exclusions removed, then any pattern.
+func (rl *riskLanguage) matches(message string) bool {
 	if strings.TrimSpace(message) == "" {
 		return false
 	}
 	text := " " + strings.Join(strings.Fields(plainer.Replace(norm.NFKC.String(message))), " ") + " "
-	for _, re := range c.risk.exclusions {
+	for _, re := range rl.exclusions {
 		text = re.ReplaceAllString(text, " ")
 	}
-	for _, re := range c.risk.patterns {
+	for _, re := range rl.patterns {
 		if re.MatchString(text) {
 			return true
 		}

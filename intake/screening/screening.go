@@ -197,8 +197,11 @@ func mustLoad(fsys fs.FS) *Catalogue {
 }
 
 // Load reads a catalogue from a folder laid out like data/: one file per instrument (instrument_*.json),
-// safety.json, treatments.json and risk_language.json. Every instrument is checked: bands cover 0 to its
-// maximum in order with no gap, every item has answers, and a flag is a known one.
+// safety.json, treatments.json and risk_language.json. Every instrument is checked: a unique id, a known scoring
+// rule, bands that cover 0 to its maximum in order with no gap, answers for every item, a known flag raised from
+// an answer above the lowest, a shaded threshold that is one of the item's answers. treatments.json must name
+// known questionnaires and list "other"; every safety question raises a known flag; the risk-language patterns
+// must match every must_match phrase and no must_not_match one. Any failure is an error naming the file.
 func Load(fsys fs.FS) (*Catalogue, error) {
 	c := &Catalogue{instruments: map[string]Instrument{}}
 	names, err := fs.Glob(fsys, "data/instrument_*.json")
@@ -214,11 +217,17 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		if err := in.check(); err != nil {
 			return nil, fmt.Errorf("%s: %w", path.Base(name), err)
 		}
+		if _, dup := c.instruments[in.ID]; dup {
+			return nil, fmt.Errorf("%s: a second instrument with the id %q", path.Base(name), in.ID)
+		}
 		c.instruments[in.ID] = in
 		c.order = append(c.order, in.ID)
 	}
 	if err := readJSON(fsys, "data/treatments.json", &c.treatments); err != nil {
 		return nil, err
+	}
+	if _, ok := c.treatments["other"]; !ok {
+		return nil, fmt.Errorf("treatments.json: no entry for \"other\", used for any treatment it does not list")
 	}
 	for t, ids := range c.treatments {
 		for _, id := range ids {
@@ -230,7 +239,15 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 	if err := readJSON(fsys, "data/safety.json", &c.safety); err != nil {
 		return nil, err
 	}
-	for _, q := range c.safety {
+	seen := map[string]bool{}
+	for i, q := range c.safety {
+		if q.Key == "" || q.Text == "" || q.Staff == "" {
+			return nil, fmt.Errorf("safety.json: question %d needs a key, a text and a staff label", i+1)
+		}
+		if seen[q.Key] {
+			return nil, fmt.Errorf("safety.json: %s is listed twice", q.Key)
+		}
+		seen[q.Key] = true
 		if q.Flag != FlagRisk && q.Flag != FlagReview {
 			return nil, fmt.Errorf("safety.json: %s raises unknown flag %q", q.Key, q.Flag)
 		}
@@ -270,11 +287,22 @@ func (in Instrument) check() error {
 		if it.Flag != "" && it.Flag != FlagRisk && it.Flag != FlagReview {
 			return fmt.Errorf("%s item %d: unknown flag %q", in.ID, i+1, it.Flag)
 		}
+		// A threshold at the lowest answer (or at no answer at all) would count or flag every patient: in a data
+		// file that is a typing mistake, never a rule.
+		if it.Flag != "" && !in.aboveLowest(i, it.FlagFrom) {
+			return fmt.Errorf("%s item %d: flag_from %d is not one of its answers above the lowest", in.ID, i+1, it.FlagFrom)
+		}
+		if in.Scoring.Rule == "count_shaded" && !in.aboveLowest(i, it.ShadedFrom) {
+			return fmt.Errorf("%s item %d: shaded_from %d is not one of its answers above the lowest", in.ID, i+1, it.ShadedFrom)
+		}
 	}
 	next := 0
 	for _, b := range in.Bands {
-		if b.Min != next || b.Max < b.Min || b.Name == "" || b.Meaning == "" {
-			return fmt.Errorf("%s: band %q does not follow on from %d", in.ID, b.Name, next)
+		if b.Name == "" || b.Label == "" || b.Meaning == "" {
+			return fmt.Errorf("%s: band %d–%d needs a name, a label and a meaning", in.ID, b.Min, b.Max)
+		}
+		if b.Min != next || b.Max < b.Min {
+			return fmt.Errorf("%s: band %q (%d–%d) does not follow on from %d", in.ID, b.Name, b.Min, b.Max, next)
 		}
 		next = b.Max + 1
 	}
@@ -282,6 +310,15 @@ func (in Instrument) check() error {
 		return fmt.Errorf("%s: bands end at %d, the maximum total is %d", in.ID, next-1, in.MaxTotal())
 	}
 	return nil
+}
+
+// aboveLowest reports whether v is one of item i's answer values and not the lowest of them.
+func (in Instrument) aboveLowest(i, v int) bool {
+	lowest := in.OptionsOf(i)[0].Value
+	for _, o := range in.OptionsOf(i) {
+		lowest = min(lowest, o.Value)
+	}
+	return in.Valid(i, v) && v > lowest
 }
 
 // Instruments returns every questionnaire, in a stable order.
