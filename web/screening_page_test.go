@@ -1,0 +1,594 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	netmail "net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/mailer"
+	"github.com/frontdesk/frontdesk/intake/screening"
+	"github.com/frontdesk/frontdesk/web"
+)
+
+// screeningLink finds the invitation's link on a thanks page.
+var screeningLink = regexp.MustCompile(`href="(/enquire/screening/([A-Za-z0-9_-]{43}))"`)
+
+// enquire posts the enquiry form as a patient's browser would and returns the agent (holding the cookie the
+// answer set), the reference and the response.
+func enquire(t *testing.T, h *harness, edit func(url.Values)) (*agent, string, *http.Response) {
+	t.Helper()
+	form := validForm()
+	form.Set("idempotency_key", strconv.FormatInt(time.Now().UnixNano(), 36))
+	if edit != nil {
+		edit(form)
+	}
+	a := h.agent()
+	resp := a.post("/enquire", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /enquire: %d\n%s", resp.StatusCode, a.last)
+	}
+	loc := resp.Header.Get("Location")
+	ref := strings.TrimPrefix(loc, "/enquire/thanks?ref=")
+	if ref == loc || ref == "" {
+		t.Fatalf("POST /enquire redirected to %q", loc)
+	}
+	return a, ref, resp
+}
+
+// invitation opens the thanks page and returns the link to the questionnaires it offers ("" for none).
+func invitation(t *testing.T, a *agent, ref string) string {
+	t.Helper()
+	if resp := a.get("/enquire/thanks?ref=" + ref); resp.StatusCode != http.StatusOK {
+		t.Fatalf("thanks page: %d", resp.StatusCode)
+	}
+	m := screeningLink.FindStringSubmatch(a.last)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// phq9Answers and the like fill a questionnaire's fields.
+func answersFor(id string, values ...int) url.Values {
+	v := url.Values{}
+	for i, n := range values {
+		v.Set(screening.FormField(id, i), strconv.Itoa(n))
+	}
+	return v
+}
+
+func merge(vs ...url.Values) url.Values {
+	out := url.Values{}
+	for _, v := range vs {
+		for k, x := range v {
+			out[k] = x
+		}
+	}
+	return out
+}
+
+// allNo answers every safety question no.
+func allNo() url.Values {
+	v := url.Values{}
+	for _, q := range screening.Default().Safety() {
+		v.Set(screening.SafetyField(q.Key), "no")
+	}
+	return v
+}
+
+func TestScreeningPageFlow(t *testing.T) {
+	h := newHarness(t, nil)
+	a, ref, resp := enquire(t, h, nil) // treatment depression
+	if loc := resp.Header.Get("Location"); loc != "/enquire/thanks?ref="+ref {
+		t.Errorf("Location %q", loc)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "fd_screening" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("POST /enquire set no screening cookie")
+	}
+	if !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/enquire" || cookie.Secure ||
+		cookie.MaxAge != 3600 {
+		t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, Path=/enquire, not Secure on http, an hour", cookie)
+	}
+
+	link := invitation(t, a, ref)
+	if link == "" || !strings.Contains(a.last, "Help us prepare for your call (optional, about 3 minutes)") {
+		t.Fatalf("the thanks page does not invite to the questionnaires:\n%s", a.last)
+	}
+	token := strings.TrimPrefix(link, "/enquire/screening/")
+	if token != cookie.Value {
+		t.Error("the invitation's token is not the cookie's")
+	}
+	if got := h.count(`SELECT count(*) FROM screening_links WHERE token_hash = ?`, crm.ScreeningTokenHash(token)); got != 1 {
+		t.Error("the link's token does not hash to the stored link")
+	}
+
+	resp = a.get(link)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", link, resp.StatusCode)
+	}
+	if got := resp.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy %q", got)
+	}
+	if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control %q", got)
+	}
+	page := a.last
+	cat := screening.Default()
+	phq9, _ := cat.Instrument("phq9")
+	gad7, _ := cat.Instrument("gad7")
+	asrs, _ := cat.Instrument("asrs_a")
+	for _, want := range []string{phq9.Title, gad7.Title, phq9.Stem, "Help us prepare for your call",
+		"reads your answers", "Nothing here is a diagnosis", "skip any questionnaire"} {
+		if !strings.Contains(page, templateEscape(want)) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if !strings.Contains(page, `<legend>9. `+templateEscape(phq9.Items[8].Text)+`</legend>`) {
+		t.Error("PHQ-9's ninth question is not the legend of its fieldset")
+	}
+	for _, in := range []screening.Instrument{phq9, gad7} {
+		if !strings.Contains(page, templateEscape(in.Attribution)) {
+			t.Errorf("the page lacks %s's attribution, verbatim", in.ID)
+		}
+	}
+	if strings.Contains(page, asrs.Title) || strings.Contains(page, `name="asrs_a_1"`) {
+		t.Error("a depression enquiry is offered the ASRS")
+	}
+	for _, q := range cat.Safety() {
+		if !strings.Contains(page, `name="`+screening.SafetyField(q.Key)+`" value="yes"`) {
+			t.Errorf("safety question %s not asked as yes/no", q.Key)
+		}
+	}
+	if n := strings.Count(page, "<fieldset"); n != len(phq9.Items)+len(gad7.Items)+len(cat.Safety()) {
+		t.Errorf("%d fieldsets, want one per question", n)
+	}
+	if n, want := strings.Count(page, "<legend>"), strings.Count(page, "<fieldset"); n != want {
+		t.Errorf("%d legends for %d fieldsets", n, want)
+	}
+	if regexp.MustCompile(`<input type="radio" id="([^"]+)"`).FindAllStringSubmatch(page, -1) == nil {
+		t.Fatal("no radio buttons")
+	}
+	for _, m := range regexp.MustCompile(`<input type="radio" id="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		if !strings.Contains(page, `<label for="`+m[1]+`">`) {
+			t.Errorf("radio %s has no label", m[1])
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the page needs JavaScript")
+	}
+
+	// A partly answered PHQ-9: 422, every error beside its question and in the summary, the answers kept,
+	// nothing stored.
+	partial := merge(answersFor("phq9", 2, 1, 3), url.Values{"safety_liver_disease": {"no"}})
+	resp = a.post(link, partial)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("partial PHQ-9: %d", resp.StatusCode)
+	}
+	page = a.last
+	if !strings.Contains(page, "<title>Error: ") {
+		t.Error("the title of a page with errors does not start with \"Error: \"")
+	}
+	for i := 4; i <= 9; i++ {
+		f := "phq9_" + strconv.Itoa(i)
+		if !strings.Contains(page, `id="`+f+`" aria-describedby="`+f+`-error"`) || !strings.Contains(page, `id="`+f+`-error"`) {
+			t.Errorf("no error beside %s", f)
+		}
+		if !strings.Contains(page, `<a href="#`+f+`-0">PHQ-9, question `+strconv.Itoa(i)) {
+			t.Errorf("the error summary does not link %s", f)
+		}
+	}
+	if strings.Contains(page, `id="phq9_1-error"`) || strings.Contains(page, `gad7_1-error`) {
+		t.Error("an answered question, or a questionnaire left blank, is marked wrong")
+	}
+	if strings.Index(page, `id="error-summary"`) > strings.Index(page, "<h1>") {
+		t.Error("the error summary is not at the top")
+	}
+	for _, kept := range []string{`id="phq9_1-2" name="phq9_1" value="2" checked`, `id="phq9_2-1" name="phq9_2" value="1" checked`,
+		`id="phq9_3-3" name="phq9_3" value="3" checked`, `id="safety_liver_disease-no" name="safety_liver_disease" value="no" checked`} {
+		if !strings.Contains(page, kept) {
+			t.Errorf("answer not kept: %s", kept)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM screenings s JOIN enquiries e ON e.id = s.enquiry_id WHERE e.reference = ?`, ref); n != 0 {
+		t.Errorf("a rejected form stored %d screenings", n)
+	}
+	if n := h.count(`SELECT count(*) FROM screening_links WHERE used_at IS NOT NULL`); n != 0 {
+		t.Error("a rejected form used the link")
+	}
+	version := h.count(`SELECT version FROM enquiries WHERE reference = ?`, ref)
+
+	// The whole PHQ-9 and GAD-7 and the safety questions: stored with totals and bands, the link used.
+	valid := merge(answersFor("phq9", 2, 2, 1, 1, 1, 1, 1, 2, 0), answersFor("gad7", 1, 1, 1, 1, 1, 1, 0), allNo())
+	resp = a.post(link, valid)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/enquire/thanks?ref="+ref {
+		t.Fatalf("valid answers: %d → %q\n%s", resp.StatusCode, resp.Header.Get("Location"), a.last)
+	}
+	if !slices.ContainsFunc(resp.Cookies(), func(c *http.Cookie) bool { return c.Name == "fd_screening" && c.Value == token }) {
+		t.Error("the questionnaire page did not hand its token to the thanks page")
+	}
+	for _, row := range []struct {
+		instrument string
+		total      int
+		band       string
+	}{{"phq9", 11, "moderate"}, {"gad7", 6, "mild"}} {
+		if n := h.count(`SELECT count(*) FROM screenings s JOIN enquiries e ON e.id = s.enquiry_id
+			WHERE e.reference = ? AND s.instrument = ? AND s.total = ? AND s.band = ? AND s.source = 'screening_page'`,
+			ref, row.instrument, row.total, row.band); n != 1 {
+			t.Errorf("%s not stored with total %d and band %s", row.instrument, row.total, row.band)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM screenings s JOIN enquiries e ON e.id = s.enquiry_id
+		WHERE e.reference = ? AND s.instrument = 'safety' AND s.answers LIKE '%"liver_disease":false%'`, ref); n != 1 {
+		t.Error("the safety answers are not stored")
+	}
+	if n := h.count(`SELECT count(*) FROM events v JOIN enquiries e ON e.id = v.enquiry_id
+		WHERE e.reference = ? AND v.kind = 'screening' AND v.reason = 'phq9, gad7, safety' AND v.actor_id IS NULL`, ref); n != 1 {
+		t.Error("no 'screening' event naming the questionnaires")
+	}
+	if got := h.count(`SELECT version FROM enquiries WHERE reference = ?`, ref); got != version+1 {
+		t.Errorf("version %d → %d, want one more", version, got)
+	}
+	if n := h.count(`SELECT count(*) FROM enquiries WHERE reference = ? AND flag_risk_at IS NULL AND flag_review_at IS NULL
+		AND priority = 'normal'`, ref); n != 1 {
+		t.Error("answers that raise nothing flagged the enquiry")
+	}
+	if n := h.count(`SELECT count(*) FROM screening_links l JOIN enquiries e ON e.id = l.enquiry_id
+		WHERE e.reference = ? AND l.used_at IS NOT NULL`, ref); n != 1 {
+		t.Error("the link was not used up")
+	}
+
+	// The thanks page no longer invites, and says nothing of scores.
+	if again := invitation(t, a, ref); again != "" {
+		t.Error("the thanks page still invites to a used link")
+	}
+	for _, secret := range []string{"moderate", "Moderate", "mild", "Mild", "PHQ-9"} {
+		if strings.Contains(a.last, secret) {
+			t.Errorf("the thanks page shows %q", secret)
+		}
+	}
+	// The log names the route, never the token.
+	logs := h.logs.String()
+	if strings.Contains(logs, token) {
+		t.Error("the token was logged")
+	}
+	if !strings.Contains(logs, "/enquire/screening/[token]") {
+		t.Error("the screening page's requests are not logged with the token masked")
+	}
+}
+
+// templateEscape is s as html/template writes it into a page.
+func templateEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "'", "&#39;", `"`, "&#34;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func TestScreeningLinkSingleUseAndExpiry(t *testing.T) {
+	h := newHarness(t, nil)
+	admin := h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	valid := merge(answersFor("phq9", 0, 0, 0, 0, 0, 0, 0, 0, 0), allNo())
+
+	// The same 410 page for every link that does not work: an unknown token first.
+	resp := h.get("/enquire/screening/" + strings.Repeat("A", 43))
+	if resp.StatusCode != http.StatusGone {
+		t.Fatalf("unknown token: %d", resp.StatusCode)
+	}
+	gone := body(t, resp)
+	if !strings.Contains(gone, "This link no longer works") || !strings.Contains(gone, "020 7946 0018") {
+		t.Errorf("the 410 page does not say what to do:\n%s", gone)
+	}
+	if resp.Header.Get("Referrer-Policy") != "no-referrer" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Error("the 410 page lacks its headers")
+	}
+	sameGone := func(what string, resp *http.Response) {
+		t.Helper()
+		if resp.StatusCode != http.StatusGone {
+			t.Errorf("%s: %d, want 410", what, resp.StatusCode)
+			return
+		}
+		if b := body(t, resp); b != gone {
+			t.Errorf("%s: the 410 page differs from an unknown token's", what)
+		}
+	}
+	sameGone("junk token", h.get("/enquire/screening/nonsense"))
+
+	// Used: a second GET and POST are refused and change nothing.
+	a, ref, _ := enquire(t, h, nil)
+	link := invitation(t, a, ref)
+	if resp := a.post(link, valid); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first answers: %d", resp.StatusCode)
+	}
+	snapshot := func() string {
+		var s string
+		if err := h.raw.QueryRow(`SELECT e.version || '|' || e.updated_at || '|' || group_concat(s.instrument || s.answers, ';')
+			|| '|' || (SELECT count(*) FROM events WHERE enquiry_id = e.id) || '|' || (SELECT count(*) FROM outbox)
+			FROM enquiries e JOIN screenings s ON s.enquiry_id = e.id WHERE e.reference = ?`, ref).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := snapshot()
+	sameGone("used link, GET", h.get(link))
+	other := merge(answersFor("phq9", 3, 3, 3, 3, 3, 3, 3, 3, 3), url.Values{"safety_self_harm_thoughts": {"yes"}})
+	sameGone("used link, POST", h.postForm(link, other))
+	if after := snapshot(); after != before {
+		t.Errorf("a second submission changed the enquiry:\n%s\n%s", before, after)
+	}
+
+	// Expired.
+	b, refB, _ := enquire(t, h, func(v url.Values) { v.Set("email", "bea@example.org") })
+	linkB := invitation(t, b, refB)
+	if resp := h.get(linkB); resp.StatusCode != http.StatusOK {
+		t.Fatalf("fresh link: %d", resp.StatusCode)
+	}
+	h.exec(`UPDATE screening_links SET expires_at = ? WHERE enquiry_id = (SELECT id FROM enquiries WHERE reference = ?)`,
+		time.Now().Add(-time.Minute).UnixMilli(), refB)
+	sameGone("expired link, GET", h.get(linkB))
+	sameGone("expired link, POST", h.postForm(linkB, valid))
+	if n := h.count(`SELECT count(*) FROM screenings s JOIN enquiries e ON e.id = s.enquiry_id WHERE e.reference = ?`, refB); n != 0 {
+		t.Error("an expired link stored answers")
+	}
+	if invitation(t, b, refB) != "" {
+		t.Error("the thanks page invites to an expired link")
+	}
+
+	// The enquiry marked spam by staff, and an erased one.
+	c, refC, _ := enquire(t, h, func(v url.Values) { v.Set("email", "cat@example.org") })
+	linkC := invitation(t, c, refC)
+	h.exec(`UPDATE enquiries SET status = 'spam' WHERE reference = ?`, refC)
+	sameGone("spam enquiry's link", h.get(linkC))
+	d, refD, _ := enquire(t, h, func(v url.Values) { v.Set("email", "dan@example.org") })
+	linkD := invitation(t, d, refD)
+	if err := h.privacy.EraseReference(context.Background(), admin, refD); err != nil {
+		t.Fatal(err)
+	}
+	sameGone("erased enquiry's link", h.get(linkD))
+	sameGone("erased enquiry's link, POST", h.postForm(linkD, valid))
+	if n := h.count(`SELECT count(*) FROM screenings s JOIN enquiries e ON e.id = s.enquiry_id WHERE e.reference = ?`, refD); n != 0 {
+		t.Error("an erased enquiry's link stored answers")
+	}
+
+	// A caught spam enquiry gets a cookie like any other, which matches nothing.
+	s, refS, resp := enquire(t, h, func(v url.Values) { v.Set("website", "http://spam.example"); v.Set("email", "x@example.org") })
+	var decoy string
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "fd_screening" {
+			decoy = ck.Value
+		}
+	}
+	if len(decoy) != 43 || h.count(`SELECT count(*) FROM screening_links WHERE token_hash = ?`, crm.ScreeningTokenHash(decoy)) != 0 {
+		t.Errorf("spam's cookie %q: want a random 43-character token that matches no link", decoy)
+	}
+	if invitation(t, s, refS) != "" {
+		t.Error("spam is invited to the questionnaires")
+	}
+	sameGone("spam's decoy token", h.get("/enquire/screening/"+decoy))
+}
+
+// urgentRows lists the staff_urgent outbox rows of an enquiry as "recipient" strings, and fails if any carries a
+// link token (the only free-form column of a row).
+func urgentRows(t *testing.T, h *harness, ref string) []string {
+	t.Helper()
+	rows, err := h.raw.Query(`SELECT o.recipient, coalesce(o.link_token, '') FROM outbox o JOIN enquiries e ON e.id = o.enquiry_id
+		WHERE e.reference = ? AND o.kind = 'staff_urgent' ORDER BY o.recipient`, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var to, link string
+		if err := rows.Scan(&to, &link); err != nil {
+			t.Fatal(err)
+		}
+		if link != "" {
+			t.Errorf("the urgent notice to %s carries a link token", to)
+		}
+		out = append(out, to)
+	}
+	return out
+}
+
+func TestScreeningPageRiskQueuesUrgentNotice(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("clin@clinic.example", crm.RoleClinician, "depression")
+	h.addStaff("admin@clinic.example", crm.RoleAdmin)
+
+	cases := []struct {
+		name    string
+		answers url.Values
+		source  string
+	}{
+		{"PHQ-9 item 9", merge(answersFor("phq9", 0, 1, 0, 0, 0, 0, 0, 0, 1)), "risk: phq9 item 9"},
+		{"self-harm question", url.Values{"safety_self_harm_thoughts": {"yes"}}, "risk: self_harm_thoughts"},
+	}
+	for i, tc := range cases {
+		a, ref, _ := enquire(t, h, func(v url.Values) { v.Set("email", "p"+strconv.Itoa(i)+"@example.org") })
+		if got := urgentRows(t, h, ref); len(got) != 0 {
+			t.Fatalf("%s: urgent notices before any answer: %v", tc.name, got)
+		}
+		link := invitation(t, a, ref)
+		if resp := a.post(link, tc.answers); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %d\n%s", tc.name, resp.StatusCode, a.last)
+		}
+		if n := h.count(`SELECT count(*) FROM enquiries WHERE reference = ? AND priority = 'urgent'
+			AND flag_risk_at IS NOT NULL AND flag_review_at IS NULL`, ref); n != 1 {
+			t.Errorf("%s: not urgent and flagged risk", tc.name)
+		}
+		if got, want := urgentRows(t, h, ref), []string{"clin@clinic.example", "intake@clinic.example"}; !slices.Equal(got, want) {
+			t.Errorf("%s: urgent notices to %v, want %v", tc.name, got, want)
+		}
+		if n := h.count(`SELECT count(*) FROM events v JOIN enquiries e ON e.id = v.enquiry_id WHERE e.reference = ?
+			AND ((v.kind = 'flagged' AND v.reason = ?) OR (v.kind = 'priority' AND v.reason = 'urgent'))`, ref, tc.source); n != 2 {
+			t.Errorf("%s: want a 'flagged' event (%s) and a 'priority' event", tc.name, tc.source)
+		}
+		// The page the patient lands on leads with the crisis help.
+		a.get("/enquire/thanks?ref=" + ref)
+		if i := strings.Index(a.last, `id="crisis-first"`); i < 0 || i > strings.Index(a.last, "Thank you — we have your enquiry</h1>") {
+			t.Errorf("%s: the thanks page does not lead with the crisis help", tc.name)
+		}
+	}
+
+	// An enquiry already flagged risk (by its message) is not flagged or noticed again.
+	a, ref, _ := enquire(t, h, func(v url.Values) {
+		v.Set("email", "q@example.org")
+		v.Set("message", "I have been feeling suicidal.")
+	})
+	riskAt := h.count(`SELECT flag_risk_at FROM enquiries WHERE reference = ?`, ref)
+	notices := len(urgentRows(t, h, ref))
+	if riskAt == 0 || notices == 0 {
+		t.Fatal("risk language in the message did not flag the enquiry")
+	}
+	if resp := a.post(invitation(t, a, ref), url.Values{"safety_self_harm_thoughts": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("answers: %d", resp.StatusCode)
+	}
+	if got := h.count(`SELECT flag_risk_at FROM enquiries WHERE reference = ?`, ref); got != riskAt {
+		t.Error("a second risk answer moved the flag's time")
+	}
+	if got := len(urgentRows(t, h, ref)); got != notices {
+		t.Errorf("a second risk answer sent %d more urgent notices", got-notices)
+	}
+
+	// A review answer: flagged review, no urgent notice, priority unchanged.
+	a, ref, _ = enquire(t, h, func(v url.Values) { v.Set("email", "r@example.org") })
+	if resp := a.post(invitation(t, a, ref), url.Values{"safety_liver_disease": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("review answer: %d", resp.StatusCode)
+	}
+	if n := h.count(`SELECT count(*) FROM enquiries WHERE reference = ? AND flag_review_at IS NOT NULL
+		AND flag_risk_at IS NULL AND priority = 'normal'`, ref); n != 1 {
+		t.Error("a review answer did not flag review alone")
+	}
+	if n := h.count(`SELECT count(*) FROM events v JOIN enquiries e ON e.id = v.enquiry_id WHERE e.reference = ?
+		AND v.kind = 'flagged' AND v.reason = 'review: liver_disease'`, ref); n != 1 {
+		t.Error("no 'flagged' event for the review answer")
+	}
+	if got := urgentRows(t, h, ref); len(got) != 0 {
+		t.Errorf("a review answer sent urgent notices: %v", got)
+	}
+	a.get("/enquire/thanks?ref=" + ref)
+	if strings.Contains(a.last, `id="crisis-first"`) {
+		t.Error("a review answer leads the thanks page with the crisis help")
+	}
+
+	// Nobody assigned and no intake inbox: the administrators are told.
+	a, ref, _ = enquire(t, h, func(v url.Values) { v.Set("email", "s@example.org"); v.Set("treatment", "adhd") })
+	token := strings.TrimPrefix(invitation(t, a, ref), "/enquire/screening/")
+	noInbox := crm.NewScreeningService(h.db, "", nil)
+	if _, err := noInbox.Submit(context.Background(), token, screening.Answers{Safety: map[string]bool{"self_harm_thoughts": true}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := urgentRows(t, h, ref); !slices.Equal(got, []string{"admin@clinic.example"}) {
+		t.Errorf("with nobody else to tell, urgent notices went to %v", got)
+	}
+
+	// What the urgent email says, once the mailer writes it: the reference and a link, no answers.
+	if !slices.Contains(mailer.Kinds, crm.MailUrgent) {
+		t.Log("the mailer has no staff_urgent template yet: checked the outbox rows only")
+		return
+	}
+	from, _ := netmail.ParseAddress("Frontdesk <no-reply@clinic.example>")
+	r, err := mailer.NewRenderer(mailer.RenderConfig{Clinic: mailer.Clinic{Name: "Harbour Clinic"}, From: from,
+		BaseURL: h.cfg.BaseURL, FirstContactHours: 24, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := h.db.ClaimDue(context.Background(), time.Now(), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := 0
+	for _, m := range msgs {
+		if m.Kind != crm.MailUrgent {
+			continue
+		}
+		out, err := r.Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rendered++
+		all := out.Subject + out.Text + out.HTML
+		if !strings.Contains(all, m.Enquiry.Reference) {
+			t.Errorf("the urgent notice lacks its reference")
+		}
+		for _, clinical := range []string{"Nearly every day", "Several days", "PHQ", "phq9", "self_harm", "harming yourself",
+			"liver", "suicidal", "Ann Example", "@example.org"} {
+			if strings.Contains(all, clinical) {
+				t.Errorf("the urgent notice carries %q", clinical)
+			}
+		}
+	}
+	if rendered == 0 {
+		t.Error("no urgent notice was rendered")
+	}
+}
+
+func TestThanksPageShowsCrisisHelpFirstForRisk(t *testing.T) {
+	h := newHarness(t, nil)
+	a, ref, _ := enquire(t, h, func(v url.Values) { v.Set("message", "I keep thinking about ending my life") })
+	a.get("/enquire/thanks?ref=" + ref)
+	page := a.last
+	first := strings.Index(page, `id="crisis-first"`)
+	thanks := strings.Index(page, "Thank you — we have your enquiry</h1>")
+	if first < 0 || thanks < 0 || first > thanks {
+		t.Fatalf("the crisis help does not come before the thank-you (%d, %d):\n%s", first, thanks, page)
+	}
+	help := page[first:thanks]
+	for _, want := range []string{"999", "A&amp;E", "NHS 111", "option 2", "116 123", "free, any time", "SHOUT", "85258",
+		"within 4 hours"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the crisis help lacks %q", want)
+		}
+	}
+	if strings.Index(page, "<main") > first {
+		t.Error("the crisis help is outside the page's main content")
+	}
+	if between := page[strings.Index(page, "<main"):first]; strings.Contains(between, "<p") || strings.Contains(between, "<h1") {
+		t.Errorf("something comes before the crisis help: %s", between)
+	}
+
+	// The urgent hours are the configured ones.
+	h2 := newHarness(t, func(c *web.Config) { c.UrgentContactHours = 2 })
+	a2, ref2, _ := enquire(t, h2, func(v url.Values) { v.Set("message", "I keep thinking about ending my life") })
+	a2.get("/enquire/thanks?ref=" + ref2)
+	if !strings.Contains(a2.last, "within 2 hours") {
+		t.Error("the thanks page does not use UrgentContactHours")
+	}
+
+	// Without the cookie, or for another reference, the page is as it always was.
+	plain := body(t, h.get("/enquire/thanks?ref="+ref))
+	if strings.Contains(plain, `id="crisis-first"`) || strings.Contains(plain, "/enquire/screening/") {
+		t.Error("the thanks page without the cookie says more than the reference")
+	}
+	b, refB, _ := enquire(t, h, func(v url.Values) { v.Set("email", "bob@example.org") })
+	b.cookies["fd_screening"] = a.cookies["fd_screening"]
+	b.get("/enquire/thanks?ref=" + refB)
+	if strings.Contains(b.last, `id="crisis-first"`) || strings.Contains(b.last, "/enquire/screening/") {
+		t.Error("another enquiry's cookie changed the thanks page")
+	}
+
+	// A plain enquiry's thanks page leads with the thank-you; the general help stays below it.
+	c, refC, _ := enquire(t, h, func(v url.Values) { v.Set("email", "cy@example.org") })
+	c.get("/enquire/thanks?ref=" + refC)
+	page = c.last
+	if strings.Contains(page, `id="crisis-first"`) {
+		t.Error("a plain enquiry's thanks page leads with the crisis help")
+	}
+	if t1, help := strings.Index(page, "Thank you — we have your enquiry</h1>"), strings.Index(page, "If you need help now"); t1 < 0 || help < t1 {
+		t.Error("a plain enquiry's thanks page does not lead with the thank-you")
+	}
+	if !strings.Contains(page, "/enquire/screening/") {
+		t.Error("a plain enquiry's thanks page does not invite to the questionnaires")
+	}
+}
