@@ -2,13 +2,16 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	netmail "net/mail"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -325,6 +328,57 @@ func TestScreeningLinkSingleUseAndExpiry(t *testing.T) {
 	sameGone("used link, POST", h.postForm(link, other))
 	if after := snapshot(); after != before {
 		t.Errorf("a second submission changed the enquiry:\n%s\n%s", before, after)
+	}
+
+	// The store itself refuses a used link, whatever its caller checked before.
+	_, err := h.db.AnswerScreening(context.Background(), crm.ScreeningAnswers{Hash: crm.ScreeningTokenHash(
+		strings.TrimPrefix(link, "/enquire/screening/")), At: time.Now(), Answers: screening.Answers{
+		Safety: map[string]bool{"self_harm_thoughts": true}}})
+	var le *crm.ScreeningLinkError
+	if !errors.As(err, &le) || le.Problem != crm.LinkUsed {
+		t.Errorf("storing answers through a used link: %v, want a used-link error", err)
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("a refused store call changed the enquiry:\n%s\n%s", before, after)
+	}
+
+	// Posts racing for one link: one is taken, the others answered 410.
+	r, refR, _ := enquire(t, h, func(v url.Values) { v.Set("email", "rae@example.org") })
+	linkR := invitation(t, r, refR)
+	const racers = 6
+	statuses := make(chan int, racers)
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Go(func() {
+			req := httptest.NewRequest(http.MethodPost, linkR, strings.NewReader(valid.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := h.app.Test(req, -1)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	won := 0
+	for st := range statuses {
+		switch st {
+		case http.StatusSeeOther:
+			won++
+		case http.StatusGone:
+		default:
+			t.Errorf("a racing post answered %d", st)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d racing posts used the link, want 1", won)
+	}
+	if n := h.count(`SELECT count(*) FROM events v JOIN enquiries e ON e.id = v.enquiry_id
+		WHERE e.reference = ? AND v.kind = 'screening'`, refR); n != 1 {
+		t.Errorf("%d screening events for one link", n)
 	}
 
 	// Expired.
