@@ -214,6 +214,22 @@ func TestScreeningPageFlow(t *testing.T) {
 	}
 	version := h.count(`SELECT version FROM enquiries WHERE reference = ?`, ref)
 
+	// Nothing answered at all: on to the thanks page, nothing stored, and the link still works.
+	resp = a.post(link, url.Values{})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/enquire/thanks?ref="+ref {
+		t.Fatalf("nothing answered: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if n := h.count(`SELECT count(*) FROM screenings`) + h.count(`SELECT count(*) FROM events WHERE kind = 'screening'`) +
+		h.count(`SELECT count(*) FROM screening_links WHERE used_at IS NOT NULL`); n != 0 {
+		t.Error("a page sent with nothing answered stored something, or used the link")
+	}
+	if got := h.count(`SELECT version FROM enquiries WHERE reference = ?`, ref); got != version {
+		t.Error("a page sent with nothing answered changed the enquiry")
+	}
+	if invitation(t, a, ref) != link {
+		t.Error("after nothing answered, the thanks page no longer offers the link")
+	}
+
 	// The whole PHQ-9 and GAD-7 and the safety questions: stored with totals and bands, the link used.
 	valid := merge(answersFor("phq9", 2, 2, 1, 1, 1, 1, 1, 2, 0), answersFor("gad7", 1, 1, 1, 1, 1, 1, 0), allNo())
 	resp = a.post(link, valid)
