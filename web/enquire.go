@@ -94,6 +94,13 @@ func (s *server) enquireSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case rec.ScreeningToken != "":
+		s.setScreeningCookie(c, rec.ScreeningToken)
+	case !rec.Replayed:
+		// Spam: a cookie like any other, which matches nothing. (A replay keeps the first answer's cookie.)
+		s.setScreeningCookie(c, decoyToken())
+	}
 	return c.Redirect("/enquire/thanks?ref="+url.QueryEscape(rec.Reference), fiber.StatusSeeOther)
 }
 
@@ -131,13 +138,31 @@ func telURI(phone string) string {
 	return b.String()
 }
 
-// enquireThanks confirms the enquiry and shows its reference.
+// enquireThanks confirms the enquiry and shows its reference. When the screening cookie's token belongs to
+// that enquiry, it also leads with the crisis help if the enquiry is flagged risk, and invites the patient to
+// the questionnaires while the link works; without the cookie (or for another reference) it is the plain page.
 func (s *server) enquireThanks(c *fiber.Ctx) error {
 	ref, _ := intake.ParseReference(c.Query("ref"))
-	return s.renderPage(c, fiber.StatusOK, "thanks", "Thank you — we have your enquiry", fiber.Map{
+	data := fiber.Map{
 		"Reference":    ref,
 		"FirstContact": s.cfg.FirstContactHours,
-	})
+	}
+	if token := c.Cookies(screeningCookie); token != "" && ref != "" && s.deps.Screening != nil {
+		// The page may hold the link's token: it is not cached, and links from it tell no other site about it.
+		privateLinkHeaders(c)
+		th, err := s.deps.Screening.Thanks(c.UserContext(), token)
+		switch {
+		case err == nil && th.Reference == ref:
+			data["Risk"] = th.Risk
+			data["UrgentContact"] = s.cfg.UrgentContactHours
+			if th.Invite {
+				data["ScreeningLink"] = screeningPath + token
+			}
+		case err != nil && !errors.Is(err, crm.ErrScreeningLinkGone):
+			return err
+		}
+	}
+	return s.renderPage(c, fiber.StatusOK, "thanks", "Thank you — we have your enquiry", data)
 }
 
 // privacy shows the privacy notice whose version each consent records.

@@ -91,6 +91,7 @@ func (h *harness) start() {
 		SpamRetentionDays: h.cfg.SpamRetentionDays}, log)
 	app, err := web.New(h.cfg, web.Deps{
 		Intake:    crm.NewIntakeService(d, intake.NewValidator(nil, time.UTC), "intake@clinic.example", log),
+		Screening: crm.NewScreeningService(d, "intake@clinic.example", log),
 		Workspace: h.ws,
 		Privacy:   h.privacy,
 		Accounts:  h.accounts,

@@ -40,10 +40,15 @@ func (s *server) logRequests(c *fiber.Ctx) error {
 	return err
 }
 
-// loggedPath is the path as the log may show it: a password reset link's token is a secret, and is left out.
+// loggedPath is the path as the log may show it: the token of a password reset link or of a patient's
+// screening link is a secret, and is left out. Routing ignores case, so the check does too.
 func loggedPath(path string) string {
-	if strings.HasPrefix(path, "/reset/") {
+	lower := strings.ToLower(path)
+	switch {
+	case strings.HasPrefix(lower, "/reset/"):
 		return "/reset/[token]"
+	case strings.HasPrefix(lower, screeningPath):
+		return screeningPath + "[token]"
 	}
 	return path
 }

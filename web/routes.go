@@ -62,6 +62,10 @@ func (s *server) routes(app *fiber.App) {
 	limit := s.intakeLimit() // one count per client, shared by the form and the API
 	app.Post("/enquire", limit, s.enquireSubmit)
 	app.Get("/enquire/thanks", s.enquireThanks)
+	if s.deps.Screening != nil {
+		app.Get("/enquire/screening/:token", s.screeningForm)
+		app.Post("/enquire/screening/:token", s.screeningSubmit)
+	}
 	app.Get("/privacy", s.privacy)
 
 	// The public JSON intake API, which a clinic's own site may call from the browser.

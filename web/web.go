@@ -47,6 +47,9 @@ type Config struct {
 	TrustedProxies []string
 	// FirstContactHours is the promised time to first contact, told to patients.
 	FirstContactHours int
+	// UrgentContactHours is the time to first contact of an enquiry flagged risk, told to the patient on the
+	// thanks page (FRONTDESK_URGENT_CONTACT_HOURS); zero means crm.DefaultUrgentContactHours.
+	UrgentContactHours int
 	// Location is the clinic's time zone, for dates shown to people.
 	Location *time.Location
 	// SecureCookies marks staff cookies Secure (set when the public address is https).
@@ -87,6 +90,9 @@ type Deps struct {
 	Privacy *crm.Privacy
 	// Reports makes the administrators' reports and exports; without it their routes answer 404.
 	Reports *report.Service
+	// Screening serves the patient's link to the questionnaires (/enquire/screening/TOKEN); without it those
+	// routes answer 404 and the thanks page neither invites nor looks the enquiry up.
+	Screening *crm.ScreeningService
 	// Sessions stores staff sessions (Fiber's storage interface; db implements it on SQLite).
 	Sessions fiber.Storage
 	Ready    Readiness
@@ -123,6 +129,9 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	}
 	if cfg.SecondFactorWait <= 0 {
 		cfg.SecondFactorWait = SecondFactorWait
+	}
+	if cfg.UrgentContactHours <= 0 {
+		cfg.UrgentContactHours = crm.DefaultUrgentContactHours
 	}
 	s := &server{cfg: cfg, deps: deps, log: deps.Log, throttle: newSignInThrottle()}
 	s.sessions = s.newSessionStore()

@@ -120,6 +120,7 @@ func cmdServe(args []string, e env) error {
 		SpamRetentionDays: c.SpamRetentionDays,
 	}, web.Deps{
 		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
+		Screening: crm.NewScreeningService(store, c.IntakeInbox, log),
 		Workspace: workspace,
 		Privacy:   privacy,
 		Accounts:  accounts,
