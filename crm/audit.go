@@ -36,6 +36,7 @@ func (e AuditEntry) Refs() []string {
 // AuditActions are the actions the audit log records, with the label the audit page shows for each.
 var AuditActions = []struct{ Action, Label string }{
 	{"view", "Enquiry viewed"},
+	{AuditScreeningView, "Viewed screening answers"},
 	{"list", "List or board viewed"},
 	{"search", "Search"},
 	{"export", "Export"},

@@ -75,8 +75,12 @@ type ListQuery struct {
 	Text string
 	// From and To bound created_at: From <= created_at < To (zero: unbounded).
 	From, To time.Time
-	// OverdueBefore, when not zero, keeps new enquiries created before it.
+	// OverdueBefore, when not zero, keeps new enquiries created before it, and those flagged risk before
+	// UrgentBefore (when that is not zero): the enquiries past their first-contact target.
 	OverdueBefore time.Time
+	UrgentBefore  time.Time
+	// Flags keeps the enquiries that carry every one of these flags (screening.FlagRisk, screening.FlagReview).
+	Flags []string
 	// Oldest orders oldest first (the board); the default is newest first.
 	Oldest bool
 	// Cursor continues a listing where the previous page ended ("" for the first page).
@@ -149,10 +153,12 @@ type EnquiryStore interface {
 	Timeline(ctx context.Context, enquiryID int64) ([]Event, error)
 	// Notes returns the enquiry's notes, oldest first.
 	Notes(ctx context.Context, enquiryID int64) ([]Note, error)
-	// QueueOverdueReminders finds the enquiries still new that were created before dueBefore and have had no
-	// reminder, queues one MailOverdue to the assignee (or to inbox when unassigned; none when inbox is ""),
+	// QueueOverdueReminders finds the enquiries still new that were created before dueBefore, or flagged risk
+	// before urgentBefore (those first), and have had no reminder, queues one MailOverdue to the assignee (or to inbox when unassigned; none when inbox is ""),
 	// marks them reminded with a timeline event, and returns how many it reminded. Spam is never reminded.
-	QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inbox string, at time.Time) (int, error)
+	QueueOverdueReminders(ctx context.Context, dueBefore, urgentBefore time.Time, inbox string, at time.Time) (int, error)
+	// ScreeningStore reads the questionnaires answered with each enquiry.
+	ScreeningStore
 }
 
 // StaffStore keeps accounts, their API tokens, sign-in sessions, password resets, second factors and failed

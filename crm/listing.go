@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/intake"
+	"github.com/frontdesk/frontdesk/intake/screening"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -29,6 +30,7 @@ type ListFilter struct {
 	From      string
 	To        string
 	Overdue   string // "true" keeps overdue enquiries only
+	Flag      string // "risk" or "review" keeps the enquiries carrying that flag
 	Cursor    string
 	Limit     int
 }
@@ -87,9 +89,17 @@ func (w *Workspace) query(ctx context.Context, actor Actor, f ListFilter) (ListQ
 	switch strings.ToLower(f.Overdue) {
 	case "", "false", "0":
 	case "true", "1", "on":
-		q.OverdueBefore = w.now().Add(-w.firstContact)
+		now := w.now()
+		q.OverdueBefore, q.UrgentBefore = now.Add(-w.firstContact), now.Add(-w.urgent)
 	default:
 		errs["overdue"] = "overdue must be true or false."
+	}
+	switch fl := strings.ToLower(strings.TrimSpace(f.Flag)); fl {
+	case "":
+	case screening.FlagRisk, screening.FlagReview:
+		q.Flags = []string{fl}
+	default:
+		errs["flag"] = fmt.Sprintf("Unknown flag %q: use risk or review.", f.Flag)
 	}
 	if len(f.Q) > 200 {
 		errs["q"] = "Search for at most 200 characters."
@@ -152,8 +162,9 @@ type Column struct {
 	Cards  []Enquiry
 }
 
-// Board returns a column per active status with the enquiries the actor may see, oldest first (the longest
-// waiting at the top). The columns are read concurrently: each is an independent indexed read.
+// Board returns a column per active status with the enquiries the actor may see: those flagged risk first, then
+// the rest, each oldest first (the longest waiting at the top), BoardCardLimit in all. The columns are read
+// concurrently: each is an independent indexed read (two, when a column has cards flagged risk).
 func (w *Workspace) Board(ctx context.Context, actor Actor, f ListFilter) ([]Column, error) {
 	f.Status, f.Cursor, f.Limit = "", "", BoardCardLimit
 	base, err := w.query(ctx, actor, f)
@@ -167,7 +178,7 @@ func (w *Workspace) Board(ctx context.Context, actor Actor, f ListFilter) ([]Col
 		g.Go(func() error {
 			q := base
 			q.Statuses, q.Oldest = []Status{st}, true
-			page, err := w.enquiries.ListEnquiries(gctx, q)
+			page, err := w.riskFirst(gctx, q)
 			if err != nil {
 				return fmt.Errorf("board column %s: %w", st, err)
 			}
@@ -195,4 +206,59 @@ func (w *Workspace) Board(ctx context.Context, actor Actor, f ListFilter) ([]Col
 		return nil, err
 	}
 	return cols, nil
+}
+
+// riskFirst reads the first page of q with the enquiries flagged risk first: those of q that carry the flag,
+// then the page of q without them, cut to q's limit. NextCursor is q's own (set when q selects more than a page),
+// so the caller can tell a full column.
+func (w *Workspace) riskFirst(ctx context.Context, q ListQuery) (Page, error) {
+	if slices.Contains(q.Flags, screening.FlagRisk) {
+		return w.enquiries.ListEnquiries(ctx, q)
+	}
+	rq := q
+	rq.Flags = append(slices.Clone(q.Flags), screening.FlagRisk)
+	risk, err := w.enquiries.ListEnquiries(ctx, rq)
+	if err != nil {
+		return Page{}, err
+	}
+	page, err := w.enquiries.ListEnquiries(ctx, q)
+	if err != nil || len(risk.Items) == 0 {
+		return page, err
+	}
+	items := risk.Items
+	for _, e := range page.Items {
+		if e.RiskAt == nil && len(items) < q.Limit {
+			items = append(items, e)
+		}
+	}
+	page.Items = items
+	return page, nil
+}
+
+// RiskQueueLimit is how many risk-flagged enquiries the list page pins above the list.
+const RiskQueueLimit = 50
+
+// RiskQueue returns the enquiries flagged risk that are still new and the actor may see, the longest waiting
+// first (at most RiskQueueLimit; more is true when there are others), and records them as shown. The list page
+// pins them above every listing, whatever its filters, so that none waits unseen.
+func (w *Workspace) RiskQueue(ctx context.Context, actor Actor) (items []Enquiry, more bool, err error) {
+	q, err := w.query(ctx, actor, ListFilter{Status: string(StatusNew), Flag: screening.FlagRisk})
+	if err != nil {
+		return nil, false, err
+	}
+	q.Oldest, q.Limit = true, RiskQueueLimit
+	page, err := w.enquiries.ListEnquiries(ctx, q)
+	if err != nil {
+		return nil, false, fmt.Errorf("risk queue: %w", err)
+	}
+	now := w.now()
+	for i := range page.Items {
+		w.annotate(&page.Items[i], now)
+	}
+	if len(page.Items) > 0 {
+		if err := w.recordShown(ctx, actor, "list", page.Items, fmt.Sprintf("risk queue: %d shown", len(page.Items))); err != nil {
+			return nil, false, err
+		}
+	}
+	return page.Items, page.NextCursor != "", nil
 }

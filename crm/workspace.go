@@ -28,6 +28,7 @@ type Workspace struct {
 	staff        StaffStore
 	audit        AuditStore
 	firstContact time.Duration
+	urgent       time.Duration
 	inbox        string
 	loc          *time.Location
 	now          func() time.Time
@@ -38,6 +39,9 @@ type Workspace struct {
 type WorkspaceConfig struct {
 	// FirstContact is the target for first contact; past it a new enquiry is overdue.
 	FirstContact time.Duration
+	// UrgentContact is the target for first contact of an enquiry flagged risk, counted from when it was
+	// flagged (FRONTDESK_URGENT_CONTACT_HOURS; default DefaultUrgentContactHours).
+	UrgentContact time.Duration
 	// IntakeInbox is told of overdue unassigned enquiries ("" for nobody).
 	IntakeInbox string
 	// Location is the clinic's time zone: date filters are its local dates.
@@ -52,8 +56,11 @@ func NewWorkspace(e EnquiryStore, s StaffStore, a AuditStore, cfg WorkspaceConfi
 	if cfg.FirstContact <= 0 {
 		cfg.FirstContact = 24 * time.Hour
 	}
-	return &Workspace{enquiries: e, staff: s, audit: a, firstContact: cfg.FirstContact, inbox: cfg.IntakeInbox,
-		loc: cfg.Location, now: time.Now, log: log}
+	if cfg.UrgentContact <= 0 {
+		cfg.UrgentContact = DefaultUrgentContactHours * time.Hour
+	}
+	return &Workspace{enquiries: e, staff: s, audit: a, firstContact: cfg.FirstContact, urgent: cfg.UrgentContact,
+		inbox: cfg.IntakeInbox, loc: cfg.Location, now: time.Now, log: log}
 }
 
 // SetClock replaces the workspace's clock (tests, and the demo, which backdates).
@@ -62,9 +69,25 @@ func (w *Workspace) SetClock(now func() time.Time) { w.now = now }
 // FirstContactTarget is the promised time to first contact.
 func (w *Workspace) FirstContactTarget() time.Duration { return w.firstContact }
 
-// annotate sets the fields the workspace derives: the first-contact due time and whether it has passed.
+// UrgentContactTarget is the promised time to first contact of an enquiry flagged risk, from its flag.
+func (w *Workspace) UrgentContactTarget() time.Duration { return w.urgent }
+
+// FirstContactDue is when first contact is due for an enquiry created at created and flagged risk at riskAt
+// (nil: not flagged): created + firstContact, or riskAt + urgent when that is sooner.
+func FirstContactDue(created time.Time, riskAt *time.Time, firstContact, urgent time.Duration) time.Time {
+	due := created.Add(firstContact)
+	if riskAt != nil {
+		if u := riskAt.Add(urgent); u.Before(due) {
+			due = u
+		}
+	}
+	return due
+}
+
+// annotate sets the fields the workspace derives: the first-contact due time (sooner for a risk flag) and
+// whether it has passed.
 func (w *Workspace) annotate(e *Enquiry, now time.Time) {
-	e.FirstContactDue = e.CreatedAt.Add(w.firstContact)
+	e.FirstContactDue = FirstContactDue(e.CreatedAt, e.RiskAt, w.firstContact, w.urgent)
 	e.Overdue = e.Status == StatusNew && now.After(e.FirstContactDue)
 }
 
@@ -108,15 +131,21 @@ type Detail struct {
 	// Assignable lists the staff the actor may assign it to (only the actor themselves, for a clinician who
 	// may take it; nobody when they may not).
 	Assignable []Staff
+	// Screening is the questionnaires answered, as the actor may see them (answers for clinicians and
+	// administrators only).
+	Screening ScreeningSummary
+	// UrgentContact is the first-contact target of an enquiry flagged risk, from its flag.
+	UrgentContact time.Duration
 }
 
-// Detail returns the enquiry with its timeline, notes and the actions open to the actor, and records the view.
+// Detail returns the enquiry with its timeline, notes, screening and the actions open to the actor, and records
+// the view (and, when the actor is shown screening answers, that too: see Screening).
 func (w *Workspace) Detail(ctx context.Context, actor Actor, ref string) (Detail, error) {
 	e, err := w.visible(ctx, actor, ref)
 	if err != nil {
 		return Detail{}, err
 	}
-	d := Detail{Enquiry: e, Next: NextStatuses(e.Status)}
+	d := Detail{Enquiry: e, Next: NextStatuses(e.Status), UrgentContact: w.urgent}
 	// The view's audit entry is a durable write, waiting for its group commit; the page's reads run meanwhile,
 	// so the page costs the longer of the two rather than their sum. Nothing is shown unless the view is
 	// recorded.
@@ -125,9 +154,15 @@ func (w *Workspace) Detail(ctx context.Context, actor Actor, ref string) (Detail
 	g.Go(func() (err error) { d.Timeline, err = w.enquiries.Timeline(gctx, e.ID); return err })
 	g.Go(func() (err error) { d.Notes, err = w.enquiries.Notes(gctx, e.ID); return err })
 	g.Go(func() (err error) { d.Assignable, err = w.assignable(gctx, actor, e); return err })
+	g.Go(func() error {
+		s, err := w.Screening(gctx, actor, []Enquiry{e})
+		d.Screening = s[e.ID]
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return Detail{}, err
 	}
+	d.Timeline = redactTimeline(actor, d.Timeline)
 	return d, nil
 }
 
@@ -157,7 +192,8 @@ func (w *Workspace) Timeline(ctx context.Context, actor Actor, ref string) ([]Ev
 	if err != nil {
 		return nil, err
 	}
-	return w.enquiries.Timeline(ctx, e.ID)
+	events, err := w.enquiries.Timeline(ctx, e.ID)
+	return redactTimeline(actor, events), err
 }
 
 // Transition moves an enquiry to status to. version is the enquiry's Version the move was decided on (0: apply
@@ -304,10 +340,11 @@ func (w *Workspace) update(ctx context.Context, actor Actor, ref string, version
 }
 
 // SendOverdueReminders queues one reminder for every enquiry that passed its first-contact target while still
-// new: to its assignee, or to the intake inbox when unassigned. It returns how many it queued.
+// new — for one flagged risk, its urgent target, counted from the flag — to its assignee, or to the intake inbox
+// when unassigned. It returns how many it queued.
 func (w *Workspace) SendOverdueReminders(ctx context.Context) (int, error) {
 	now := w.now().UTC()
-	n, err := w.enquiries.QueueOverdueReminders(ctx, now.Add(-w.firstContact), w.inbox, now)
+	n, err := w.enquiries.QueueOverdueReminders(ctx, now.Add(-w.firstContact), now.Add(-w.urgent), w.inbox, now)
 	if err != nil {
 		return 0, fmt.Errorf("overdue reminders: %w", err)
 	}

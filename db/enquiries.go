@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -316,21 +317,47 @@ const overdueSQL = `SELECT e.id, s.email AS assignee_email
 	ORDER BY e.created_at, e.id
 	LIMIT ?`
 
-// QueueOverdueReminders implements crm.EnquiryStore. It reminds at most reminderBatch enquiries, oldest first,
-// in one write transaction; the partial index enquiries_unreminded keeps the sweep from stepping over enquiries
-// already reminded. The reminder goes to the assignee's email even if that account is disabled.
-func (d *DB) QueueOverdueReminders(ctx context.Context, dueBefore time.Time, inbox string, at time.Time) (int, error) {
+// urgentSQL selects the enquiries flagged risk to remind, through the partial index of flagged enquiries:
+// those past their urgent target, which is counted from the flag.
+const urgentSQL = `SELECT e.id, s.email AS assignee_email
+	FROM enquiries e INDEXED BY enquiries_risk LEFT JOIN staff s ON s.id = e.assignee_id
+	WHERE e.flag_risk_at IS NOT NULL AND e.flag_risk_at < ? AND e.status = 'new' AND e.reminded_at IS NULL
+		AND e.erased_at IS NULL
+	ORDER BY e.flag_risk_at, e.id
+	LIMIT ?`
+
+// QueueOverdueReminders implements crm.EnquiryStore. It reminds at most reminderBatch enquiries in one write
+// transaction: those flagged risk past their urgent target first, then the rest oldest first; the partial
+// indexes enquiries_risk and enquiries_unreminded keep the sweep from stepping over enquiries already reminded.
+// The reminder goes to the assignee's email even if that account is disabled.
+func (d *DB) QueueOverdueReminders(ctx context.Context, dueBefore, urgentBefore time.Time, inbox string, at time.Time) (int, error) {
 	var n int
 	var mailed bool
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
 		n, mailed = 0, false
-		var due []struct {
+		type dueRow struct {
 			ID            int64          `db:"id"`
 			AssigneeEmail sql.NullString `db:"assignee_email"`
 		}
-		err := tx.Select(&due, overdueSQL, ms(dueBefore), reminderBatch)
-		if err != nil {
-			return fmt.Errorf("find overdue enquiries: %w", err)
+		var due []dueRow
+		if !urgentBefore.IsZero() {
+			if err := tx.Select(&due, urgentSQL, ms(urgentBefore), reminderBatch); err != nil {
+				return fmt.Errorf("find enquiries past their urgent target: %w", err)
+			}
+		}
+		if len(due) < reminderBatch {
+			var overdue []dueRow
+			if err := tx.Select(&overdue, overdueSQL, ms(dueBefore), reminderBatch); err != nil {
+				return fmt.Errorf("find overdue enquiries: %w", err)
+			}
+			for _, o := range overdue {
+				if len(due) == reminderBatch {
+					break
+				}
+				if !slices.ContainsFunc(due, func(r dueRow) bool { return r.ID == o.ID }) {
+					due = append(due, o)
+				}
+			}
 		}
 		now := ms(at)
 		ct := d.writer.cached(tx)

@@ -238,7 +238,7 @@ func TestQueueOverdueReminders(t *testing.T) {
 		{Ref: "NEW1-RECT", CreatedAt: due.Add(time.Minute)},
 	}
 	insertRows(t, d, rows)
-	n, err := d.QueueOverdueReminders(ctx, due, "intake@clinic.example", t0)
+	n, err := d.QueueOverdueReminders(ctx, due, time.Time{}, "intake@clinic.example", t0)
 	if err != nil || n != 2 {
 		t.Fatalf("reminded %d, %v; want 2", n, err)
 	}
@@ -258,23 +258,23 @@ func TestQueueOverdueReminders(t *testing.T) {
 			t.Errorf("%s: reminded at %v, timeline %+v", r.Ref, e.RemindedAt, tl)
 		}
 	}
-	if n, err := d.QueueOverdueReminders(ctx, due.Add(time.Hour), "intake@clinic.example", t0); err != nil || n != 1 {
+	if n, err := d.QueueOverdueReminders(ctx, due.Add(time.Hour), time.Time{}, "intake@clinic.example", t0); err != nil || n != 1 {
 		t.Errorf("second run reminded %d, %v; want only the one that became due", n, err)
 	}
-	if n, _ := d.QueueOverdueReminders(ctx, due.Add(time.Hour), "intake@clinic.example", t0); n != 0 {
+	if n, _ := d.QueueOverdueReminders(ctx, due.Add(time.Hour), time.Time{}, "intake@clinic.example", t0); n != 0 {
 		t.Errorf("third run reminded %d", n)
 	}
 
 	// Without an intake inbox an unassigned enquiry is still marked, but nobody is emailed.
 	d2 := openTest(t)
 	insertRows(t, d2, []*row{{Ref: "OLD2-UNAS", CreatedAt: due.Add(-time.Hour)}})
-	if n, err := d2.QueueOverdueReminders(ctx, due, "", t0); err != nil || n != 1 {
+	if n, err := d2.QueueOverdueReminders(ctx, due, time.Time{}, "", t0); err != nil || n != 1 {
 		t.Errorf("no inbox: reminded %d, %v", n, err)
 	}
 	if c := count(t, d2, `SELECT count(*) FROM outbox`); c != 0 {
 		t.Errorf("no inbox: %d emails", c)
 	}
-	if n, _ := d2.QueueOverdueReminders(ctx, due, "", t0); n != 0 {
+	if n, _ := d2.QueueOverdueReminders(ctx, due, time.Time{}, "", t0); n != 0 {
 		t.Errorf("no inbox: reminded again")
 	}
 
@@ -292,10 +292,10 @@ func TestRemindersAreBatched(t *testing.T) {
 	}
 	insertRows(t, d, rows)
 	ctx := context.Background()
-	if n, err := d.QueueOverdueReminders(ctx, t0, "", t0); err != nil || n != reminderBatch {
+	if n, err := d.QueueOverdueReminders(ctx, t0, time.Time{}, "", t0); err != nil || n != reminderBatch {
 		t.Errorf("first batch %d, %v", n, err)
 	}
-	if n, err := d.QueueOverdueReminders(ctx, t0, "", t0); err != nil || n != 3 {
+	if n, err := d.QueueOverdueReminders(ctx, t0, time.Time{}, "", t0); err != nil || n != 3 {
 		t.Errorf("second batch %d, %v", n, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
+	"github.com/frontdesk/frontdesk/intake/screening"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -66,10 +67,14 @@ type listPlan struct {
 	// from and to bound created_at: from <= created_at < to.
 	from, to int64
 	match    string // the FTS5 query; "" when there is no text
-	oldest   bool
-	after    *position // the cursor: rows strictly after it in the listing's order
-	limit    int
-	empty    bool // the query selects nothing
+	// risk and review keep the enquiries carrying that flag.
+	risk, review bool
+	// overdue, when not nil, keeps the enquiries created before overdue[0] or flagged risk before overdue[1].
+	overdue *[2]int64
+	oldest  bool
+	after   *position // the cursor: rows strictly after it in the listing's order
+	limit   int
+	empty   bool // the query selects nothing
 }
 
 // position is a row's place in a listing.
@@ -136,7 +141,21 @@ func plan(q crm.ListQuery) (listPlan, error) {
 		} else {
 			p.statuses = nil
 		}
-		p.to = ms(q.OverdueBefore)
+		if q.UrgentBefore.IsZero() {
+			p.to = ms(q.OverdueBefore)
+		} else {
+			p.overdue = &[2]int64{ms(q.OverdueBefore), ms(q.UrgentBefore)}
+		}
+	}
+	for _, f := range q.Flags {
+		switch f {
+		case screening.FlagRisk:
+			p.risk = true
+		case screening.FlagReview:
+			p.review = true
+		default:
+			return p, crm.InputError{"flag": fmt.Sprintf("Unknown flag %q: use risk or review.", f)}
+		}
 	}
 
 	keep := func(set []int64) {
@@ -265,10 +284,19 @@ func (b *sqlBuilder) where() string {
 	return strings.Join(b.conds, " AND ")
 }
 
-// common adds the conditions every form of the query shares: treatment and the created_at range.
+// common adds the conditions every form of the query shares: treatment, flags, overdue and the created_at range.
 func (p listPlan) common(b *sqlBuilder) {
 	if p.treatment != "" {
 		b.add("e.treatment = ?", p.treatment)
+	}
+	if p.risk {
+		b.add("e.flag_risk_at IS NOT NULL")
+	}
+	if p.review {
+		b.add("e.flag_review_at IS NOT NULL")
+	}
+	if p.overdue != nil {
+		b.add("(e.created_at < ? OR e.flag_risk_at < ?)", p.overdue[0], p.overdue[1])
 	}
 	if p.from != math.MinInt64 {
 		b.add("e.created_at >= ?", p.from)
@@ -340,6 +368,16 @@ func (p listPlan) arms(withKeyset bool) []sqlBuilder {
 	return out
 }
 
+// source is the table an arm reads. A listing of the enquiries flagged risk reads the partial index of flagged
+// enquiries and sorts what it finds: its cost is bounded by how many are flagged, where walking the status index
+// in order would step over every enquiry of that status that is not (the board asks for each column's).
+func (p listPlan) source() string {
+	if p.risk {
+		return "enquiries e INDEXED BY enquiries_risk"
+	}
+	return "enquiries e"
+}
+
 func (p listPlan) order(prefix string) string {
 	if p.oldest {
 		return prefix + "created_at, " + prefix + "id"
@@ -404,7 +442,7 @@ func (p listPlan) listSQL() (string, []any) {
 	var parts []string
 	var args []any
 	for _, a := range p.arms(true) {
-		parts = append(parts, `SELECT * FROM (SELECT e.id, e.created_at FROM enquiries e WHERE `+a.where()+
+		parts = append(parts, `SELECT * FROM (SELECT e.id, e.created_at FROM `+p.source()+` WHERE `+a.where()+
 			` ORDER BY `+p.order("e.")+` LIMIT ?)`)
 		args = append(args, a.args...)
 		args = append(args, n)
@@ -470,7 +508,7 @@ func searchKeys(ctx context.Context, tx *sqlx.Tx, p listPlan) ([]position, error
 // matches.
 func narrowFilter(ctx context.Context, q sqlx.QueryerContext, p listPlan) (bool, error) {
 	if p.assignees == nil && p.treatment == "" && p.from == math.MinInt64 && p.to == math.MaxInt64 &&
-		len(p.statuses) >= len(crm.AllStatuses)-1 {
+		!p.risk && !p.review && p.overdue == nil && len(p.statuses) >= len(crm.AllStatuses)-1 {
 		return false, nil // nothing narrows the listing
 	}
 	p.match = ""
@@ -688,7 +726,7 @@ func (p listPlan) countSQL(narrow bool, lo, hi sql.NullInt64, upTo int) (string,
 		var parts []string
 		var args []any
 		for _, a := range p.arms(false) {
-			parts = append(parts, `SELECT 1 FROM enquiries e WHERE `+a.where())
+			parts = append(parts, `SELECT 1 FROM `+p.source()+` WHERE `+a.where())
 			args = append(args, a.args...)
 		}
 		return `SELECT count(*) FROM (` + strings.Join(parts, " UNION ALL ") + ` LIMIT ?)`, append(args, upTo)

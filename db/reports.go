@@ -134,7 +134,7 @@ func stageRank(col string) string {
 var factsSelect = `SELECT e.created_at, e.first_contacted_at, e.status, e.treatment, e.referral_source, e.utm_source,
 		e.utm_medium, e.utm_campaign, e.assignee_id, coalesce(a.email, ''), coalesce(a.name, ''), e.close_reason,
 		coalesce((SELECT max(max(` + stageRank("ev.from_status") + `, ` + stageRank("ev.to_status") + `))
-			FROM events ev WHERE ev.enquiry_id = e.id AND ev.kind = 'status'), -1)
+			FROM events ev WHERE ev.enquiry_id = e.id AND ev.kind = 'status'), -1), e.flag_risk_at
 	FROM enquiries e INDEXED BY enquiries_created
 	LEFT JOIN staff a ON a.id = e.assignee_id
 	WHERE e.created_at >= ? AND e.created_at < ?`
@@ -150,16 +150,20 @@ func (d *DB) ReportFacts(ctx context.Context, from, to time.Time, fn func(*repor
 		f                       report.Fact
 		createdAt               int64
 		contacted, assigneeID   sql.NullInt64
+		riskAt                  sql.NullInt64
 		status, treat, referral string
 		furthest                int
 	)
 	for rows.Next() {
 		f = report.Fact{}
 		if err := rows.Scan(&createdAt, &contacted, &status, &treat, &referral, &f.UTMSource, &f.UTMMedium,
-			&f.UTMCampaign, &assigneeID, &f.Assignee.Email, &f.Assignee.Name, &f.CloseReason, &furthest); err != nil {
+			&f.UTMCampaign, &assigneeID, &f.Assignee.Email, &f.Assignee.Name, &f.CloseReason, &furthest, &riskAt); err != nil {
 			return fmt.Errorf("report facts: %w", err)
 		}
 		f.CreatedAt = fromMS(createdAt)
+		if riskAt.Valid {
+			f.RiskAt = fromMS(riskAt.Int64)
+		}
 		if contacted.Valid {
 			f.FirstContactedAt = fromMS(contacted.Int64)
 		}

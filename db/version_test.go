@@ -70,7 +70,7 @@ func TestVersionGrowsWithEveryChange(t *testing.T) {
 
 	// A reminder is not a change of state: a page opened before the sweep still decides on what is current.
 	late := created(t, d, "bea@example.org", "intake@clinic.example")
-	if n, err := d.QueueOverdueReminders(ctx, t0.Add(time.Hour), "intake@clinic.example", t0.Add(48*time.Hour)); err != nil || n != 1 {
+	if n, err := d.QueueOverdueReminders(ctx, t0.Add(time.Hour), time.Time{}, "intake@clinic.example", t0.Add(48*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("reminded %d, %v", n, err)
 	}
 	if got, _ := d.GetEnquiry(ctx, late.Reference); got.RemindedAt == nil || got.Version != 1 {

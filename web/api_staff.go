@@ -49,6 +49,10 @@ type enquiryJSON struct {
 	ConsentAt        string     `json:"consent_at"`
 	ConsentVersion   string     `json:"consent_version"`
 	Version          int64      `json:"version"`
+	// Flags is always a list: "risk", "review".
+	Flags []string `json:"flags"`
+	// Screening is always an object: each questionnaire's score, with the answers for those who may see them.
+	Screening screeningJSON `json:"screening"`
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -70,7 +74,59 @@ func toEnquiryJSON(e crm.Enquiry) enquiryJSON {
 		CreatedAt: rfc3339(e.CreatedAt), FirstContactDue: rfc3339(e.FirstContactDue),
 		FirstContactedAt: optTime(e.FirstContactedAt), CloseReason: e.CloseReason, Related: e.Related,
 		ConsentAt: rfc3339(e.ConsentAt), ConsentVersion: e.ConsentVersion, Version: e.Version,
+		Flags: e.Flags(), Screening: screeningJSON{},
 	}
+}
+
+// screeningJSON is an enquiry's screening in the API: {"phq9":{"total":8,"band":"mild"}, …}, with "answers" in
+// each questionnaire and "safety":{"answers":{key:bool}} only for those who may see answers.
+type screeningJSON map[string]any
+
+type questionnaireJSON struct {
+	Total   int    `json:"total"`
+	Band    string `json:"band"`
+	Answers []int  `json:"answers,omitempty"`
+}
+
+type safetyJSON struct {
+	Answers map[string]bool `json:"answers"`
+}
+
+func toScreeningJSON(s crm.ScreeningSummary) screeningJSON {
+	out := screeningJSON{}
+	for _, q := range s.Questionnaires {
+		v := questionnaireJSON{Total: q.Total, Band: q.Band.Name}
+		if q.Answers != nil {
+			v.Answers = make([]int, len(q.Answers))
+			for i, a := range q.Answers {
+				v.Answers[i] = a.Value
+			}
+		}
+		out[q.Instrument.ID] = v
+	}
+	if s.Safety != nil {
+		answers := map[string]bool{}
+		for _, a := range s.Safety.Answers {
+			answers[a.Key] = a.Yes
+		}
+		out[crm.SafetyInstrument] = safetyJSON{Answers: answers}
+	}
+	return out
+}
+
+// withScreening turns enquiries into their JSON with their screening as the actor may see it (which records a
+// view of answers, when there are any).
+func (s *server) withScreening(c *fiber.Ctx, es []crm.Enquiry) ([]enquiryJSON, error) {
+	scr, err := s.deps.Workspace.Screening(c.UserContext(), actor(c), es)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]enquiryJSON, len(es))
+	for i, e := range es {
+		out[i] = toEnquiryJSON(e)
+		out[i].Screening = toScreeningJSON(scr[e.ID])
+	}
+	return out, nil
 }
 
 // decodeBody reads a JSON request body into dst: 415 when it is not JSON, 400 when it is malformed.
@@ -89,7 +145,8 @@ func decodeBody(c *fiber.Ctx, dst any) error {
 	return nil
 }
 
-// apiListEnquiries is GET /api/v1/enquiries: one page of what the token's account may see.
+// apiListEnquiries is GET /api/v1/enquiries: one page of what the token's account may see, in the listing's
+// plain order (newest first; risk-flagged enquiries are not moved to the top: filter with flag=risk for them).
 func (s *server) apiListEnquiries(c *fiber.Ctx) error {
 	f := listFilter(c)
 	f.Limit = c.QueryInt("limit", 0)
@@ -97,20 +154,24 @@ func (s *server) apiListEnquiries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items := make([]enquiryJSON, len(page.Items))
-	for i, e := range page.Items {
-		items[i] = toEnquiryJSON(e)
+	items, err := s.withScreening(c, page.Items)
+	if err != nil {
+		return err
 	}
 	return c.JSON(fiber.Map{"items": items, "next_cursor": page.NextCursor})
 }
 
-// apiGetEnquiry is GET /api/v1/enquiries/REF; the read is recorded.
+// apiGetEnquiry is GET /api/v1/enquiries/REF; the read is recorded (and the view of answers, when shown).
 func (s *server) apiGetEnquiry(c *fiber.Ctx) error {
 	e, err := s.deps.Workspace.Get(c.UserContext(), actor(c), c.Params("ref"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(toEnquiryJSON(e))
+	out, err := s.withScreening(c, []crm.Enquiry{e})
+	if err != nil {
+		return err
+	}
+	return c.JSON(out[0])
 }
 
 // apiTransition is POST /api/v1/enquiries/REF/transitions {"to","reason","version"}.

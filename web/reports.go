@@ -57,6 +57,7 @@ func (s *server) apiReport(part string) fiber.Handler {
 		case "first-contact":
 			fc := r.FirstContact
 			body["target_hours"], body["overall"], body["weeks"], body["clinicians"] = fc.TargetHours, fc.Overall, fc.Weeks, fc.Clinicians
+			body["urgent"] = r.Urgent
 		case "sources":
 			body["weeks"], body["treatments"], body["referral_sources"], body["utm"] = r.Weeks, r.Treatments, r.Sources, r.UTM
 		case "workload":
@@ -206,6 +207,7 @@ func (s *server) reportsPage(c *fiber.Ctx, status int, rg report.Range, exp *rep
 	data := fiber.Map{
 		"Range": rg, "RangeErrors": invalid, "Presets": s.reportPresets(),
 		"Zone": svc.Location().String(), "TargetHours": svc.FirstContactTarget().Hours(),
+		"UrgentHours": svc.UrgentContactTarget().Hours(),
 		"Statuses": crm.AllStatuses, "Treatments": intake.Treatments, "Staff": staff,
 		"ExportErrors": expErrs,
 	}

@@ -32,9 +32,12 @@ func listFilter(c *fiber.Ctx) crm.ListFilter {
 	return crm.ListFilter{
 		Status: c.Query("status"), Treatment: c.Query("treatment"), Assignee: c.Query("assignee"),
 		Q: c.Query("q"), From: c.Query("from"), To: c.Query("to"), Overdue: c.Query("overdue"),
-		Cursor: c.Query("cursor"),
+		Flag: c.Query("flag"), Cursor: c.Query("cursor"),
 	}
 }
+
+// flagChoices are the flag filter's options.
+var flagChoices = []intake.Choice{{Value: "risk", Label: "Risk"}, {Value: "review", Label: "Review"}}
 
 // filterOptions is what the filter forms offer.
 func (s *server) filterOptions(c *fiber.Ctx, f crm.ListFilter) (fiber.Map, error) {
@@ -42,6 +45,7 @@ func (s *server) filterOptions(c *fiber.Ctx, f crm.ListFilter) (fiber.Map, error
 		"Filter":     f,
 		"Statuses":   crm.AllStatuses,
 		"Treatments": intake.Treatments,
+		"Flags":      flagChoices,
 	}
 	if a := actor(c); a.SeesAll() {
 		staff, err := s.deps.Accounts.ListAssignees(c.UserContext(), a)
@@ -55,7 +59,7 @@ func (s *server) filterOptions(c *fiber.Ctx, f crm.ListFilter) (fiber.Map, error
 
 // board shows a column per active status with the oldest-waiting enquiries on top.
 func (s *server) board(c *fiber.Ctx) error {
-	f := crm.ListFilter{Treatment: c.Query("treatment"), Assignee: c.Query("assignee")}
+	f := crm.ListFilter{Treatment: c.Query("treatment"), Assignee: c.Query("assignee"), Flag: c.Query("flag")}
 	cols, err := s.deps.Workspace.Board(c.UserContext(), actor(c), f)
 	var invalid crm.InputError
 	if errors.As(err, &invalid) {
@@ -93,6 +97,15 @@ func (s *server) enquiries(c *fiber.Ctx) error {
 	}
 	data["Page"] = page
 	data["FilterErrors"] = invalid
+	// The first page of the plain listing pins the risk-flagged enquiries still waiting for first contact.
+	if invalid == nil && f.Cursor == "" && f.Flag == "" {
+		risk, more, err := s.deps.Workspace.RiskQueue(c.UserContext(), actor(c))
+		if err != nil {
+			return err
+		}
+		data["Risk"], data["RiskMore"] = risk, more
+		data["UrgentHours"] = s.deps.Workspace.UrgentContactTarget().Hours()
+	}
 	if page.NextCursor != "" {
 		q := c.Context().QueryArgs()
 		vals := url.Values{}

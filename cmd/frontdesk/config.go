@@ -36,11 +36,13 @@ type config struct {
 	SMTPPassword      string
 	SMTPTLS           string
 	FirstContactHours int
-	IntakePerMinute   int
-	AllowedOrigins    []string
-	TrustedProxies    []string
-	Timezone          *time.Location
-	Require2FA        crm.TwoFactorPolicy
+	// UrgentContactHours is the first-contact target of an enquiry flagged risk, from its flag.
+	UrgentContactHours int
+	IntakePerMinute    int
+	AllowedOrigins     []string
+	TrustedProxies     []string
+	Timezone           *time.Location
+	Require2FA         crm.TwoFactorPolicy
 	// RetentionMonths and SpamRetentionDays are the retention policy (0: never).
 	RetentionMonths   int
 	SpamRetentionDays int
@@ -197,6 +199,14 @@ var settings = []setting{
 			return errors.New("must be a whole number of hours from 1 to 720")
 		}
 		c.FirstContactHours = h
+		return nil
+	}},
+	{"FRONTDESK_URGENT_CONTACT_HOURS", "urgent-contact-hours", "4", "hours within which an enquiry flagged risk should be contacted, from its flag", func(c *config, s string) error {
+		h, err := strconv.Atoi(s)
+		if err != nil || h < 1 || h > 24*30 {
+			return errors.New("must be a whole number of hours from 1 to 720")
+		}
+		c.UrgentContactHours = h
 		return nil
 	}},
 	{"FRONTDESK_INTAKE_PER_MINUTE", "intake-per-minute", "10", "enquiries one client may send a minute (0: no limit)", func(c *config, s string) error {

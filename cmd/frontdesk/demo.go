@@ -64,7 +64,8 @@ func cmdDemo(args []string, e env) error {
 	now := time.Now().UTC()
 	in := crm.NewIntakeService(svc.db, intake.NewValidator(nil, c.Timezone), c.IntakeInbox, quiet)
 	ws := crm.NewWorkspace(svc.db, svc.db, svc.db, crm.WorkspaceConfig{
-		FirstContact: hours(c.FirstContactHours), IntakeInbox: c.IntakeInbox, Location: c.Timezone,
+		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours),
+		IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 	}, quiet)
 	made, err := fillDemo(ctx, in, ws, staff[0], now)
 	if err != nil {

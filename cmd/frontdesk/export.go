@@ -74,7 +74,7 @@ func cmdExport(args []string, e env) error {
 	// Warnings only: the outcome is the one line below, not a log line.
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	reports := crmreport.New(svc.db, svc.db, svc.db, crmreport.Config{
-		FirstContact: hours(c.FirstContactHours), Location: c.Timezone,
+		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
 	}, quiet)
 	exp, err := reports.OpenExport(ctx, crm.System, f, format)
 	var invalid crm.InputError

@@ -21,12 +21,13 @@ import (
 // configured transport and the worker itself.
 func newMailWorker(c *config, store *db.DB, log *slog.Logger) (*mailer.Worker, error) {
 	renderer, err := mailer.NewRenderer(mailer.RenderConfig{
-		Clinic:            mailer.Clinic{Name: c.ClinicName, Phone: c.ClinicPhone, Email: c.ClinicEmail},
-		From:              c.MailFrom,
-		BaseURL:           c.BaseURL.String(),
-		FirstContactHours: c.FirstContactHours,
-		Location:          c.Timezone,
-		TemplatesDir:      c.MailTemplates,
+		Clinic:             mailer.Clinic{Name: c.ClinicName, Phone: c.ClinicPhone, Email: c.ClinicEmail},
+		From:               c.MailFrom,
+		BaseURL:            c.BaseURL.String(),
+		FirstContactHours:  c.FirstContactHours,
+		UrgentContactHours: c.UrgentContactHours,
+		Location:           c.Timezone,
+		TemplatesDir:       c.MailTemplates,
 	})
 	if err != nil {
 		return nil, err

@@ -84,7 +84,8 @@ func cmdServe(args []string, e env) error {
 		return err
 	}
 	workspace := crm.NewWorkspace(store, store, store, crm.WorkspaceConfig{
-		FirstContact: hours(c.FirstContactHours), IntakeInbox: c.IntakeInbox, Location: c.Timezone,
+		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours),
+		IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 	}, log)
 	if code, err := accounts.SetupCode(ctx); err != nil {
 		return err
@@ -102,7 +103,7 @@ func cmdServe(args []string, e env) error {
 	defer func() { stopJobs(); <-jobsDone; <-retentionDone }()
 
 	reports := crmreport.New(store, store, store, crmreport.Config{
-		FirstContact: hours(c.FirstContactHours), Location: c.Timezone,
+		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
 	}, log)
 	app, err := web.New(web.Config{
 		ClinicName:        c.ClinicName,

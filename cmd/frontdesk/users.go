@@ -39,7 +39,8 @@ func openServices(ctx context.Context, c *config, e env) (*services, error) {
 		db:       d,
 		accounts: accounts,
 		ws: crm.NewWorkspace(d, d, d, crm.WorkspaceConfig{
-			FirstContact: hours(c.FirstContactHours), IntakeInbox: c.IntakeInbox, Location: c.Timezone,
+			FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours),
+			IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 		}, log),
 	}, nil
 }

@@ -38,10 +38,12 @@ type Report struct {
 	Spam         int          `json:"spam"`
 	Funnel       Funnel       `json:"funnel"`
 	FirstContact FirstContact `json:"first_contact"`
-	Treatments   Breakdown    `json:"treatments"`
-	Sources      Breakdown    `json:"referral_sources"`
-	UTM          []UTMRow     `json:"utm"`
-	Workload     Workload     `json:"workload"`
+	// Urgent is the first contact of the enquiries flagged risk, against the urgent target.
+	Urgent     UrgentContact `json:"urgent_contact"`
+	Treatments Breakdown     `json:"treatments"`
+	Sources    Breakdown     `json:"referral_sources"`
+	UTM        []UTMRow      `json:"utm"`
+	Workload   Workload      `json:"workload"`
 }
 
 // Funnel is how far the range's enquiries have gone through the pipeline.
@@ -198,6 +200,7 @@ func (s *Service) Report(ctx context.Context, actor crm.Actor, rg Range) (*Repor
 		return nil, err
 	}
 	b := newBuilder(r, s.target)
+	b.urgent, b.now = s.urgent, s.now()
 	if err := s.store.ReportFacts(ctx, r.Start, r.End, b.add); err != nil {
 		return nil, fmt.Errorf("report facts: %w", err)
 	}
@@ -265,6 +268,11 @@ type builder struct {
 	treat     breakdownAcc
 	source    breakdownAcc
 	utm       map[[3]string][]int
+	// urgent is the urgent target; now is when the report is made (for "still waiting past target").
+	urgent      time.Duration
+	now         time.Time
+	urgentAll   urgentAcc
+	urgentWeeks []urgentAcc
 }
 
 type reasonGroup struct {
@@ -327,6 +335,8 @@ func newBuilder(r *Report, target time.Duration) *builder {
 		treat:   newBreakdownAcc(treatmentKeys, len(r.Weeks)),
 		source:  newBreakdownAcc(sourceKeys, len(r.Weeks)),
 		utm:     map[[3]string][]int{},
+		urgent:  crm.DefaultUrgentContactHours * time.Hour, now: time.Now(),
+		urgentWeeks: make([]urgentAcc, len(r.Weeks)),
 	}
 }
 
@@ -390,6 +400,8 @@ func (b *builder) add(f *Fact) error {
 		}
 	}
 
+	b.addUrgent(f, week)
+
 	// Where they came from.
 	if i, ok := b.treat.index[f.Treatment]; ok {
 		b.treat.counts[week][i]++
@@ -438,6 +450,7 @@ func (b *builder) finish() {
 		r.Funnel.Closed = append(r.Funnel.Closed, o)
 	}
 
+	b.finishUrgent()
 	fc := &r.FirstContact
 	fc.TargetHours = b.target.Hours()
 	fc.Overall = b.overall.stats()

@@ -64,6 +64,8 @@ type Fact struct {
 	// Assignee is its current assignee (ID 0: unassigned).
 	Assignee    crm.StaffRef
 	CloseReason string
+	// RiskAt is when it was flagged risk (zero: it is not).
+	RiskAt time.Time
 }
 
 // WorkloadCount is how many active enquiries one assignee holds in one status.
@@ -104,6 +106,9 @@ const MaxReportDays = 731
 type Config struct {
 	// FirstContact is the target for first contact (FRONTDESK_FIRST_CONTACT_HOURS); default 24 hours.
 	FirstContact time.Duration
+	// UrgentContact is the first-contact target of an enquiry flagged risk, from its flag
+	// (FRONTDESK_URGENT_CONTACT_HOURS); default crm.DefaultUrgentContactHours.
+	UrgentContact time.Duration
 	// Location is the clinic's time zone: dates in filters are its local dates, weeks start on its Mondays,
 	// and exported times are written in it. Default time.Local.
 	Location *time.Location
@@ -115,6 +120,7 @@ type Service struct {
 	staff  crm.StaffStore
 	audit  crm.AuditStore
 	target time.Duration
+	urgent time.Duration
 	loc    *time.Location
 	now    func() time.Time
 	log    *slog.Logger
@@ -129,10 +135,13 @@ func New(store Store, staff crm.StaffStore, audit crm.AuditStore, cfg Config, lo
 	if cfg.FirstContact <= 0 {
 		cfg.FirstContact = 24 * time.Hour
 	}
+	if cfg.UrgentContact <= 0 {
+		cfg.UrgentContact = crm.DefaultUrgentContactHours * time.Hour
+	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{store: store, staff: staff, audit: audit, target: cfg.FirstContact, loc: cfg.Location,
+	return &Service{store: store, staff: staff, audit: audit, target: cfg.FirstContact, urgent: cfg.UrgentContact, loc: cfg.Location,
 		now: time.Now, log: log, slots: make(chan struct{}, MaxConcurrentExports)}
 }
 
@@ -144,6 +153,9 @@ func (s *Service) Location() *time.Location { return s.loc }
 
 // FirstContactTarget is the promised time to first contact.
 func (s *Service) FirstContactTarget() time.Duration { return s.target }
+
+// UrgentContactTarget is the promised time to first contact of an enquiry flagged risk, from its flag.
+func (s *Service) UrgentContactTarget() time.Duration { return s.urgent }
 
 // allowed returns ErrForbidden unless the actor is an administrator (crm.System is one).
 func allowed(actor crm.Actor) error {

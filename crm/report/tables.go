@@ -16,7 +16,7 @@ type Table struct {
 
 // TableNames are the names of a report's tables, in the order the page shows them.
 var TableNames = []string{"funnel", "statuses", "closed", "first-contact-weeks", "first-contact-clinicians",
-	"treatments", "referral-sources", "utm", "workload"}
+	"urgent-first-contact", "treatments", "referral-sources", "utm", "workload"}
 
 // Table returns the named table of the report (see TableNames).
 func (r *Report) Table(name string) (Table, bool) {
@@ -31,6 +31,8 @@ func (r *Report) Table(name string) (Table, bool) {
 		return r.contactWeeksTable(), true
 	case "first-contact-clinicians":
 		return r.contactCliniciansTable(), true
+	case "urgent-first-contact":
+		return r.urgentTable(), true
 	case "treatments":
 		return r.breakdownTable("treatments", "Enquiries per week by treatment", r.Treatments), true
 	case "referral-sources":
