@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -22,13 +23,23 @@ var _ report.Store = (*DB)(nil)
 // (temp_store = MEMORY) before the first row came out. While it runs, the open snapshot holds WAL checkpoints
 // back; journal_size_limit (db.go) trims the WAL once it ends.
 
-// exportSelect reads what an export writes of each enquiry.
-const exportSelect = `SELECT e.reference, e.status, e.name, e.email, e.phone, e.preferred_contact, e.treatment,
+// exportSelect reads what an export writes of each enquiry: its own columns, its flags, and its screening as
+// one JSON array (one indexed lookup per row; NULL when nothing was answered), with the answers themselves only
+// when asked for.
+func exportSelect(answers bool) string {
+	answersJSON := ""
+	if answers {
+		answersJSON = `, 'a', json(s.answers)`
+	}
+	return `SELECT e.reference, e.status, e.name, e.email, e.phone, e.preferred_contact, e.treatment,
 		e.message, e.date_of_birth, e.referral_source, e.utm_source, e.utm_medium, e.utm_campaign, e.consent_at,
 		e.consent_version, e.priority, e.assignee_id, coalesce(a.email, ''), coalesce(a.name, ''), e.close_reason,
-		e.created_at, e.updated_at, e.first_contacted_at, e.erased_at IS NOT NULL
+		e.created_at, e.updated_at, e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at,
+		(SELECT json_group_array(json_object('i', s.instrument, 't', s.total, 'b', s.band` + answersJSON + `))
+			FROM screenings s WHERE s.enquiry_id = e.id HAVING count(*) > 0)
 	FROM enquiries e INDEXED BY enquiries_created
 	LEFT JOIN staff a ON a.id = e.assignee_id`
+}
 
 // exportWhere is q as a WHERE clause on e.
 func exportWhere(q report.Query) sqlBuilder {
@@ -59,7 +70,7 @@ func exportWhere(q report.Query) sqlBuilder {
 // ExportEnquiries implements report.Store.
 func (d *DB) ExportEnquiries(ctx context.Context, q report.Query) (report.Rows, error) {
 	b := exportWhere(q)
-	rows, err := d.read.QueryContext(ctx, exportSelect+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...)
+	rows, err := d.read.QueryContext(ctx, exportSelect(q.Answers)+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("export enquiries: %w", err)
 	}
@@ -84,10 +95,23 @@ type exportRows struct {
 		assigneeID                                       sql.NullInt64
 		assigneeEmail, assigneeName                      string
 		consentAt, createdAt, updatedAt                  int64
-		firstContacted                                   sql.NullInt64
+		firstContacted, riskAt, reviewAt                 sql.NullInt64
 		erased                                           bool
+		screening                                        sql.NullString
 	}
-	assignee crm.StaffRef
+	assignee  crm.StaffRef
+	screening []crm.Screening
+}
+
+// Screening implements report.Rows.
+func (x *exportRows) Screening() []crm.Screening { return x.screening }
+
+// exportScreening is one questionnaire of exportSelect's JSON array.
+type exportScreening struct {
+	Instrument string          `json:"i"`
+	Total      *int            `json:"t"`
+	Band       string          `json:"b"`
+	Answers    json.RawMessage `json:"a"`
 }
 
 func (x *exportRows) Next() bool   { return x.rows.Next() }
@@ -101,8 +125,34 @@ func (x *exportRows) Scan(e *crm.Enquiry) error {
 	if err := x.rows.Scan(&e.Reference, &r.status, &e.Name, &e.Email, &e.Phone, &r.preferred, &r.treatment,
 		&e.Message, &e.DateOfBirth, &r.referral, &e.UTMSource, &e.UTMMedium, &e.UTMCampaign, &r.consentAt,
 		&e.ConsentVersion, &r.priority, &r.assigneeID, &r.assigneeEmail, &r.assigneeName, &e.CloseReason,
-		&r.createdAt, &r.updatedAt, &r.firstContacted, &r.erased); err != nil {
+		&r.createdAt, &r.updatedAt, &r.firstContacted, &r.erased, &r.riskAt, &r.reviewAt, &r.screening); err != nil {
 		return err
+	}
+	e.RiskAt, e.ReviewAt = nullMS(r.riskAt), nullMS(r.reviewAt)
+	x.screening = x.screening[:0]
+	if r.screening.Valid {
+		var list []exportScreening
+		if err := json.Unmarshal([]byte(r.screening.String), &list); err != nil {
+			return fmt.Errorf("read screening of %s: %w", e.Reference, err)
+		}
+		for _, l := range list {
+			s := crm.Screening{Instrument: l.Instrument, Band: l.Band}
+			if l.Total != nil {
+				s.Total = *l.Total
+			}
+			if len(l.Answers) > 0 {
+				var err error
+				if l.Instrument == crm.SafetyInstrument {
+					err = json.Unmarshal(l.Answers, &s.Safety)
+				} else {
+					err = json.Unmarshal(l.Answers, &s.Answers)
+				}
+				if err != nil {
+					return fmt.Errorf("read %s answers of %s: %w", l.Instrument, e.Reference, err)
+				}
+			}
+			x.screening = append(x.screening, s)
+		}
 	}
 	e.Status, e.PreferredContact, e.Priority = crm.Status(r.status), r.preferred, r.priority
 	e.Treatment, e.ReferralSource = r.treatment, r.referral

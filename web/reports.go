@@ -35,7 +35,7 @@ func reportRange(c *fiber.Ctx) report.Range {
 
 func exportFilter(c *fiber.Ctx) report.Filter {
 	return report.Filter{From: c.Query("from"), To: c.Query("to"), Status: c.Query("status"),
-		Treatment: c.Query("treatment"), Assignee: c.Query("assignee")}
+		Treatment: c.Query("treatment"), Assignee: c.Query("assignee"), Answers: c.Query("answers")}
 }
 
 // apiReport answers GET /api/v1/reports/{funnel,first-contact,sources,workload}?from=&to= with that part of the
@@ -68,8 +68,9 @@ func (s *server) apiReport(part string) fiber.Handler {
 	}
 }
 
-// apiExport answers GET /api/v1/exports/enquiries.{csv,xlsx}?from=&to=&status=&treatment=&assignee=: the file,
-// streamed; 422 (JSON) and nothing written for a bad filter.
+// apiExport answers GET /api/v1/exports/enquiries.{csv,xlsx}?from=&to=&status=&treatment=&assignee=&answers=:
+// the file, streamed; 422 (JSON) and nothing written for a bad filter; 403 for anyone but an administrator
+// (answers=true included).
 func (s *server) apiExport(format report.Format) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		svc, err := s.reportService()
@@ -208,7 +209,7 @@ func (s *server) reportsPage(c *fiber.Ctx, status int, rg report.Range, exp *rep
 		"Range": rg, "RangeErrors": invalid, "Presets": s.reportPresets(),
 		"Zone": svc.Location().String(), "TargetHours": svc.FirstContactTarget().Hours(),
 		"UrgentHours": svc.UrgentContactTarget().Hours(),
-		"Statuses": crm.AllStatuses, "Treatments": intake.Treatments, "Staff": staff,
+		"Statuses":    crm.AllStatuses, "Treatments": intake.Treatments, "Staff": staff,
 		"ExportErrors": expErrs,
 	}
 	if r != nil {

@@ -20,10 +20,10 @@ import (
 
 // exportFlags names the flag behind each field of the export's filter, for one-line errors.
 var exportFlags = map[string]string{"from": "--from", "to": "--to", "status": "--status", "treatment": "--treatment",
-	"assignee": "--assignee", "format": "--format"}
+	"assignee": "--assignee", "format": "--format", "answers": "--answers"}
 
 // cmdExport is `frontdesk export enquiries [--format csv|xlsx] [--from D] [--to D] [--status S] [--treatment T]
-// [--assignee E] [--out FILE]`: the enquiries, streamed from the database to stdout or to FILE, recorded in the
+// [--assignee E] [--answers] [--out FILE]`: the enquiries, streamed from the database to stdout or to FILE, recorded in the
 // audit log as made by Frontdesk. A file appears only when complete: it is written under a temporary name in
 // the same folder (readable by its owner only: it holds health data) and renamed at the end, or removed.
 func cmdExport(args []string, e env) error {
@@ -31,6 +31,7 @@ func cmdExport(args []string, e env) error {
 		return usagef("export needs what to export: frontdesk export enquiries [--format csv|xlsx] [--out FILE] ...")
 	}
 	var formatName, out string
+	var answers bool
 	var f crmreport.Filter
 	c, rest, err := configure("export enquiries", args[1:], e, false, func(fs *flag.FlagSet) {
 		fs.StringVar(&formatName, "format", "csv", "csv or xlsx")
@@ -39,10 +40,14 @@ func cmdExport(args []string, e env) error {
 		fs.StringVar(&f.Status, "status", "", "a status, or several separated by commas (default: all but spam)")
 		fs.StringVar(&f.Treatment, "treatment", "", "a treatment, e.g. adhd")
 		fs.StringVar(&f.Assignee, "assignee", "", "a member of staff's email, or none for unassigned enquiries")
+		fs.BoolVar(&answers, "answers", false, "add the screening answers, item by item (health data: only when needed)")
 		fs.StringVar(&out, "out", "", "file to write (default: stdout)")
 	})
 	if err != nil {
 		return err
+	}
+	if answers {
+		f.Answers = "true"
 	}
 	if len(rest) > 0 {
 		return usagef("export enquiries takes no arguments, got %q", rest[0])
@@ -79,7 +84,7 @@ func cmdExport(args []string, e env) error {
 	exp, err := reports.OpenExport(ctx, crm.System, f, format)
 	var invalid crm.InputError
 	if errors.As(err, &invalid) {
-		for _, field := range []string{"format", "from", "to", "status", "treatment", "assignee"} {
+		for _, field := range []string{"format", "from", "to", "status", "treatment", "assignee", "answers"} {
 			if msg, ok := invalid[field]; ok {
 				return usagef("invalid %s: %s", exportFlags[field], msg)
 			}

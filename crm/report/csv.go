@@ -58,6 +58,8 @@ func csvRecord(row []cell, rec []string, loc *time.Location) {
 			rec[i] = c.at.In(loc).Format(isoLayout)
 		case cellHours:
 			rec[i] = Neutralise(formatHours(c.hours))
+		case cellInt:
+			rec[i] = c.text
 		default:
 			rec[i] = ""
 		}
@@ -95,24 +97,25 @@ func writeCSV(w io.Writer, src *source, loc *time.Location) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := cw.Write(Columns); err != nil {
+	columns := src.columns()
+	if err := cw.Write(columns); err != nil {
 		return 0, err
 	}
 	if err := flushCSV(cw, w); err != nil { // the download starts now, before the first row is read
 		return 0, err
 	}
-	row := make([]cell, len(Columns))
-	rec := make([]string, len(Columns))
+	row := make([]cell, len(columns))
+	rec := make([]string, len(columns))
 	n := 0
 	for {
-		e, ok, err := src.next()
+		_, ok, err := src.next()
 		if err != nil {
 			return n, err
 		}
 		if !ok {
 			break
 		}
-		cells(e, row)
+		cells(src, row)
 		csvRecord(row, rec, loc)
 		if err := cw.Write(rec); err != nil {
 			return n, err

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 // Format is the file format of an export.
@@ -49,13 +51,52 @@ func (f Format) ContentType() string {
 // MaxXLSXRows is the most enquiries an Excel export holds: a sheet has 1,048,576 rows, one of them the header.
 const MaxXLSXRows = 1<<20 - 1
 
-// Columns are the export's columns, in order, as named in its header row. Times are ISO 8601 in the clinic's
-// time zone with its offset in CSV, and date cells in Excel; hours_to_first_contact is a number.
-var Columns = []string{
+// baseColumns are the enquiry's own columns.
+var baseColumns = []string{
 	"reference", "created_at", "status", "name", "email", "phone", "preferred_contact", "treatment",
 	"referral_source", "utm_source", "utm_medium", "utm_campaign", "assignee_name", "assignee_email", "priority",
 	"first_contacted_at", "hours_to_first_contact", "close_reason", "date_of_birth", "message", "consent_at",
 	"consent_version", "erased",
+}
+
+// Columns are the export's columns, in order, as named in its header row. Times are ISO 8601 in the clinic's
+// time zone with its offset in CSV, and date cells in Excel; hours_to_first_contact is a number. After the
+// enquiry's own columns come its screening: flags ("risk", "review", comma-separated), then each
+// questionnaire's total and band (phq9_total, phq9_band, gad7_total, …; empty when not answered). An export
+// with answers adds AnswerColumns after them.
+var Columns = append(slices.Clone(baseColumns), screeningColumns()...)
+
+// AnswerColumns are the columns an export with answers adds: each questionnaire's answers by item number
+// (phq9_1 … phq9_9, …, the value chosen) and each safety question's answer (safety_<key>: yes or no).
+var AnswerColumns = answerColumns()
+
+// ColumnsFor are the columns of an export with or without the screening answers.
+func ColumnsFor(answers bool) []string {
+	if !answers {
+		return Columns
+	}
+	return append(slices.Clone(Columns), AnswerColumns...)
+}
+
+func screeningColumns() []string {
+	out := []string{"flags"}
+	for _, in := range screening.Default().Instruments() {
+		out = append(out, in.ID+"_total", in.ID+"_band")
+	}
+	return out
+}
+
+func answerColumns() []string {
+	var out []string
+	for _, in := range screening.Default().Instruments() {
+		for i := range in.Items {
+			out = append(out, screening.FormField(in.ID, i))
+		}
+	}
+	for _, q := range screening.Default().Safety() {
+		out = append(out, screening.SafetyField(q.Key))
+	}
+	return out
 }
 
 // Export is an export ready to be written: its filters are checked, the database query is open and its first
@@ -67,6 +108,7 @@ type Export struct {
 	actor    crm.Actor
 	format   Format
 	filter   Filter
+	answers  bool
 	filename string
 	rows     Rows
 	ahead    bool // rows is on a row not yet written
@@ -118,8 +160,8 @@ func (s *Service) OpenExport(ctx context.Context, actor crm.Actor, f Filter, for
 		release()
 		return nil, fmt.Errorf("read export: %w", err)
 	}
-	return &Export{s: s, ctx: ctx, actor: actor, format: format, filter: f, rows: rows, ahead: ahead,
-		release: release, filename: s.filename(f, format)}, nil
+	return &Export{s: s, ctx: ctx, actor: actor, format: format, filter: f, answers: q.Answers, rows: rows,
+		ahead: ahead, release: release, filename: s.filename(f, format)}, nil
 }
 
 // filename is e.g. enquiries-2026-11-01-to-2026-11-30.csv; an open end is named by the export's date.
@@ -195,7 +237,7 @@ func (e *Export) WriteTo(w io.Writer) (int64, error) {
 	var n int
 	e.once.Do(func() {
 		defer e.release()
-		src := &source{rows: e.rows, ahead: e.ahead}
+		src := &source{rows: e.rows, ahead: e.ahead, answers: e.answers}
 		start := e.s.now()
 		switch e.format {
 		case XLSX:
@@ -224,10 +266,15 @@ func (e *Export) WriteTo(w io.Writer) (int64, error) {
 
 // source hands the writers one enquiry at a time, with personal fields of erased enquiries removed.
 type source struct {
-	rows  Rows
-	ahead bool
-	e     crm.Enquiry
+	rows    Rows
+	ahead   bool
+	answers bool // the export has the answer columns
+	e       crm.Enquiry
+	scr     []crm.Screening
 }
+
+// columns are the source's export columns.
+func (s *source) columns() []string { return ColumnsFor(s.answers) }
 
 // next returns the next enquiry (valid until the following call), false at the end; err when reading failed.
 func (s *source) next() (*crm.Enquiry, bool, error) {
@@ -239,7 +286,9 @@ func (s *source) next() (*crm.Enquiry, bool, error) {
 	if err := s.rows.Scan(&s.e); err != nil {
 		return nil, false, fmt.Errorf("read export row: %w", err)
 	}
+	s.scr = s.rows.Screening()
 	if s.e.Erased {
+		s.scr = nil
 		// Right to erasure: whatever the store still holds, an erased patient's details never leave again.
 		s.e.Name, s.e.Email, s.e.Phone, s.e.Message, s.e.DateOfBirth, s.e.CloseReason = "", "", "", "", "", ""
 		s.e.UTMSource, s.e.UTMMedium, s.e.UTMCampaign = "", "", ""
@@ -262,6 +311,7 @@ const (
 	cellTime           // a moment: ISO 8601 with offset in CSV, a date-time cell in Excel
 	cellDate           // a calendar date (YYYY-MM-DD): text in CSV, a date cell in Excel
 	cellHours          // a number of hours
+	cellInt            // a whole number (a score); text holds it in decimal
 	cellEmpty
 )
 
@@ -274,8 +324,58 @@ func moment(t time.Time) cell {
 	return cell{kind: cellTime, at: t}
 }
 
-// cells fills row (len(Columns)) with the enquiry's values, in Columns' order.
-func cells(e *crm.Enquiry, row []cell) {
+// cells fills row (len(src.columns())) with the current enquiry's values and screening, in that order.
+func cells(src *source, row []cell) {
+	e := &src.e
+	baseCells(e, row)
+	row = row[len(baseColumns):]
+	row[0] = text(strings.Join(e.Flags(), ","))
+	k := 1
+	cat := screening.Default()
+	for _, in := range cat.Instruments() {
+		row[k], row[k+1] = cell{kind: cellEmpty}, cell{kind: cellEmpty}
+		if s := findScreening(src.scr, in.ID); s != nil {
+			row[k] = cell{kind: cellInt, text: strconv.Itoa(s.Total)}
+			row[k+1] = text(s.Band)
+		}
+		k += 2
+	}
+	if !src.answers {
+		return
+	}
+	for _, in := range cat.Instruments() {
+		s := findScreening(src.scr, in.ID)
+		for i := range in.Items {
+			row[k] = cell{kind: cellEmpty}
+			if s != nil && i < len(s.Answers) {
+				row[k] = cell{kind: cellInt, text: strconv.Itoa(s.Answers[i])}
+			}
+			k++
+		}
+	}
+	safety := findScreening(src.scr, crm.SafetyInstrument)
+	for _, q := range cat.Safety() {
+		row[k] = cell{kind: cellEmpty}
+		if safety != nil {
+			if yes, ok := safety.Safety[q.Key]; ok {
+				row[k] = text(map[bool]string{true: "yes", false: "no"}[yes])
+			}
+		}
+		k++
+	}
+}
+
+func findScreening(rows []crm.Screening, instrument string) *crm.Screening {
+	for i := range rows {
+		if rows[i].Instrument == instrument {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+// baseCells fills the first len(baseColumns) cells of row with the enquiry's own values.
+func baseCells(e *crm.Enquiry, row []cell) {
 	var assigneeName, assigneeEmail string
 	if e.Assignee != nil {
 		assigneeName, assigneeEmail = e.Assignee.Name, e.Assignee.Email

@@ -31,6 +31,8 @@ type Query struct {
 	// AssigneeID keeps one member of staff's enquiries; Unassigned keeps the unassigned ones.
 	AssigneeID int64
 	Unassigned bool
+	// Answers asks for the screening answers themselves, besides the totals and bands.
+	Answers bool
 }
 
 // Rows is an open export: the enquiries a Query selects, read one at a time from one read snapshot. Like
@@ -42,6 +44,9 @@ type Rows interface {
 	// Scan fills e with the current enquiry (every field but the ones the workspace derives). It overwrites all
 	// of e, so one Enquiry may be reused for every row.
 	Scan(e *crm.Enquiry) error
+	// Screening returns the questionnaires answered with the current enquiry, as Scan last read it (valid until
+	// the next Scan): each with its total and band, and its answers only when the Query asked for Answers.
+	Screening() []crm.Screening
 	// Err is the error that ended Next early, or nil.
 	Err() error
 	// Close releases the read snapshot and its connection.
@@ -177,6 +182,9 @@ type Filter struct {
 	Treatment string
 	// Assignee is a member of staff's email, or "none" for unassigned enquiries.
 	Assignee string
+	// Answers is "true" to add the screening answers, item by item (phq9_1…, safety_<key>); "" or "false"
+	// leaves them out (the totals, bands and flags are always there).
+	Answers string
 }
 
 // String describes the filter for the audit log: "from 2026-11-01 to 2026-11-30, status new" or "all".
@@ -192,6 +200,9 @@ func (f Filter) String() string {
 	add("status", f.Status)
 	add("treatment", f.Treatment)
 	add("assignee", f.Assignee)
+	if answers, _ := parseAnswers(f.Answers); answers {
+		parts = append(parts, "with screening answers")
+	}
 	if len(parts) == 0 {
 		return "all enquiries"
 	}
@@ -271,10 +282,25 @@ func (s *Service) query(ctx context.Context, f Filter) (Query, error) {
 			q.AssigneeID = st.ID
 		}
 	}
+	var ok bool
+	if q.Answers, ok = parseAnswers(f.Answers); !ok {
+		errs["answers"] = fmt.Sprintf("answers must be true or false, not %q.", strings.TrimSpace(f.Answers))
+	}
 	if len(errs) > 0 {
 		return q, errs
 	}
 	return q, nil
+}
+
+// parseAnswers reads the Answers filter: true, false, or "" for false; ok is false for anything else.
+func parseAnswers(v string) (answers, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "no", "off":
+		return false, true
+	case "true", "1", "yes", "on":
+		return true, true
+	}
+	return false, false
 }
 
 func statusList() string {

@@ -56,8 +56,9 @@ func (r *fakeRows) Next() bool {
 	}
 	return r.i < len(r.s.enquiries)
 }
-func (r *fakeRows) Scan(e *crm.Enquiry) error { *e = r.s.enquiries[r.i]; return nil }
-func (r *fakeRows) Err() error                { return r.err }
+func (r *fakeRows) Scan(e *crm.Enquiry) error  { *e = r.s.enquiries[r.i]; return nil }
+func (r *fakeRows) Err() error                 { return r.err }
+func (r *fakeRows) Screening() []crm.Screening { return nil }
 func (r *fakeRows) Close() error {
 	if !r.closed {
 		r.closed = true

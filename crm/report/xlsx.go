@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -12,7 +13,11 @@ import (
 // SheetName is the name of the Excel export's one sheet.
 const SheetName = "Enquiries"
 
-// columnWidths are the Excel column widths (in characters), in Columns' order.
+// screeningWidth is the Excel width of every screening column.
+const screeningWidth = 11
+
+// columnWidths are the Excel column widths (in characters) of baseColumns, in order; the screening columns
+// that follow are screeningWidth wide.
 var columnWidths = []float64{
 	12, 17, 18, 24, 30, 16, 12, 14,
 	12, 14, 14, 18, 22, 28, 9,
@@ -67,27 +72,31 @@ func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	columns := src.columns()
 	for i, width := range columnWidths {
 		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
 			return 0, err
 		}
 	}
+	if err := sw.SetColWidth(len(columnWidths)+1, len(columns), screeningWidth); err != nil {
+		return 0, err
+	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
 		return 0, err
 	}
-	header := make([]any, len(Columns))
-	for i, c := range Columns {
+	header := make([]any, len(columns))
+	for i, c := range columns {
 		header[i] = excelize.Cell{StyleID: st.header, Value: c}
 	}
 	if err := sw.SetRow("A1", header); err != nil {
 		return 0, err
 	}
-	row := make([]cell, len(Columns))
-	values := make([]any, len(Columns))
+	row := make([]cell, len(columns))
+	values := make([]any, len(columns))
 	n := 0
 	for {
-		e, ok, err := src.next()
+		_, ok, err := src.next()
 		if err != nil {
 			return n, err
 		}
@@ -97,7 +106,7 @@ func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
 		if n >= MaxXLSXRows {
 			return n, fmt.Errorf("more than %d rows: too many for an Excel sheet", MaxXLSXRows)
 		}
-		cells(e, row)
+		cells(src, row)
 		for i, c := range row {
 			values[i] = xlsxValue(c, st, loc)
 		}
@@ -142,6 +151,12 @@ func xlsxValue(c cell, st xlsxStyles, loc *time.Location) any {
 		return excelize.Cell{StyleID: st.date, Value: d}
 	case cellHours:
 		return excelize.Cell{StyleID: st.hours, Value: c.hours}
+	case cellInt:
+		n, err := strconv.Atoi(c.text)
+		if err != nil {
+			return c.text
+		}
+		return n
 	}
 	return nil
 }
