@@ -173,13 +173,14 @@ func (w *Workspace) recordAnswers(ctx context.Context, actor Actor, shown []Enqu
 const AuditScreeningView = "screening_view"
 
 // redactTimeline removes, for an actor who may not see answers, what the reasons of flag events say of them
-// (which item or contraindication raised a flag).
+// (which item or contraindication raised a flag: "review: liver_disease"). The "screening" event names only the
+// questionnaires answered, which everyone may know.
 func redactTimeline(actor Actor, events []Event) []Event {
 	if actor.MaySeeAnswers() {
 		return events
 	}
 	for i := range events {
-		if events[i].Kind == "flagged" || events[i].Kind == "screening" {
+		if events[i].Kind == "flagged" {
 			events[i].Reason = ""
 		}
 	}
