@@ -35,8 +35,8 @@ func exportSelect(answers bool) string {
 		e.message, e.date_of_birth, e.referral_source, e.utm_source, e.utm_medium, e.utm_campaign, e.consent_at,
 		e.consent_version, e.priority, e.assignee_id, coalesce(a.email, ''), coalesce(a.name, ''), e.close_reason,
 		e.created_at, e.updated_at, e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at,
-		(SELECT json_group_array(json_object('i', s.instrument, 't', s.total, 'b', s.band` + answersJSON + `))
-			FROM screenings s WHERE s.enquiry_id = e.id HAVING count(*) > 0)
+		CASE WHEN EXISTS (SELECT 1 FROM screenings s WHERE s.enquiry_id = e.id) THEN (SELECT json_group_array(json_object('i', s.instrument, 't', s.total, 'b', s.band` + answersJSON + `))
+			FROM screenings s WHERE s.enquiry_id = e.id) END
 	FROM enquiries e INDEXED BY enquiries_created
 	LEFT JOIN staff a ON a.id = e.assignee_id`
 }

@@ -78,9 +78,16 @@ func ColumnsFor(answers bool) []string {
 	return append(slices.Clone(Columns), AnswerColumns...)
 }
 
+// exportInstruments and exportSafety are the questionnaires and safety questions whose columns the export has,
+// read once: the rows are many.
+var (
+	exportInstruments = screening.Default().Instruments()
+	exportSafety      = screening.Default().Safety()
+)
+
 func screeningColumns() []string {
 	out := []string{"flags"}
-	for _, in := range screening.Default().Instruments() {
+	for _, in := range exportInstruments {
 		out = append(out, in.ID+"_total", in.ID+"_band")
 	}
 	return out
@@ -88,12 +95,12 @@ func screeningColumns() []string {
 
 func answerColumns() []string {
 	var out []string
-	for _, in := range screening.Default().Instruments() {
+	for _, in := range exportInstruments {
 		for i := range in.Items {
 			out = append(out, screening.FormField(in.ID, i))
 		}
 	}
-	for _, q := range screening.Default().Safety() {
+	for _, q := range exportSafety {
 		out = append(out, screening.SafetyField(q.Key))
 	}
 	return out
@@ -329,10 +336,9 @@ func cells(src *source, row []cell) {
 	e := &src.e
 	baseCells(e, row)
 	row = row[len(baseColumns):]
-	row[0] = text(strings.Join(e.Flags(), ","))
+	row[0] = text(flagsText(e))
 	k := 1
-	cat := screening.Default()
-	for _, in := range cat.Instruments() {
+	for _, in := range exportInstruments {
 		row[k], row[k+1] = cell{kind: cellEmpty}, cell{kind: cellEmpty}
 		if s := findScreening(src.scr, in.ID); s != nil {
 			row[k] = cell{kind: cellInt, text: strconv.Itoa(s.Total)}
@@ -343,7 +349,7 @@ func cells(src *source, row []cell) {
 	if !src.answers {
 		return
 	}
-	for _, in := range cat.Instruments() {
+	for _, in := range exportInstruments {
 		s := findScreening(src.scr, in.ID)
 		for i := range in.Items {
 			row[k] = cell{kind: cellEmpty}
@@ -354,7 +360,7 @@ func cells(src *source, row []cell) {
 		}
 	}
 	safety := findScreening(src.scr, crm.SafetyInstrument)
-	for _, q := range cat.Safety() {
+	for _, q := range exportSafety {
 		row[k] = cell{kind: cellEmpty}
 		if safety != nil {
 			if yes, ok := safety.Safety[q.Key]; ok {
@@ -363,6 +369,19 @@ func cells(src *source, row []cell) {
 		}
 		k++
 	}
+}
+
+// flagsText is the flags cell: "risk", "review", "risk,review" or "".
+func flagsText(e *crm.Enquiry) string {
+	switch {
+	case e.RiskAt != nil && e.ReviewAt != nil:
+		return screening.FlagRisk + "," + screening.FlagReview
+	case e.RiskAt != nil:
+		return screening.FlagRisk
+	case e.ReviewAt != nil:
+		return screening.FlagReview
+	}
+	return ""
 }
 
 func findScreening(rows []crm.Screening, instrument string) *crm.Screening {
