@@ -401,6 +401,15 @@ func TestExportScreeningColumns(t *testing.T) {
 	if resp := h.apiCall(http.MethodGet, "/api/v1/exports/enquiries.csv?answers=true", h.token("coord@clinic.example"), ""); resp.StatusCode != 403 {
 		t.Errorf("a coordinator asking for answers: %d, want 403", resp.StatusCode)
 	}
+	// The reports page shows the urgent first-contact figure, and offers the answers in its export form.
+	admin := h.signedIn("admin@clinic.example", staffPassword)
+	admin.get("/admin/reports")
+	for _, want := range []string{"Risk-flagged enquiries: time to first contact against the urgent target",
+		"/admin/reports/urgent-first-contact.csv", `name="answers"`} {
+		if !strings.Contains(admin.last, want) {
+			t.Errorf("reports page lacks %q", want)
+		}
+	}
 	// The Excel export has the same columns.
 	resp := h.apiCall(http.MethodGet, "/api/v1/exports/enquiries.xlsx?answers=true", adminTok, "")
 	if resp.StatusCode != 200 {

@@ -170,3 +170,40 @@ func TestExportCommandRefusesBadInput(t *testing.T) {
 		t.Errorf("left behind: %v", got)
 	}
 }
+
+// The screening columns are always there; the answers only with --answers, and such an export says so in the
+// audit log.
+func TestExportCommandScreeningColumns(t *testing.T) {
+	vars := exportDB(t)
+	code, out, stderr := runInProcess([]string{"export", "enquiries"}, vars)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	header := strings.SplitN(strings.TrimPrefix(out, "\uFEFF"), "\r\n", 2)[0]
+	if !strings.Contains(header, ",flags,phq9_total,phq9_band,") || strings.Contains(header, "phq9_1") {
+		t.Errorf("header without --answers: %s", header)
+	}
+	code, out, stderr = runInProcess([]string{"export", "enquiries", "--answers"}, vars)
+	if code != 0 {
+		t.Fatalf("--answers: exit %d: %s", code, stderr)
+	}
+	header = strings.SplitN(strings.TrimPrefix(out, "\uFEFF"), "\r\n", 2)[0]
+	if !strings.Contains(header, ",phq9_1,") || !strings.HasSuffix(header, ",safety_current_heavy_substance_use") {
+		t.Errorf("header with --answers: %s", header)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+vars["FRONTDESK_DB"]+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var detail string
+	if err := raw.QueryRow(`SELECT detail FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(detail, "with screening answers") {
+		t.Errorf("audit detail %q", detail)
+	}
+	if code, _, stderr := runInProcess([]string{"export", "enquiries", "--answers=maybe"}, vars); code != 2 || !strings.Contains(stderr, "answers") {
+		t.Errorf("--answers=maybe: exit %d, %q", code, stderr)
+	}
+}
