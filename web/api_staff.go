@@ -230,8 +230,8 @@ func (s *server) apiPriority(c *fiber.Ctx) error {
 	return s.apiChanged(c, e, err)
 }
 
-// apiChanged answers a change: the enquiry as changed, 409 {"error":"conflict"} for a stale version, or the
-// error for the error handler.
+// apiChanged answers a change: the enquiry as changed (with its screening, as a read would show it), 409
+// {"error":"conflict"} for a stale version, or the error for the error handler.
 func (s *server) apiChanged(c *fiber.Ctx, e crm.Enquiry, err error) error {
 	var conflict *crm.ConflictError
 	if errors.As(err, &conflict) {
@@ -240,7 +240,11 @@ func (s *server) apiChanged(c *fiber.Ctx, e crm.Enquiry, err error) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toEnquiryJSON(e))
+	out, err := s.withScreening(c, []crm.Enquiry{e})
+	if err != nil {
+		return err
+	}
+	return c.JSON(out[0])
 }
 
 // apiAddNote is POST /api/v1/enquiries/REF/notes {"body"} → 201.
