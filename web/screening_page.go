@@ -157,16 +157,23 @@ func (s *server) screeningGone(c *fiber.Ctx, err error) error {
 
 // screeningForm shows the questionnaires of a patient's link (GET /enquire/screening/:token).
 func (s *server) screeningForm(c *fiber.Ctx) error {
-	privateLinkHeaders(c)
-	token := c.Params("token")
-	p, err := s.deps.Screening.Open(c.UserContext(), token)
-	if errors.Is(err, crm.ErrScreeningLinkGone) {
-		return s.screeningGone(c, err)
-	}
-	if err != nil {
+	token, p, ok, err := s.openScreeningLink(c)
+	if !ok {
 		return err
 	}
 	return s.renderScreening(c, fiber.StatusOK, token, p, func(string) string { return "" }, nil)
+}
+
+// openScreeningLink opens the link of the request's token for either handler. When it cannot (ok false) the
+// answer is already rendered — the 410 page for a link that no longer works — or err says what failed.
+func (s *server) openScreeningLink(c *fiber.Ctx) (token string, p crm.ScreeningPage, ok bool, err error) {
+	privateLinkHeaders(c)
+	token = c.Params("token")
+	p, err = s.deps.Screening.Open(c.UserContext(), token)
+	if errors.Is(err, crm.ErrScreeningLinkGone) {
+		return token, p, false, s.screeningGone(c, err)
+	}
+	return token, p, err == nil, err
 }
 
 // screeningSubmit takes the answers (POST /enquire/screening/:token): a partly answered questionnaire → 422
@@ -174,13 +181,8 @@ func (s *server) screeningForm(c *fiber.Ctx) error {
 // patient sent (303) to the thanks page, which leads with the crisis help if the answers raised risk. Nothing
 // answered at all stores nothing and leaves the link working.
 func (s *server) screeningSubmit(c *fiber.Ctx) error {
-	privateLinkHeaders(c)
-	token := c.Params("token")
-	p, err := s.deps.Screening.Open(c.UserContext(), token)
-	if errors.Is(err, crm.ErrScreeningLinkGone) {
-		return s.screeningGone(c, err)
-	}
-	if err != nil {
+	token, p, ok, err := s.openScreeningLink(c)
+	if !ok {
 		return err
 	}
 	get := func(name string) string { return c.FormValue(name) }
