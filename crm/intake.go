@@ -32,7 +32,7 @@ type NewEnquiry struct {
 	Assessment screening.Assessment
 	// Priority is the priority it starts with: PriorityUrgent when flagged risk, else "normal".
 	Priority string
-	// Link is the single-use link to the questionnaires (not for spam: its Token is empty then).
+	// Link is the single-use link to the questionnaires. Spam has one too, which never opens.
 	Link ScreeningLink
 }
 
@@ -48,7 +48,8 @@ const FirstAnswer = StatusNew
 type Receipt struct {
 	Reference string
 	Status    Status
-	// ScreeningToken is the token of the link to the questionnaires, for the thanks page; "" for a replay or spam.
+	// ScreeningToken is the token of the link to the questionnaires, for the thanks page; "" for a replay. A spam
+	// enquiry's link never opens.
 	ScreeningToken string
 	// Replayed is true when the submission repeated an earlier one (same idempotency key and content) and
 	// nothing new was stored.
@@ -125,9 +126,10 @@ func (s *IntakeService) submit(ctx context.Context, sub intake.Submission, key f
 		if ne.Assessment.Has(screening.FlagRisk) {
 			ne.Priority = PriorityUrgent
 		}
-		if ne.Link, err = NewScreeningLink(now); err != nil {
-			return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
-		}
+	}
+	// Spam gets a link too, which never opens (its enquiry is spam): its thanks page looks like any other.
+	if ne.Link, err = NewScreeningLink(now); err != nil {
+		return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
 	}
 	rec, err := s.store.CreateEnquiry(ctx, ne)
 	if err != nil {

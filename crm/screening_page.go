@@ -295,10 +295,13 @@ func (s *ScreeningService) Thanks(ctx context.Context, token string) (ScreeningT
 		return ScreeningThanks{}, err
 	}
 	p := l.Problem(s.now())
-	if p == LinkClosed {
+	if l.Erased {
 		return ScreeningThanks{}, &ScreeningLinkError{p}
 	}
-	return ScreeningThanks{Reference: l.Reference, Risk: l.Risk, Invite: p == ""}, nil
+	// Spam is thanked and invited like any enquiry, so a sender never learns it was caught; its link does not
+	// open (Open refuses it as closed).
+	spam := l.Status == StatusSpam && l.UsedAt == nil && s.now().Before(l.ExpiresAt)
+	return ScreeningThanks{Reference: l.Reference, Risk: l.Risk, Invite: p == "" || spam}, nil
 }
 
 // ScreeningEventReason is the "screening" timeline event's account of what was answered: the questionnaires

@@ -142,10 +142,8 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 			return crm.Receipt{}, fmt.Errorf("record assignment of %s: %w", ref, err)
 		}
 	}
-	if !e.Spam {
-		if err := storeScreening(tx, id, e, now); err != nil {
-			return crm.Receipt{}, fmt.Errorf("store screening of %s: %w", ref, err)
-		}
+	if err := storeScreening(tx, id, e, now); err != nil {
+		return crm.Receipt{}, fmt.Errorf("store screening of %s: %w", ref, err)
 	}
 	mails := crm.IntakeMail(e, assigneeEmail, confirmations)
 	if e.Assessment.Has(screening.FlagRisk) && !slices.ContainsFunc(mails, func(m crm.Mail) bool { return m.Kind == crm.MailUrgent }) {

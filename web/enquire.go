@@ -94,12 +94,8 @@ func (s *server) enquireSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case rec.ScreeningToken != "":
+	if rec.ScreeningToken != "" { // a replay keeps the first answer's cookie
 		s.setScreeningCookie(c, rec.ScreeningToken)
-	case !rec.Replayed:
-		// Spam: a cookie like any other, which matches nothing. (A replay keeps the first answer's cookie.)
-		s.setScreeningCookie(c, decoyToken())
 	}
 	return c.Redirect("/enquire/thanks?ref="+url.QueryEscape(rec.Reference), fiber.StatusSeeOther)
 }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,14 +28,6 @@ const screeningCookieAge = 3600
 func (s *server) setScreeningCookie(c *fiber.Ctx, token string) {
 	c.Cookie(&fiber.Cookie{Name: screeningCookie, Value: token, Path: "/enquire", MaxAge: screeningCookieAge,
 		Secure: s.httpsBase() || s.cfg.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
-}
-
-// decoyToken is a random value shaped like a screening token, which matches no link: what a spam enquiry's
-// cookie holds, so its answer looks like any other.
-func decoyToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // privateLinkHeaders keep a page whose address carries a secret out of caches and out of other sites'

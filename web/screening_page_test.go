@@ -427,19 +427,23 @@ func TestScreeningLinkSingleUseAndExpiry(t *testing.T) {
 		t.Error("an erased enquiry's link stored answers")
 	}
 
-	// A caught spam enquiry gets a cookie like any other, which matches nothing.
+	// A caught spam enquiry is thanked and invited like any other, but its link never opens.
 	s, refS, resp := enquire(t, h, func(v url.Values) { v.Set("website", "http://spam.example"); v.Set("email", "x@example.org") })
-	var decoy string
+	var spamToken string
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "fd_screening" {
-			decoy = ck.Value
+			spamToken = ck.Value
 		}
 	}
-	if len(decoy) != 43 || h.count(`SELECT count(*) FROM screening_links WHERE token_hash = ?`, crm.ScreeningTokenHash(decoy)) != 0 {
-		t.Errorf("spam's cookie %q: want a random 43-character token that matches no link", decoy)
+	if len(spamToken) != 43 {
+		t.Errorf("spam's cookie %q: want a 43-character token like any other", spamToken)
 	}
-	if invitation(t, s, refS) != "" {
-		t.Error("spam is invited to the questionnaires")
+	if got, want := invitation(t, s, refS), "/enquire/screening/"+spamToken; got != want {
+		t.Errorf("spam's thanks page invites to %q, want %q like any other enquiry", got, want)
 	}
-	sameGone("spam's decoy token", h.get("/enquire/screening/"+decoy))
+	sameGone("spam's link", h.get("/enquire/screening/"+spamToken))
+	sameGone("spam's link, POST", h.postForm("/enquire/screening/"+spamToken, valid))
+	if n := h.count(`SELECT count(*) FROM screenings s JOIN enquiries e ON e.id = s.enquiry_id WHERE e.reference = ?`, refS); n != 0 {
+		t.Error("a spam enquiry's link stored answers")
+	}
 }
