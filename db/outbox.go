@@ -9,11 +9,15 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/frontdesk/frontdesk/crm/mailer"
 	"github.com/jmoiron/sqlx"
 )
 
-var _ mailer.Store = (*DB)(nil)
+// The outbox: the listing and retry the crm.Outbox service needs (crm.OutboxStore), and the claims and outcomes
+// of the mail worker (crm.OutboxQueue).
+var (
+	_ crm.OutboxStore = (*DB)(nil)
+	_ crm.OutboxQueue = (*DB)(nil)
+)
 
 // OnMailQueued registers fn to be called, in the caller's goroutine, after each commit that queued mail — the
 // mail worker's Wake, so a new message goes out at once rather than at the next poll. fn must not block.
@@ -54,9 +58,9 @@ const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.a
 		coalesce(o.link_token, '') AS link_token, e.flag_risk_at
 	FROM outbox o LEFT JOIN enquiries e ON e.id = o.enquiry_id LEFT JOIN staff s ON s.id = e.assignee_id`
 
-// ClaimDue implements mailer.Store: the claim is one UPDATE … RETURNING in a write transaction, which only
+// ClaimDue implements crm.OutboxQueue: the claim is one UPDATE … RETURNING in a write transaction, which only
 // takes rows whose lease is unset or expired, so two processes sharing the file never claim the same row.
-func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]mailer.Message, error) {
+func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
 	var rows []outboxMessage
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
 		rows = nil
@@ -78,12 +82,12 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 	if err != nil {
 		return nil, fmt.Errorf("claim due mail: %w", err)
 	}
-	out := make([]mailer.Message, len(rows))
+	out := make([]crm.OutboxMessage, len(rows))
 	for i, r := range rows {
-		out[i] = mailer.Message{
+		out[i] = crm.OutboxMessage{
 			ID: r.ID, Kind: crm.MailKind(r.Kind), Recipient: r.Recipient, MessageID: r.MessageID,
 			Attempts: r.Attempts, CreatedAt: fromMS(r.CreatedAt), QueuedAt: fromMS(r.QueuedAt), LinkToken: r.LinkToken,
-			Enquiry: mailer.Summary{
+			Enquiry: crm.OutboxSummary{
 				Reference: r.Reference, PatientName: r.PatientName, Treatment: r.Treatment,
 				Assigned: r.AssigneeID.Valid, AssigneeName: r.AssigneeName, Erased: r.Erased,
 			},
@@ -99,32 +103,44 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 }
 
 // updateQueued runs one UPDATE on a queued outbox row in a write transaction: crm.ErrNotFound when the row does
-// not exist, crm.ErrConflict when it is no longer queued.
+// not exist, a *crm.OutboxStateError when it is no longer queued.
 func (d *DB) updateQueued(ctx context.Context, what string, id int64, query string, args ...any) error {
-	return d.updateOutbox(ctx, what, id, "queued", query, args...)
+	return d.updateOutbox(ctx, what, id, crm.OutboxQueued, nil, query, args...)
 }
 
-// updateOutbox runs one UPDATE on outbox row id while it has status from, in a write transaction:
-// crm.ErrNotFound when the row does not exist, crm.ErrConflict when it is in another status.
-func (d *DB) updateOutbox(ctx context.Context, what string, id int64, from, query string, args ...any) error {
+// updateOutbox runs one UPDATE on outbox row id while it has status from, and appends entry (when not nil) to
+// the audit log, in one write transaction: crm.ErrNotFound when the row does not exist, a *crm.OutboxStateError
+// when it is in another status (and then nothing is recorded).
+func (d *DB) updateOutbox(ctx context.Context, what string, id int64, from crm.OutboxStatus, entry *crm.AuditEntry,
+	query string, args ...any) error {
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
 		res, err := d.writer.cached(tx).Exec(query+` WHERE id = ? AND status = ?`, append(args, id, from)...)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
+		n, err := res.RowsAffected()
+		switch {
+		case err != nil:
 			return err
+		case n != 1:
+			return outboxRowState(tx, id, from)
+		case entry != nil:
+			return d.appendAudit(tx, *entry)
 		}
-		return outboxRowState(tx, id)
+		return nil
 	})
-	if err != nil {
+	var state *crm.OutboxStateError
+	switch {
+	case errors.As(err, &state):
+		return fmt.Errorf("%s: %w", what, err) // the error names the message already
+	case err != nil:
 		return fmt.Errorf("%s outbox message %d: %w", what, id, err)
 	}
 	return nil
 }
 
-// outboxRowState explains why a queued-only change touched nothing.
-func outboxRowState(tx *sqlx.Tx, id int64) error {
+// outboxRowState explains why a change of a row in status want touched nothing.
+func outboxRowState(tx *sqlx.Tx, id int64, want crm.OutboxStatus) error {
 	var status string
 	err := tx.Get(&status, `SELECT status FROM outbox WHERE id = ?`, id)
 	switch {
@@ -133,10 +149,10 @@ func outboxRowState(tx *sqlx.Tx, id int64) error {
 	case err != nil:
 		return err
 	}
-	return fmt.Errorf("it is %s: %w", status, crm.ErrConflict)
+	return &crm.OutboxStateError{ID: id, Status: crm.OutboxStatus(status), Want: want}
 }
 
-// MarkSent implements mailer.Store. A password reset's token is forgotten once its email is sent.
+// MarkSent implements crm.OutboxQueue. A password reset's token is forgotten once its email is sent.
 func (d *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	return d.updateQueued(ctx, "mark sent", id,
 		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '', link_token = NULL`, ms(at))
@@ -155,7 +171,7 @@ func idList(ids []int64) string {
 	return string(append(b, ']'))
 }
 
-// MarkSentAll implements mailer.Store: one UPDATE for the whole batch, then, only when some row was not
+// MarkSentAll implements crm.OutboxQueue: one UPDATE for the whole batch, then, only when some row was not
 // updated, one read to tell a deleted row from one in another status.
 func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int64, error) {
 	if len(ids) == 0 {
@@ -194,7 +210,7 @@ func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int6
 	return gone, nil
 }
 
-// RenewLease implements mailer.Store. The lease a worker holds is its token: a row whose lease_until is no
+// RenewLease implements crm.OutboxQueue. The lease a worker holds is its token: a row whose lease_until is no
 // longer held was claimed by someone else after the lease ran out, and is left alone.
 func (d *DB) RenewLease(ctx context.Context, ids []int64, held, until time.Time) ([]int64, error) {
 	if len(ids) == 0 {
@@ -213,27 +229,27 @@ func (d *DB) RenewLease(ctx context.Context, ids []int64, held, until time.Time)
 	return renewed, nil
 }
 
-// MarkRetry implements mailer.Store.
+// MarkRetry implements crm.OutboxQueue.
 func (d *DB) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
 	return d.updateQueued(ctx, "mark retry", id,
 		`UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?`, ms(next), lastErr)
 }
 
-// MarkFailed implements mailer.Store. A password reset's token is forgotten too: asking again sends a new link.
+// MarkFailed implements crm.OutboxQueue. A password reset's token is forgotten too: asking again sends a new link.
 func (d *DB) MarkFailed(ctx context.Context, id int64, lastErr string) error {
 	return d.updateQueued(ctx, "mark failed", id,
 		`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?, link_token = NULL`, lastErr)
 }
 
-// Release implements mailer.Store.
+// Release implements crm.OutboxQueue.
 func (d *DB) Release(ctx context.Context, id int64) error {
 	return d.updateQueued(ctx, "release", id,
 		`UPDATE outbox SET lease_until = NULL, attempts = max(attempts - 1, 0)`)
 }
 
-// Requeue implements mailer.Store.
-func (d *DB) Requeue(ctx context.Context, id int64, now time.Time) error {
-	err := d.updateOutbox(ctx, "queue again", id, "failed",
+// Requeue implements crm.OutboxStore: the row and the audit entry are written in one transaction.
+func (d *DB) Requeue(ctx context.Context, id int64, now time.Time, entry crm.AuditEntry) error {
+	err := d.updateOutbox(ctx, "queue again", id, crm.OutboxFailed, &entry,
 		`UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, queued_at = ?, lease_until = NULL`,
 		ms(now), ms(now))
 	if err != nil {
@@ -243,8 +259,8 @@ func (d *DB) Requeue(ctx context.Context, id int64, now time.Time) error {
 	return nil
 }
 
-// List implements mailer.Store.
-func (d *DB) List(ctx context.Context, f mailer.ListFilter) ([]mailer.Entry, error) {
+// List implements crm.OutboxStore.
+func (d *DB) List(ctx context.Context, f crm.OutboxFilter) ([]crm.OutboxEntry, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -275,20 +291,20 @@ func (d *DB) List(ctx context.Context, f mailer.ListFilter) ([]mailer.Entry, err
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
 	now := ms(time.Now())
-	out := make([]mailer.Entry, len(rows))
+	out := make([]crm.OutboxEntry, len(rows))
 	for i, r := range rows {
-		out[i] = mailer.Entry{
-			ID: r.ID, Kind: crm.MailKind(r.Kind), Status: mailer.Status(r.Status), Attempts: r.Attempts,
+		out[i] = crm.OutboxEntry{
+			ID: r.ID, Kind: crm.MailKind(r.Kind), Status: crm.OutboxStatus(r.Status), Attempts: r.Attempts,
 			Reference: r.Reference, Recipient: r.Recipient, CreatedAt: fromMS(r.CreatedAt),
 			NextAttemptAt: fromMS(r.NextAt), SentAt: nullMS(r.SentAt),
-			Leased:    r.Status == string(mailer.StatusQueued) && r.LeaseUntil.Valid && r.LeaseUntil.Int64 > now,
+			Leased:    r.Status == string(crm.OutboxQueued) && r.LeaseUntil.Valid && r.LeaseUntil.Int64 > now,
 			LastError: r.LastError,
 		}
 	}
 	return out, nil
 }
 
-// CountUnsent implements mailer.Store.
+// CountUnsent implements crm.OutboxQueue.
 func (d *DB) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, error) {
 	var n int
 	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'queued' AND queued_at < ?`,

@@ -3,12 +3,12 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/frontdesk/frontdesk/crm/mailer"
 )
 
 func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
@@ -109,7 +109,7 @@ func TestOutboxStateChanges(t *testing.T) {
 	if ms, _ := d.ClaimDue(ctx, now.Add(59*time.Minute), time.Minute, 10); len(ms) != 0 {
 		t.Fatalf("claimed before its retry time")
 	}
-	if es, _ := d.List(ctx, mailer.ListFilter{Status: mailer.StatusQueued}); len(es) != 1 || es[0].LastError != "451 try later" ||
+	if es, _ := d.List(ctx, crm.OutboxFilter{Status: crm.OutboxQueued}); len(es) != 1 || es[0].LastError != "451 try later" ||
 		!es[0].NextAttemptAt.Equal(now.Add(time.Hour).Truncate(time.Millisecond)) {
 		t.Fatalf("listed %+v", es)
 	}
@@ -119,8 +119,10 @@ func TestOutboxStateChanges(t *testing.T) {
 	if err := d.MarkFailed(ctx, id, "550 no such user"); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.MarkSent(ctx, id, now); !errors.Is(err, crm.ErrConflict) {
-		t.Errorf("mark sent of a failed message: %v, want ErrConflict", err)
+	var state *crm.OutboxStateError
+	if err := d.MarkSent(ctx, id, now); !errors.Is(err, crm.ErrConflict) || !errors.As(err, &state) ||
+		state.ID != id || state.Status != crm.OutboxFailed || state.Want != crm.OutboxQueued {
+		t.Errorf("mark sent of a failed message: %v, want an OutboxStateError (failed, not queued)", err)
 	}
 	if err := d.MarkRetry(ctx, 999, now, ""); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("mark retry of no message: %v, want ErrNotFound", err)
@@ -132,8 +134,15 @@ func TestOutboxStateChanges(t *testing.T) {
 	woken := 0
 	d.OnMailQueued(func() { woken++ })
 	later := now.Add(10 * 24 * time.Hour)
-	if err := d.Requeue(ctx, id, later); err != nil {
+	retried := func(id int64) crm.AuditEntry {
+		return crm.AuditEntry{At: later, Action: "outbox_retry", Detail: fmt.Sprintf("email %d", id)}
+	}
+	if err := d.Requeue(ctx, id, later, retried(id)); err != nil {
 		t.Fatal(err)
+	}
+	if got, _, err := d.ListAudit(ctx, crm.AuditQuery{Action: "outbox_retry"}); err != nil || len(got) != 1 ||
+		got[0].Detail != fmt.Sprintf("email %d", id) {
+		t.Errorf("the retry's audit entry: %+v, %v", got, err)
 	}
 	if woken != 1 {
 		t.Errorf("requeue woke the worker %d times", woken)
@@ -145,13 +154,18 @@ func TestOutboxStateChanges(t *testing.T) {
 	if err := d.MarkSent(ctx, id, later); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Requeue(ctx, id, later); !errors.Is(err, crm.ErrConflict) {
-		t.Errorf("requeue of a sent message: %v, want ErrConflict", err)
+	if err := d.Requeue(ctx, id, later, retried(id)); !errors.As(err, &state) || state.Status != crm.OutboxSent ||
+		state.Want != crm.OutboxFailed || !errors.Is(err, crm.ErrConflict) {
+		t.Errorf("requeue of a sent message: %v, want an OutboxStateError (sent, not failed)", err)
 	}
-	if err := d.Requeue(ctx, 999, later); !errors.Is(err, crm.ErrNotFound) {
+	if err := d.Requeue(ctx, 999, later, retried(999)); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("requeue of no message: %v, want ErrNotFound", err)
 	}
-	es, _ := d.List(ctx, mailer.ListFilter{Status: mailer.StatusSent})
+	// A retry that changed nothing recorded nothing.
+	if got, _, _ := d.ListAudit(ctx, crm.AuditQuery{Action: "outbox_retry"}); len(got) != 1 {
+		t.Errorf("%d retries in the audit log, want 1", len(got))
+	}
+	es, _ := d.List(ctx, crm.OutboxFilter{Status: crm.OutboxSent})
 	if len(es) != 1 || es[0].SentAt == nil || es[0].LastError != "" || es[0].Leased {
 		t.Errorf("sent: %+v", es)
 	}
@@ -245,17 +259,17 @@ func TestMarkSentAllMarksABatchInOneGoAndNamesTheGoneOnes(t *testing.T) {
 	if err != nil || len(gone) != 1 || gone[0] != missing {
 		t.Fatalf("MarkSentAll: gone %v, %v; want only %d", gone, err, missing)
 	}
-	byID := map[int64]mailer.Entry{}
-	es, _ := d.List(ctx, mailer.ListFilter{})
+	byID := map[int64]crm.OutboxEntry{}
+	es, _ := d.List(ctx, crm.OutboxFilter{})
 	for _, e := range es {
 		byID[e.ID] = e
 	}
 	for _, m := range ms[:3] {
-		if e := byID[m.ID]; e.Status != mailer.StatusSent || e.SentAt == nil || e.Leased {
+		if e := byID[m.ID]; e.Status != crm.OutboxSent || e.SentAt == nil || e.Leased {
 			t.Errorf("message %d: %+v, want sent", m.ID, e)
 		}
 	}
-	if e := byID[ms[3].ID]; e.Status != mailer.StatusFailed {
+	if e := byID[ms[3].ID]; e.Status != crm.OutboxFailed {
 		t.Errorf("the refused message became %s", e.Status)
 	}
 	if n, _ := d.CountUnsent(ctx, now.Add(time.Hour)); n != 0 {

@@ -49,6 +49,24 @@ func TestAdminOutboxShowsMaskedMailAndRetriesFailed(t *testing.T) {
 	if n := h.count(`SELECT count(*) FROM outbox WHERE id = ? AND status = 'queued' AND attempts = 0`, failed); n != 1 {
 		t.Error("failed email not queued again")
 	}
+	retried := `SELECT count(*) FROM audit_log a JOIN staff s ON s.id = a.actor_id
+		WHERE a.action = 'outbox_retry' AND s.email = 'admin@clinic.example' AND a.detail = ?`
+	if n := h.count(retried, "email "+strconv.FormatInt(failed, 10)); n != 1 {
+		t.Errorf("%d audit entries of the retry by the admin, want 1", n)
+	}
+	// Queued now, so not failed: nothing to retry, and nothing recorded.
+	if resp := a.post("/admin/outbox/retry", url.Values{"id": {strconv.FormatInt(failed, 10)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retry of a queued email: %d", resp.StatusCode)
+	}
+	if a.get("/admin/outbox?status=failed"); !strings.Contains(a.last, "is not failed") {
+		t.Error("retry of a queued email: no message saying it is not failed")
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'outbox_retry'`); n != 1 {
+		t.Errorf("%d retries recorded, want 1", n)
+	}
+	if resp := a.post("/admin/outbox/retry", url.Values{"id": {"99999"}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("retry of no email: %d, want 404", resp.StatusCode)
+	}
 	c := h.agent()
 	c.signIn("coord@clinic.example", staffPassword)
 	if resp := c.get("/admin/outbox"); resp.StatusCode != http.StatusForbidden {

@@ -97,7 +97,7 @@ func (h *harness) start() {
 		Accounts:  h.accounts,
 		Reports:   report.New(d, d, d, report.Config{FirstContact: 24 * time.Hour, Location: h.cfg.Location}, log),
 		Sessions:  d.Sessions(),
-		Outbox:    d,
+		Outbox:    crm.NewOutbox(d, log),
 		Ready:     d,
 		Log:       log,
 	})

@@ -98,8 +98,9 @@ type Deps struct {
 	Ready    Readiness
 	// Mail is optional: without it /readyz says nothing of mail.
 	Mail MailBacklog
-	// Outbox lists and requeues mail for the admin page.
-	Outbox Outbox
+	// Outbox lists mail and queues failed mail again, for the admin outbox page; without it that page answers
+	// 404.
+	Outbox *crm.Outbox
 	Log    *slog.Logger
 }
 

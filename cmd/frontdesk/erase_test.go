@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/frontdesk/frontdesk/crm/mailer"
 	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/intake"
 )
@@ -81,7 +80,7 @@ func (c *clinic) sendMail() {
 	defer func() { stop(); <-done }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		queued, err := c.db.List(context.Background(), mailer.ListFilter{Status: mailer.StatusQueued})
+		queued, err := c.db.List(context.Background(), crm.OutboxFilter{Status: crm.OutboxQueued})
 		if err != nil {
 			c.t.Fatal(err)
 		}

@@ -75,7 +75,7 @@ func cmdOutboxList(args []string, e env) error {
 	if len(rest) > 0 {
 		return usagef("outbox list takes no arguments, got %q", rest[0])
 	}
-	if status != "" && !mailer.Status(status).Valid() {
+	if status != "" && !crm.OutboxStatus(status).Valid() {
 		return usagef("invalid --status: must be queued, sent or failed")
 	}
 	d, err := openDB(context.Background(), c)
@@ -83,30 +83,37 @@ func cmdOutboxList(args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	entries, err := d.List(context.Background(), mailer.ListFilter{Status: mailer.Status(status), Limit: 1000})
+	entries, err := newOutbox(d, e).List(context.Background(), crm.System,
+		crm.OutboxFilter{Status: crm.OutboxStatus(status), Limit: 1000})
 	if err != nil {
 		return err
 	}
 	return writeOutbox(e.stdout, entries, c.Timezone)
 }
 
-// writeOutbox prints the outbox as a table, newest first. Recipients are masked and addresses in server
-// replies removed: the listing may be pasted into a ticket.
-func writeOutbox(w io.Writer, entries []mailer.Entry, loc *time.Location) error {
+// newOutbox is the outbox service of the outbox commands, logging warnings only: their outcome is the line they
+// print.
+func newOutbox(d *db.DB, e env) *crm.Outbox {
+	return crm.NewOutbox(d, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// writeOutbox prints the outbox as a table, newest first. The outbox service has masked the recipients and the
+// addresses in server replies: the listing may be pasted into a ticket.
+func writeOutbox(w io.Writer, entries []crm.OutboxEntry, loc *time.Location) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tSTATUS\tATTEMPTS\tREFERENCE\tTO\tCREATED\tNEXT ATTEMPT / SENT\tLAST ERROR")
 	const layout = "2006-01-02 15:04:05"
 	for _, en := range entries {
 		when := "-"
 		switch {
-		case en.Status == mailer.StatusSent && en.SentAt != nil:
+		case en.Status == crm.OutboxSent && en.SentAt != nil:
 			when = "sent " + en.SentAt.In(loc).Format(layout)
-		case en.Status == mailer.StatusQueued && en.Leased:
+		case en.Status == crm.OutboxQueued && en.Leased:
 			when = "sending now"
-		case en.Status == mailer.StatusQueued:
+		case en.Status == crm.OutboxQueued:
 			when = en.NextAttemptAt.In(loc).Format(layout)
 		}
-		lastErr := strings.Join(strings.Fields(mailer.MaskAddresses(en.LastError)), " ")
+		lastErr := strings.Join(strings.Fields(en.LastError), " ")
 		if len(lastErr) > 120 {
 			lastErr = lastErr[:117] + "..."
 		}
@@ -118,7 +125,7 @@ func writeOutbox(w io.Writer, entries []mailer.Entry, loc *time.Location) error 
 			ref = "-"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", en.ID, en.Kind, en.Status, en.Attempts, ref,
-			mailer.MaskAddress(en.Recipient), en.CreatedAt.In(loc).Format(layout), when, lastErr)
+			en.Recipient, en.CreatedAt.In(loc).Format(layout), when, lastErr)
 	}
 	return tw.Flush()
 }
@@ -146,13 +153,13 @@ func cmdOutboxRetry(args []string, e env) error {
 		return err
 	}
 	defer d.Close()
-	err = d.Requeue(context.Background(), id, time.Now())
+	err = newOutbox(d, e).Retry(context.Background(), crm.System, id)
+	var state *crm.OutboxStateError
 	switch {
 	case errors.Is(err, crm.ErrNotFound):
 		return fmt.Errorf("outbox retry: there is no email with id %d", id)
-	case errors.Is(err, crm.ErrConflict):
-		state := strings.TrimSuffix(strings.TrimPrefix(errors.Unwrap(err).Error(), "it is "), ": "+crm.ErrConflict.Error())
-		return fmt.Errorf("outbox retry: email %d is %s, not failed; only failed emails can be queued again", id, state)
+	case errors.As(err, &state):
+		return fmt.Errorf("outbox retry: email %d is %s, not failed; only failed emails can be queued again", id, state.Status)
 	case err != nil:
 		return err
 	}

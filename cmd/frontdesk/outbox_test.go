@@ -60,12 +60,12 @@ func TestFiveConfirmationsSurviveADownServerAndKill9(t *testing.T) {
 	}
 	defer store.Close()
 	waitFor(t, 20*time.Second, "every confirmation tried once", func() bool {
-		es, err := store.List(context.Background(), mailer.ListFilter{})
+		es, err := store.List(context.Background(), crm.OutboxFilter{})
 		if err != nil || len(es) != 5 {
 			return false
 		}
 		for _, e := range es {
-			if e.Kind != crm.MailConfirmation || e.Status != mailer.StatusQueued || e.Attempts < 1 || e.Leased ||
+			if e.Kind != crm.MailConfirmation || e.Status != crm.OutboxQueued || e.Attempts < 1 || e.Leased ||
 				!strings.Contains(e.LastError, "refused") {
 				return false
 			}
@@ -83,7 +83,7 @@ func TestFiveConfirmationsSurviveADownServerAndKill9(t *testing.T) {
 	srv = startServer(t, env...)
 	got := mail.Wait(t, 5, 60*time.Second)
 	waitFor(t, 10*time.Second, "every confirmation marked sent", func() bool {
-		es, err := store.List(context.Background(), mailer.ListFilter{Status: mailer.StatusSent})
+		es, err := store.List(context.Background(), crm.OutboxFilter{Status: crm.OutboxSent})
 		return err == nil && len(es) == 5
 	})
 	time.Sleep(1500 * time.Millisecond) // more than a poll: a duplicate would have arrived by now
@@ -216,9 +216,14 @@ func TestOutboxListAndRetry(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "queued again") {
 		t.Fatalf("retry of a failed email: exit %d, %s%s", code, out, errOut)
 	}
-	es, err := store.List(ctx, mailer.ListFilter{Status: mailer.StatusQueued})
+	es, err := store.List(ctx, crm.OutboxFilter{Status: crm.OutboxQueued})
 	if err != nil || len(es) != 1 || es[0].ID != failed || es[0].Attempts != 0 {
 		t.Errorf("after retry: %+v, %v", es, err)
+	}
+	// Only the retry that changed something is recorded, as done by Frontdesk itself.
+	audit, _, err := store.ListAudit(ctx, crm.AuditQuery{Action: "outbox_retry"})
+	if err != nil || len(audit) != 1 || audit[0].Actor != nil || audit[0].Detail != "email "+strconv.FormatInt(failed, 10) {
+		t.Errorf("retries in the audit log: %+v, %v", audit, err)
 	}
 }
 

@@ -130,7 +130,7 @@ func cmdServe(args []string, e env) error {
 		Sessions:  store.Sessions(),
 		Ready:     store,
 		Mail:      worker,
-		Outbox:    store,
+		Outbox:    crm.NewOutbox(store, log),
 		Log:       log,
 	})
 	if err != nil {

@@ -71,7 +71,7 @@ func NewRenderer(cfg RenderConfig) (*Renderer, error) {
 
 // Data is the template data of m. It returns ErrEnquiryGone when m's enquiry no longer exists or was erased,
 // and ErrLinkGone for a password reset without its token.
-func (r *Renderer) Data(m Message) (TemplateData, error) {
+func (r *Renderer) Data(m crm.OutboxMessage) (TemplateData, error) {
 	if m.Kind == crm.MailPasswordReset {
 		if m.LinkToken == "" {
 			return TemplateData{}, ErrLinkGone
@@ -118,7 +118,7 @@ func (r *Renderer) Data(m Message) (TemplateData, error) {
 }
 
 // Render executes m's templates.
-func (r *Renderer) Render(m Message) (Rendered, error) {
+func (r *Renderer) Render(m crm.OutboxMessage) (Rendered, error) {
 	d, err := r.Data(m)
 	if err != nil {
 		return Rendered{}, err
@@ -128,13 +128,13 @@ func (r *Renderer) Render(m Message) (Rendered, error) {
 
 // MessageID is the Message-ID of m without its angle brackets: the stored random id at the sender's domain,
 // the same on every attempt.
-func (r *Renderer) MessageID(m Message) string { return m.MessageID + "@" + r.domain }
+func (r *Renderer) MessageID(m crm.OutboxMessage) string { return m.MessageID + "@" + r.domain }
 
 // Compose renders m into a multipart/alternative email (plain text and HTML) from the configured sender, dated
 // when m was queued and with its stable Message-ID, so every attempt produces the same message. Names and
 // subjects are encoded for any UTF-8 text. It returns ErrEnquiryGone when m's enquiry no longer exists or was
 // erased, and an error when the recipient is not a valid address; neither gets better by retrying.
-func (r *Renderer) Compose(m Message) (*mail.Msg, error) {
+func (r *Renderer) Compose(m crm.OutboxMessage) (*mail.Msg, error) {
 	out, err := r.Render(m)
 	if err != nil {
 		return nil, err

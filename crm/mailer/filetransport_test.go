@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/crm/mailer"
 )
 
@@ -130,7 +131,7 @@ func TestAFolderThatFillsUpMidWriteKeepsNoPartialFile(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	waitOutbox(t, d, 10*time.Second, "sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 10*time.Second, "sent", allStatus(crm.OutboxSent))
 	stop()
 	if p, e := partials(t, dir), emlFiles(t, dir); len(p) != 0 || len(e) != 2 {
 		t.Errorf("folder holds %v and %v; want 2 messages and no partial file", e, p)
@@ -168,13 +169,13 @@ func TestAFolderThatTurnsReadOnlyMidWriteKeepsNoPartialFile(t *testing.T) {
 		t.Fatalf("the fault did not strike mid-write: partial files %v, want the batch's 2", p)
 	}
 	for _, e := range outbox(t, d) {
-		if e.Status != mailer.StatusQueued {
+		if e.Status != crm.OutboxQueued {
 			t.Errorf("a message not written is %s", e.Status)
 		}
 	}
 	// Writable again: the next attempt writes both messages and deletes what the failed one left.
 	remount(t, dir, "rw")
-	waitOutbox(t, d, 10*time.Second, "sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 10*time.Second, "sent", allStatus(crm.OutboxSent))
 	stop()
 	if p, e := partials(t, dir), emlFiles(t, dir); len(p) != 0 || len(e) != 2 {
 		t.Errorf("folder holds %v and %v; want 2 messages and no partial file", e, p)
@@ -221,7 +222,7 @@ func TestMessagesWrittenAgainAfterACrashAreOneFileEach(t *testing.T) {
 	cfg := fastConfig()
 	cfg.Lease, cfg.Batch = lease, 7
 	_, _, stop := startWorker(t, d, ft, cfg)
-	es := waitOutbox(t, d, 15*time.Second, "sent", allStatus(mailer.StatusSent))
+	es := waitOutbox(t, d, 15*time.Second, "sent", allStatus(crm.OutboxSent))
 	stop()
 	if len(es) != 2*enquiries {
 		t.Fatalf("%d outbox rows, want %d", len(es), 2*enquiries)

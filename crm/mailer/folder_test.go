@@ -38,7 +38,7 @@ func TestForgetEnquiryDeletesEveryCopyOfItsMailAndNoOther(t *testing.T) {
 	ref1 := enquire(t, d, "Ann Example", "ann@patient.example", true)
 	ref2 := enquire(t, d, "Bob Example", "bob@patient.example", true)
 	_, _, stop := startWorker(t, d, ft, fastConfig())
-	waitOutbox(t, d, 5*time.Second, "sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 5*time.Second, "sent", allStatus(crm.OutboxSent))
 	stop()
 	// A copy written before file names carried the reference, and one left half-written by a crash: their
 	// names do not say whose they are, their content does.

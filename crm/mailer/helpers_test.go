@@ -158,9 +158,9 @@ func smtpTransport(t *testing.T, addr string, mod func(*mailer.SMTPConfig)) mail
 }
 
 // outbox returns every outbox row, newest first.
-func outbox(t *testing.T, d *db.DB) []mailer.Entry {
+func outbox(t *testing.T, d *db.DB) []crm.OutboxEntry {
 	t.Helper()
-	es, err := d.List(context.Background(), mailer.ListFilter{})
+	es, err := d.List(context.Background(), crm.OutboxFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func outbox(t *testing.T, d *db.DB) []mailer.Entry {
 }
 
 // waitOutbox waits until ok holds for the outbox, or fails the test with the rows.
-func waitOutbox(t *testing.T, d *db.DB, timeout time.Duration, what string, ok func([]mailer.Entry) bool) []mailer.Entry {
+func waitOutbox(t *testing.T, d *db.DB, timeout time.Duration, what string, ok func([]crm.OutboxEntry) bool) []crm.OutboxEntry {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -183,8 +183,8 @@ func waitOutbox(t *testing.T, d *db.DB, timeout time.Duration, what string, ok f
 	}
 }
 
-func allStatus(s mailer.Status) func([]mailer.Entry) bool {
-	return func(es []mailer.Entry) bool {
+func allStatus(s crm.OutboxStatus) func([]crm.OutboxEntry) bool {
+	return func(es []crm.OutboxEntry) bool {
 		for _, e := range es {
 			if e.Status != s {
 				return false

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
 )
 
 // leaseKeeper holds the lease of a claimed batch while the worker sends it: every Lease/3 it renews the lease
@@ -30,7 +32,7 @@ type leaseKeeper struct {
 // keepLease starts renewing the lease of msgs, claimed until until. base is the context of the worker's
 // outcomes (it outlives a shutdown, which must not cut off the message being sent). Call close when the batch
 // is done.
-func (w *Worker) keepLease(base context.Context, msgs []Message, until time.Time) *leaseKeeper {
+func (w *Worker) keepLease(base context.Context, msgs []crm.OutboxMessage, until time.Time) *leaseKeeper {
 	ctx, cancel := context.WithCancel(base)
 	k := &leaseKeeper{w: w, ctx: ctx, cancel: cancel, held: make(map[int64]bool, len(msgs)), until: until,
 		stop: make(chan struct{}), done: make(chan struct{})}

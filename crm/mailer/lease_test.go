@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/crm/mailer"
 	"github.com/frontdesk/frontdesk/crm/mailer/mailertest"
 )
@@ -24,7 +25,7 @@ func TestADeadWorkersBatchIsSentWithinTwentySeconds(t *testing.T) {
 	cfg.Now = func() time.Time { return time.Now().Add(20 * time.Second) }
 	startWorker(t, d, smtpTransport(t, srv.Addr, nil), cfg)
 	srv.Wait(t, 2, 10*time.Second)
-	es := waitOutbox(t, d, 5*time.Second, "sent", allStatus(mailer.StatusSent))
+	es := waitOutbox(t, d, 5*time.Second, "sent", allStatus(crm.OutboxSent))
 	for _, e := range es {
 		if e.Attempts != 2 {
 			t.Errorf("message %d: %d attempts, want 2 (the dead worker's and this one)", e.ID, e.Attempts)
@@ -43,7 +44,7 @@ func TestASlowMessageIsNotSentTwiceWhileItsLeaseIsRenewed(t *testing.T) {
 	// Two workers, as two serve processes on one database: the second polls every 20 ms throughout.
 	_, _, stopA := startWorker(t, d, smtpTransport(t, srv.Addr, slowOK), cfg)
 	_, _, stopB := startWorker(t, d, smtpTransport(t, srv.Addr, slowOK), cfg)
-	es := waitOutbox(t, d, 20*time.Second, "sent", allStatus(mailer.StatusSent))
+	es := waitOutbox(t, d, 20*time.Second, "sent", allStatus(crm.OutboxSent))
 	// Each worker finishes what it is sending before it stops: a second copy would be received by then.
 	stopA()
 	stopB()
@@ -63,7 +64,7 @@ func TestAWorkerStopsSendingOnceItsLeaseCannotBeKept(t *testing.T) {
 	cfg := fastConfig()
 	cfg.Lease, cfg.SendTimeout = time.Second, 10*time.Second
 	_, logs, stop := startWorker(t, d, smtpTransport(t, srv.Addr, func(c *mailer.SMTPConfig) { c.Timeout = 10 * time.Second }), cfg)
-	waitOutbox(t, d, 5*time.Second, "leased", func(es []mailer.Entry) bool { return es[0].Leased })
+	waitOutbox(t, d, 5*time.Second, "leased", func(es []crm.OutboxEntry) bool { return es[0].Leased })
 	// The database goes away while the message is being sent: the lease cannot be renewed, so the worker
 	// cuts the exchange off before the lease runs out, rather than send on while another worker may claim it.
 	d.Close()

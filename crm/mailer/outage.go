@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/frontdesk/frontdesk/crm"
 	"github.com/wneessen/go-mail"
 )
 
@@ -31,7 +32,7 @@ type outage struct {
 
 // failed records a temporary failure of m; it returns true when the failure starts an outage (the caller logs
 // it as a warning; later ones only at debug level).
-func (o *outage) failed(now time.Time, m Message, err error) bool {
+func (o *outage) failed(now time.Time, m crm.OutboxMessage, err error) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	started := o.messages == nil

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk/frontdesk/crm/mailer"
+	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/crm/mailer/mailertest"
 )
 
@@ -44,7 +44,7 @@ func TestAnOutageIsLoggedWhenItStartsAndEndsNotForEveryMessage(t *testing.T) {
 	_, logs, stop := startWorker(t, d, smtpTransport(t, addr, nil), fastConfig())
 
 	// The server stays down while every message is tried at least three times.
-	waitOutbox(t, d, 10*time.Second, "tried three times", func(es []mailer.Entry) bool {
+	waitOutbox(t, d, 10*time.Second, "tried three times", func(es []crm.OutboxEntry) bool {
 		for _, e := range es {
 			if e.Attempts < 3 {
 				return false
@@ -54,7 +54,7 @@ func TestAnOutageIsLoggedWhenItStartsAndEndsNotForEveryMessage(t *testing.T) {
 	})
 	srv := mailertest.Start(t, mailertest.Options{Addr: addr})
 	srv.Wait(t, 20, 10*time.Second)
-	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(crm.OutboxSent))
 	stop()
 
 	out := logs.String()

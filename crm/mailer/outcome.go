@@ -14,7 +14,7 @@ import (
 )
 
 // compose renders m; a message that cannot be composed is failed at once (it would not compose on a retry).
-func (w *Worker) compose(ctx context.Context, k *leaseKeeper, m Message) (*mail.Msg, bool) {
+func (w *Worker) compose(ctx context.Context, k *leaseKeeper, m crm.OutboxMessage) (*mail.Msg, bool) {
 	msg, err := w.renderer.Compose(m)
 	if err == nil {
 		return msg, true
@@ -27,7 +27,7 @@ func (w *Worker) compose(ctx context.Context, k *leaseKeeper, m Message) (*mail.
 }
 
 // release gives msgs back unattempted.
-func (w *Worker) release(ctx context.Context, k *leaseKeeper, msgs []Message) {
+func (w *Worker) release(ctx context.Context, k *leaseKeeper, msgs []crm.OutboxMessage) {
 	for _, m := range msgs {
 		if k.take(m.ID) {
 			w.record(ctx, m, "release", w.store.Release(ctx, m.ID))
@@ -36,7 +36,7 @@ func (w *Worker) release(ctx context.Context, k *leaseKeeper, msgs []Message) {
 }
 
 // sentOne records one delivered message.
-func (w *Worker) sentOne(ctx context.Context, k *leaseKeeper, m Message, out Outgoing) {
+func (w *Worker) sentOne(ctx context.Context, k *leaseKeeper, m crm.OutboxMessage, out Outgoing) {
 	log := w.msgLog(m)
 	w.outage.delivered(w.cfg.Now(), w.log)
 	log.Info("mail sent", "attempts", m.Attempts)
@@ -51,7 +51,7 @@ func (w *Worker) sentOne(ctx context.Context, k *leaseKeeper, m Message, out Out
 }
 
 // sentAll records delivered messages in one transaction; resumed says whether their delivery ends an outage.
-func (w *Worker) sentAll(ctx context.Context, k *leaseKeeper, msgs []Message, outs []Outgoing, resumed bool) {
+func (w *Worker) sentAll(ctx context.Context, k *leaseKeeper, msgs []crm.OutboxMessage, outs []Outgoing, resumed bool) {
 	if len(msgs) == 0 {
 		return
 	}
@@ -84,7 +84,7 @@ func (w *Worker) sentAll(ctx context.Context, k *leaseKeeper, msgs []Message, ou
 
 // withdraw takes back the copy kept of a message whose row went while it was being sent: its enquiry was
 // erased (or deleted) meanwhile, and the copy must go too.
-func (w *Worker) withdraw(m Message, out Outgoing) {
+func (w *Worker) withdraw(m crm.OutboxMessage, out Outgoing) {
 	wd, ok := w.transport.(Withdrawer)
 	if !ok {
 		return
@@ -95,7 +95,7 @@ func (w *Worker) withdraw(m Message, out Outgoing) {
 
 // failed records a failed attempt: a permanent refusal (a 5xx reply) fails the message at once, anything else
 // is retried.
-func (w *Worker) failed(ctx context.Context, k *leaseKeeper, m Message, err error) {
+func (w *Worker) failed(ctx context.Context, k *leaseKeeper, m crm.OutboxMessage, err error) {
 	code := replyCode(err)
 	if code < 500 {
 		w.retry(ctx, k, m, err)
@@ -111,7 +111,7 @@ func (w *Worker) failed(ctx context.Context, k *leaseKeeper, m Message, err erro
 // retry records a temporary failure: due again after a backoff, or failed when that would pass GiveUpAfter.
 // The first failure of an outage is a warning; later ones are counted for its summary and logged at debug
 // level only.
-func (w *Worker) retry(ctx context.Context, k *leaseKeeper, m Message, err error) {
+func (w *Worker) retry(ctx context.Context, k *leaseKeeper, m crm.OutboxMessage, err error) {
 	if !k.take(m.ID) {
 		return // another worker has it now
 	}
@@ -136,7 +136,7 @@ func (w *Worker) retry(ctx context.Context, k *leaseKeeper, m Message, err error
 
 // record logs a failure to store an outcome. The message stays leased and is claimed again after its lease:
 // at worst it is sent twice, never lost.
-func (w *Worker) record(ctx context.Context, m Message, what string, err error) {
+func (w *Worker) record(ctx context.Context, m crm.OutboxMessage, what string, err error) {
 	if err != nil {
 		w.msgLog(m).Error("mail worker: "+what, "error", err)
 	}
@@ -144,7 +144,7 @@ func (w *Worker) record(ctx context.Context, m Message, what string, err error) 
 
 // msgLog is the logger for one message: its outbox id, kind and enquiry reference, never its recipient or
 // content.
-func (w *Worker) msgLog(m Message) *slog.Logger {
+func (w *Worker) msgLog(m crm.OutboxMessage) *slog.Logger {
 	return w.log.With("outbox_id", m.ID, "kind", string(m.Kind), "ref", m.Enquiry.Reference)
 }
 

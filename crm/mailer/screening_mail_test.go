@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/frontdesk/frontdesk/crm/mailer"
 	"github.com/frontdesk/frontdesk/crm/mailer/mailertest"
 	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/intake"
@@ -131,7 +130,7 @@ func TestConfirmationLeadsWithCrisisHelpWhenRisk(t *testing.T) {
 	if n := countRows(t, file, `SELECT count(*) FROM screening_links WHERE token_hash = ?`, crm.ScreeningTokenHash(tok)); n != 1 {
 		t.Errorf("the emailed link's token matches %d stored hashes, want 1", n)
 	}
-	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(crm.OutboxSent))
 	if n := countRows(t, file, `SELECT count(*) FROM outbox WHERE link_token IS NOT NULL`); n != 0 {
 		t.Errorf("%d sent messages still hold their link's token", n)
 	}
@@ -140,7 +139,7 @@ func TestConfirmationLeadsWithCrisisHelpWhenRisk(t *testing.T) {
 func outboxKinds(t *testing.T, d *db.DB) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	list, err := d.List(context.Background(), mailer.ListFilter{Limit: 1000})
+	list, err := d.List(context.Background(), crm.OutboxFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

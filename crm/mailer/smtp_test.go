@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/mail"
 	"regexp"
@@ -28,7 +29,7 @@ func TestDeliversConfirmationAndStaffNoticeWithCorrectHeaders(t *testing.T) {
 	_, logs, _ := startWorker(t, d, smtpTransport(t, srv.Addr, nil), fastConfig())
 
 	got := srv.Wait(t, 2, 10*time.Second)
-	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(crm.OutboxSent))
 	if len(got) != 2 {
 		t.Fatalf("received %d messages, want 2", len(got))
 	}
@@ -144,7 +145,7 @@ func TestSTARTTLSIsRequiredAndUsed(t *testing.T) {
 		if !got[0].TLS {
 			t.Error("the message was sent without TLS")
 		}
-		waitOutbox(t, d, 5*time.Second, "sent", allStatus(mailer.StatusSent))
+		waitOutbox(t, d, 5*time.Second, "sent", allStatus(crm.OutboxSent))
 	})
 
 	t.Run("not offered: never plain text", func(t *testing.T) {
@@ -152,10 +153,10 @@ func TestSTARTTLSIsRequiredAndUsed(t *testing.T) {
 		srv := mailertest.Start(t, mailertest.Options{}) // no STARTTLS
 		enquire(t, d, "Ann Example", "ann@patient.example", false)
 		startWorker(t, d, smtpTransport(t, srv.Addr, withRoots), fastConfig())
-		es := waitOutbox(t, d, 5*time.Second, "retried", func(es []mailer.Entry) bool {
+		es := waitOutbox(t, d, 5*time.Second, "retried", func(es []crm.OutboxEntry) bool {
 			return es[0].Attempts >= 2
 		})
-		if es[0].Status != mailer.StatusQueued || !strings.Contains(es[0].LastError, "STARTTLS") {
+		if es[0].Status != crm.OutboxQueued || !strings.Contains(es[0].LastError, "STARTTLS") {
 			t.Errorf("row = %+v, want queued for retry with a STARTTLS error", es[0])
 		}
 		if n := len(srv.Received()); n != 0 {
@@ -168,7 +169,7 @@ func TestSTARTTLSIsRequiredAndUsed(t *testing.T) {
 		srv := mailertest.Start(t, mailertest.Options{TLS: certs.Server})
 		enquire(t, d, "Ann Example", "ann@patient.example", false)
 		startWorker(t, d, smtpTransport(t, srv.Addr, func(c *mailer.SMTPConfig) { c.TLS = mailer.TLSStartTLS }), fastConfig())
-		es := waitOutbox(t, d, 5*time.Second, "retried", func(es []mailer.Entry) bool { return es[0].Attempts >= 1 && es[0].LastError != "" })
+		es := waitOutbox(t, d, 5*time.Second, "retried", func(es []crm.OutboxEntry) bool { return es[0].Attempts >= 1 && es[0].LastError != "" })
 		if !strings.Contains(es[0].LastError, "certificate") || len(srv.Received()) != 0 {
 			t.Errorf("row = %+v, received %d; want a certificate error and nothing sent", es[0], len(srv.Received()))
 		}
@@ -222,9 +223,9 @@ func TestAuthPlain(t *testing.T) {
 		srv := mailertest.Start(t, mailertest.Options{TLS: certs.Server, Users: users})
 		enquire(t, d, "Ann Example", "ann@patient.example", false)
 		startWorker(t, d, smtpTransport(t, srv.Addr, auth("frontdesk", "wrong")), fastConfig())
-		es := waitOutbox(t, d, 5*time.Second, "retried", func(es []mailer.Entry) bool { return es[0].Attempts >= 2 })
+		es := waitOutbox(t, d, 5*time.Second, "retried", func(es []crm.OutboxEntry) bool { return es[0].Attempts >= 2 })
 		// A refused login is the clinic's configuration, not the message's fault: it stays queued.
-		if es[0].Status != mailer.StatusQueued || !strings.Contains(es[0].LastError, "535") {
+		if es[0].Status != crm.OutboxQueued || !strings.Contains(es[0].LastError, "535") {
 			t.Errorf("row = %+v, want queued with the 535 reply", es[0])
 		}
 	})
@@ -237,7 +238,7 @@ func TestServerDownIsRetriedAndDeliveredOnce(t *testing.T) {
 	enquire(t, d, "Bob Example", "bob@patient.example", true)
 	_, logs, _ := startWorker(t, d, smtpTransport(t, addr, nil), fastConfig())
 
-	es := waitOutbox(t, d, 5*time.Second, "retried while down", func(es []mailer.Entry) bool {
+	es := waitOutbox(t, d, 5*time.Second, "retried while down", func(es []crm.OutboxEntry) bool {
 		for _, e := range es {
 			if e.Attempts < 2 {
 				return false
@@ -246,13 +247,13 @@ func TestServerDownIsRetriedAndDeliveredOnce(t *testing.T) {
 		return true
 	})
 	for _, e := range es {
-		if e.Status != mailer.StatusQueued || !strings.Contains(e.LastError, "refused") {
+		if e.Status != crm.OutboxQueued || !strings.Contains(e.LastError, "refused") {
 			t.Errorf("while the server is down: %+v", e)
 		}
 	}
 	srv := mailertest.Start(t, mailertest.Options{Addr: addr})
 	srv.Wait(t, 4, 10*time.Second)
-	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 5*time.Second, "all sent", allStatus(crm.OutboxSent))
 	time.Sleep(200 * time.Millisecond) // more than a retry interval: nothing more may arrive
 	got := srv.Received()
 	ids := map[string]bool{}
@@ -285,9 +286,9 @@ func TestPermanentRefusalFailsAtOnceAndTemporaryIsRetried(t *testing.T) {
 	ref := enquire(t, d, "Gone Example", "gone@patient.example", true)
 	_, logs, _ := startWorker(t, d, smtpTransport(t, srv.Addr, nil), fastConfig())
 
-	es := waitOutbox(t, d, 10*time.Second, "settled", func(es []mailer.Entry) bool {
+	es := waitOutbox(t, d, 10*time.Second, "settled", func(es []crm.OutboxEntry) bool {
 		for _, e := range es {
-			if e.Status == mailer.StatusQueued {
+			if e.Status == crm.OutboxQueued {
 				return false
 			}
 		}
@@ -297,14 +298,14 @@ func TestPermanentRefusalFailsAtOnceAndTemporaryIsRetried(t *testing.T) {
 	for _, e := range outbox(t, d) {
 		switch e.Kind {
 		case crm.MailConfirmation:
-			if e.Status != mailer.StatusFailed || e.Attempts != 1 {
+			if e.Status != crm.OutboxFailed || e.Attempts != 1 {
 				t.Errorf("after a 550: status %s after %d attempts, want failed after 1", e.Status, e.Attempts)
 			}
 			if !strings.Contains(e.LastError, "550") || !strings.Contains(e.LastError, "Mailbox unavailable: no such user") {
 				t.Errorf("last error %q does not keep the server's reply", e.LastError)
 			}
 		case crm.MailNewEnquiry:
-			if e.Status != mailer.StatusSent || e.Attempts != 2 {
+			if e.Status != crm.OutboxSent || e.Attempts != 2 {
 				t.Errorf("after a 451: status %s after %d attempts, want sent on the 2nd", e.Status, e.Attempts)
 			}
 		}
@@ -344,7 +345,7 @@ func TestLeaseOfADeadWorkerExpiresAndTheMessageIsSent(t *testing.T) {
 	if waited := time.Since(start); waited < lease/2 {
 		t.Errorf("sent after %s, before the dead worker's lease expired", waited)
 	}
-	es := waitOutbox(t, d, 5*time.Second, "sent", allStatus(mailer.StatusSent))
+	es := waitOutbox(t, d, 5*time.Second, "sent", allStatus(crm.OutboxSent))
 	if es[0].Attempts != 2 {
 		t.Errorf("attempts = %d, want 2 (the dead one and the real one)", es[0].Attempts)
 	}
@@ -390,7 +391,7 @@ func TestResendAfterCrashHasTheSameMessageIDAndDate(t *testing.T) {
 	if first.Text != second.Text {
 		t.Error("the resend's text differs")
 	}
-	waitOutbox(t, d, 5*time.Second, "sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 5*time.Second, "sent", allStatus(crm.OutboxSent))
 }
 
 func TestShutdownFinishesTheMessageBeingSent(t *testing.T) {
@@ -418,9 +419,9 @@ func TestShutdownFinishesTheMessageBeingSent(t *testing.T) {
 	var sent, queued int
 	for _, e := range outbox(t, d) {
 		switch {
-		case e.Status == mailer.StatusSent:
+		case e.Status == crm.OutboxSent:
 			sent++
-		case e.Status == mailer.StatusQueued && !e.Leased:
+		case e.Status == crm.OutboxQueued && !e.Leased:
 			queued++
 		}
 	}
@@ -464,7 +465,7 @@ func TestGivesUpAfterTheLimitAndWarnsOfStaleMail(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	es := waitOutbox(t, d, 5*time.Second, "failed", allStatus(mailer.StatusFailed))
+	es := waitOutbox(t, d, 5*time.Second, "failed", allStatus(crm.OutboxFailed))
 	if !strings.HasPrefix(es[0].LastError, "gave up after") || es[0].Attempts < 2 {
 		t.Errorf("row = %+v, want failed after retries with the reason", es[0])
 	}
@@ -477,11 +478,12 @@ func TestGivesUpAfterTheLimitAndWarnsOfStaleMail(t *testing.T) {
 	logs.noPersonalData(t, "ann@patient.example")
 
 	// outbox retry: queued again, with its time counted afresh.
-	if err := d.Requeue(context.Background(), es[0].ID, time.Now()); err != nil {
+	outbox := crm.NewOutbox(d, slog.New(slog.NewTextHandler(logs, nil)))
+	if err := outbox.Retry(context.Background(), crm.System, es[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Requeue(context.Background(), es[0].ID, time.Now()); !errors.Is(err, crm.ErrConflict) {
-		t.Errorf("requeue of a queued message: %v, want ErrConflict", err)
+	if err := outbox.Retry(context.Background(), crm.System, es[0].ID); !errors.Is(err, crm.ErrConflict) {
+		t.Errorf("retry of a queued message: %v, want ErrConflict", err)
 	}
 }
 
@@ -558,7 +560,7 @@ func TestUnansweringServerTimesOutAndIsRetried(t *testing.T) {
 	cfg.SendTimeout = 300 * time.Millisecond
 	start := time.Now()
 	startWorker(t, d, smtpTransport(t, ln.Addr().String(), func(c *mailer.SMTPConfig) { c.Timeout = 10 * time.Second }), cfg)
-	es := waitOutbox(t, d, 5*time.Second, "retried", func(es []mailer.Entry) bool {
+	es := waitOutbox(t, d, 5*time.Second, "retried", func(es []crm.OutboxEntry) bool {
 		for _, e := range es {
 			if e.Attempts < 2 {
 				return false
@@ -570,7 +572,7 @@ func TestUnansweringServerTimesOutAndIsRetried(t *testing.T) {
 		t.Errorf("the send deadline did not cut the silent server off")
 	}
 	for _, e := range es {
-		if e.Status != mailer.StatusQueued || !strings.Contains(e.LastError, "deadline") {
+		if e.Status != crm.OutboxQueued || !strings.Contains(e.LastError, "deadline") {
 			t.Errorf("%+v: want queued for retry after a timeout", e)
 		}
 	}

@@ -20,12 +20,12 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current templates")
 
 // sampleMessage is a claimed message of kind about a fixed enquiry.
-func sampleMessage(kind crm.MailKind) mailer.Message {
-	return mailer.Message{
+func sampleMessage(kind crm.MailKind) crm.OutboxMessage {
+	return crm.OutboxMessage{
 		ID: 7, Kind: kind, Recipient: "zoe@patient.example", MessageID: "0123456789abcdef0123456789abcdef",
 		Attempts: 1, CreatedAt: time.Date(2026, 11, 27, 13, 0, 54, 123e6, time.UTC),
 		QueuedAt: time.Date(2026, 11, 27, 13, 0, 54, 123e6, time.UTC),
-		Enquiry: mailer.Summary{
+		Enquiry: crm.OutboxSummary{
 			Reference: "FD-7K3M-Q9XP", PatientName: "Zoë Åberg", Treatment: "adhd",
 			ReceivedAt: time.Date(2026, 11, 27, 13, 0, 54, 0, time.UTC),
 		},
@@ -33,21 +33,21 @@ func sampleMessage(kind crm.MailKind) mailer.Message {
 }
 
 // withLink gives a confirmation its screening link's token.
-func withLink(m mailer.Message) mailer.Message {
+func withLink(m crm.OutboxMessage) crm.OutboxMessage {
 	m.LinkToken = "sampleScreeningToken"
 	return m
 }
 
 // flaggedRisk flags the message's enquiry risk an hour after it arrived.
-func flaggedRisk(m mailer.Message) mailer.Message {
+func flaggedRisk(m crm.OutboxMessage) crm.OutboxMessage {
 	m.Enquiry.RiskAt = m.Enquiry.ReceivedAt.Add(time.Hour)
 	return m
 }
 
 // passwordReset is a claimed password reset message: no enquiry, only the link's token.
-func passwordReset() mailer.Message {
+func passwordReset() crm.OutboxMessage {
 	m := sampleMessage(crm.MailPasswordReset)
-	m.Enquiry = mailer.Summary{}
+	m.Enquiry = crm.OutboxSummary{}
 	m.LinkToken = "fd_sampletoken"
 	return m
 }
@@ -61,7 +61,7 @@ func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assigned := func(kind crm.MailKind) mailer.Message {
+	assigned := func(kind crm.MailKind) crm.OutboxMessage {
 		m := sampleMessage(kind)
 		m.Enquiry.Assigned, m.Enquiry.AssigneeName = true, "Dr Siân O'Brien"
 		// A summer date: the clinic's zone is on BST.
@@ -71,7 +71,7 @@ func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 	cases := []struct {
 		name string
 		r    *mailer.Renderer
-		m    mailer.Message
+		m    crm.OutboxMessage
 	}{
 		{"confirmation", r, sampleMessage(crm.MailConfirmation)},
 		{"confirmation_no_contact_details", noContact, sampleMessage(crm.MailConfirmation)},
@@ -187,7 +187,7 @@ func TestFileTransportWritesParseableEMLFilesInTimeOrder(t *testing.T) {
 	ref1 := enquire(t, d, "Ann Example", "ann@patient.example", true)
 	ref2 := enquire(t, d, "Bob Example", "bob@patient.example", false)
 	startWorker(t, d, ft, fastConfig())
-	waitOutbox(t, d, 5*time.Second, "sent", allStatus(mailer.StatusSent))
+	waitOutbox(t, d, 5*time.Second, "sent", allStatus(crm.OutboxSent))
 
 	ents, err := os.ReadDir(dir)
 	if err != nil {

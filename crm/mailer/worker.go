@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
 )
 
 // Defaults of WorkerConfig.
@@ -89,7 +91,7 @@ func (c *WorkerConfig) defaults(batchAtOnce bool) {
 // lease, with the same Message-ID (the file transport writes it again under the same name). Run it in its own
 // goroutine; it never holds up request handling.
 type Worker struct {
-	store     Store
+	store     crm.OutboxQueue
 	renderer  *Renderer
 	transport Transport
 	batcher   BatchSender // the transport, when it delivers a batch at once
@@ -103,7 +105,7 @@ type Worker struct {
 
 // NewWorker returns a worker that sends store's messages, rendered by r, through t. The worker owns t (one
 // transport, and so one SMTP client, per worker) and closes it when Run returns.
-func NewWorker(store Store, r *Renderer, t Transport, cfg WorkerConfig, log *slog.Logger) *Worker {
+func NewWorker(store crm.OutboxQueue, r *Renderer, t Transport, cfg WorkerConfig, log *slog.Logger) *Worker {
 	bs, _ := t.(BatchSender)
 	cfg.defaults(bs != nil)
 	if log == nil {
@@ -179,7 +181,7 @@ func (w *Worker) sendBatch(ctx context.Context) (int, error) {
 }
 
 // sendEach sends msgs one after the other, recording each outcome as it comes.
-func (w *Worker) sendEach(ctx context.Context, k *leaseKeeper, msgs []Message) {
+func (w *Worker) sendEach(ctx context.Context, k *leaseKeeper, msgs []crm.OutboxMessage) {
 	bg := context.WithoutCancel(ctx)
 	var dialErr error
 	for i, m := range msgs {
@@ -216,13 +218,13 @@ func (w *Worker) sendEach(ctx context.Context, k *leaseKeeper, msgs []Message) {
 
 // sendTogether composes msgs, hands them to the transport at once, and records every delivery in one
 // transaction — after the transport has made them durable, so a message is never recorded sent before it is.
-func (w *Worker) sendTogether(ctx context.Context, k *leaseKeeper, msgs []Message) {
+func (w *Worker) sendTogether(ctx context.Context, k *leaseKeeper, msgs []crm.OutboxMessage) {
 	bg := context.WithoutCancel(ctx)
 	if ctx.Err() != nil || k.ctx.Err() != nil {
 		w.release(bg, k, msgs)
 		return
 	}
-	ready := make([]Message, 0, len(msgs))
+	ready := make([]crm.OutboxMessage, 0, len(msgs))
 	outs := make([]Outgoing, 0, len(msgs))
 	for _, m := range msgs {
 		if msg, ok := w.compose(bg, k, m); ok {
@@ -236,7 +238,7 @@ func (w *Worker) sendTogether(ctx context.Context, k *leaseKeeper, msgs []Messag
 	sendCtx, cancel := context.WithTimeout(k.ctx, w.cfg.SendTimeout)
 	errs := w.batcher.SendBatch(sendCtx, outs)
 	cancel()
-	var sent []Message
+	var sent []crm.OutboxMessage
 	var sentOuts []Outgoing
 	failures := 0
 	for i, m := range ready {
