@@ -25,6 +25,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/crm/report"
+	"github.com/frontdesk/frontdesk/crm/report/xlsx"
 	"github.com/frontdesk/frontdesk/db"
 	_ "github.com/mattn/go-sqlite3"
 )
@@ -156,7 +157,7 @@ func BenchmarkExport(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer d.Close()
-				svc := report.New(d, d, d, report.Config{Location: time.UTC}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+				svc := report.New(d, d, d, report.Config{Location: time.UTC, XLSX: xlsx.Write}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 				ctx := context.Background()
 				runtime.GC()
 				s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/crm/report"
+	"github.com/frontdesk/frontdesk/crm/report/xlsx"
 	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/frontdesk/frontdesk/web"
@@ -95,7 +96,7 @@ func (h *harness) start() {
 		Workspace: h.ws,
 		Privacy:   h.privacy,
 		Accounts:  h.accounts,
-		Reports:   report.New(d, d, d, report.Config{FirstContact: 24 * time.Hour, Location: h.cfg.Location}, log),
+		Reports:   report.New(d, d, d, report.Config{FirstContact: 24 * time.Hour, Location: h.cfg.Location, XLSX: xlsx.Write}, log),
 		Sessions:  d.Sessions(),
 		Outbox:    crm.NewOutbox(d, log),
 		Ready:     d,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/crm/report"
+	"github.com/frontdesk/frontdesk/crm/report/xlsx"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/frontdesk/frontdesk/web"
 	"github.com/xuri/excelize/v2"
@@ -515,14 +516,14 @@ func TestExportOverTheAPI(t *testing.T) {
 		t.Fatalf("xlsx does not open: %v", err)
 	}
 	defer x.Close()
-	rows, err := x.GetRows(report.SheetName)
+	rows, err := x.GetRows(xlsx.SheetName)
 	if err != nil || len(rows) != 12 || rows[1][0] != f.refs["E1"] || rows[1][3] != "Zoë Ångström" || rows[1][1] != "2026-11-02 00:30" {
 		t.Errorf("xlsx rows %v, %v", rows[:min(len(rows), 2)], err)
 	}
-	if p, _ := x.GetPanes(report.SheetName); !p.Freeze || p.YSplit != 1 {
+	if p, _ := x.GetPanes(xlsx.SheetName); !p.Freeze || p.YSplit != 1 {
 		t.Errorf("xlsx panes %+v", p)
 	}
-	if typ, _ := x.GetCellType(report.SheetName, "B2"); typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString {
+	if typ, _ := x.GetCellType(xlsx.SheetName, "B2"); typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString {
 		t.Errorf("created_at is text, not a date")
 	}
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	crmreport "github.com/frontdesk/frontdesk/crm/report"
+	"github.com/frontdesk/frontdesk/crm/report/xlsx"
 	"github.com/frontdesk/frontdesk/intake"
 )
 
@@ -80,6 +81,7 @@ func cmdExport(args []string, e env) error {
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	reports := crmreport.New(svc.db, svc.db, svc.db, crmreport.Config{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
+		XLSX: xlsx.Write,
 	}, quiet)
 	exp, err := reports.OpenExport(ctx, crm.System, f, format)
 	var invalid crm.InputError

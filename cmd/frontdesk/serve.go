@@ -13,6 +13,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	crmreport "github.com/frontdesk/frontdesk/crm/report" // "report" is main's error reporter
+	"github.com/frontdesk/frontdesk/crm/report/xlsx"
 	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/frontdesk/frontdesk/web"
@@ -104,6 +105,7 @@ func cmdServe(args []string, e env) error {
 
 	reports := crmreport.New(store, store, store, crmreport.Config{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
+		XLSX: xlsx.Write,
 	}, log)
 	app, err := web.New(web.Config{
 		ClinicName:         c.ClinicName,

@@ -49,17 +49,17 @@ func csvText(s string) string {
 }
 
 // csvRecord formats one row of cells for CSV into rec.
-func csvRecord(row []cell, rec []string, loc *time.Location) {
+func csvRecord(row []Cell, rec []string, loc *time.Location) {
 	for i, c := range row {
-		switch c.kind {
-		case cellText, cellDate:
-			rec[i] = csvText(c.text)
-		case cellTime:
-			rec[i] = c.at.In(loc).Format(isoLayout)
-		case cellHours:
-			rec[i] = Neutralise(formatHours(c.hours))
-		case cellInt:
-			rec[i] = c.text
+		switch c.Kind {
+		case CellText, CellDate:
+			rec[i] = csvText(c.Text)
+		case CellTime:
+			rec[i] = c.At.In(loc).Format(isoLayout)
+		case CellHours:
+			rec[i] = Neutralise(formatHours(c.Hours))
+		case CellInt:
+			rec[i] = c.Text
 		default:
 			rec[i] = ""
 		}
@@ -104,7 +104,7 @@ func writeCSV(w io.Writer, src *source, loc *time.Location) (int, error) {
 	if err := flushCSV(cw, w); err != nil { // the download starts now, before the first row is read
 		return 0, err
 	}
-	row := make([]cell, len(columns))
+	row := make([]Cell, len(columns))
 	rec := make([]string, len(columns))
 	n := 0
 	for {

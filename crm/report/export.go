@@ -7,10 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 )
@@ -84,8 +82,8 @@ type Export struct {
 }
 
 // OpenExport checks an administrator's export request and opens it: ErrForbidden for any other role; an
-// InputError naming each bad filter ("from", "to", "status", "treatment", "assignee"), or "format" for an Excel
-// export of more rows than a sheet holds. It waits while MaxConcurrentExports others are running (until ctx
+// InputError naming each bad filter ("from", "to", "status", "treatment", "assignee", "answers"), or "format" for
+// an Excel export of more rows than a sheet holds, or when the service has no Excel writer (Config.XLSX). It waits while MaxConcurrentExports others are running (until ctx
 // ends). ctx must outlive the writing: it is the context of the database read.
 func (s *Service) OpenExport(ctx context.Context, actor crm.Actor, f Filter, format Format) (*Export, error) {
 	if err := allowed(actor); err != nil {
@@ -93,6 +91,9 @@ func (s *Service) OpenExport(ctx context.Context, actor crm.Actor, f Filter, for
 	}
 	if format != CSV && format != XLSX {
 		return nil, crm.InputError{"format": fmt.Sprintf("Unknown format %q: use csv or xlsx.", format)}
+	}
+	if format == XLSX && s.xlsx == nil {
+		return nil, crm.InputError{"format": "Excel exports are not available here: use csv."}
 	}
 	q, err := s.query(ctx, f)
 	if err != nil {
@@ -207,7 +208,7 @@ func (e *Export) WriteTo(w io.Writer) (int64, error) {
 		start := e.s.now()
 		switch e.format {
 		case XLSX:
-			n, err = writeXLSX(cw, src, e.s.loc)
+			n, err = e.s.xlsx(cw, newSheet(src), e.s.loc)
 		default:
 			n, err = writeCSV(cw, src, e.s.loc)
 		}
@@ -229,113 +230,3 @@ func (e *Export) WriteTo(w io.Writer) (int64, error) {
 	})
 	return cw.n, err
 }
-
-// source hands the writers one enquiry at a time, with personal fields of erased enquiries removed.
-type source struct {
-	rows    Rows
-	ahead   bool
-	answers bool // the export has the answer columns
-	e       crm.Enquiry
-	scr     []crm.Screening
-}
-
-// columns are the source's export columns.
-func (s *source) columns() []string { return ColumnsFor(s.answers) }
-
-// next returns the next enquiry (valid until the following call), false at the end; err when reading failed.
-func (s *source) next() (*crm.Enquiry, bool, error) {
-	if s.ahead {
-		s.ahead = false
-	} else if !s.rows.Next() {
-		return nil, false, s.rows.Err()
-	}
-	if err := s.rows.Scan(&s.e); err != nil {
-		return nil, false, fmt.Errorf("read export row: %w", err)
-	}
-	s.scr = s.rows.Screening()
-	if s.e.Erased {
-		s.scr = nil
-		// Right to erasure: whatever the store still holds, an erased patient's details never leave again.
-		s.e.Name, s.e.Email, s.e.Phone, s.e.Message, s.e.DateOfBirth, s.e.CloseReason = "", "", "", "", "", ""
-		s.e.UTMSource, s.e.UTMMedium, s.e.UTMCampaign = "", "", ""
-	}
-	return &s.e, true, nil
-}
-
-// cell is one value of an export row, typed so that each format can write it as its own kind.
-type cell struct {
-	kind  cellKind
-	text  string
-	at    time.Time
-	hours float64
-}
-
-type cellKind uint8
-
-const (
-	cellText  cellKind = iota
-	cellTime           // a moment: ISO 8601 with offset in CSV, a date-time cell in Excel
-	cellDate           // a calendar date (YYYY-MM-DD): text in CSV, a date cell in Excel
-	cellHours          // a number of hours
-	cellInt            // a whole number (a score); text holds it in decimal
-	cellEmpty
-)
-
-func text(s string) cell { return cell{kind: cellText, text: s} }
-
-func moment(t time.Time) cell {
-	if t.IsZero() {
-		return cell{kind: cellEmpty}
-	}
-	return cell{kind: cellTime, at: t}
-}
-
-// baseCells fills the first len(baseColumns) cells of row with the enquiry's own values.
-func baseCells(e *crm.Enquiry, row []cell) {
-	var assigneeName, assigneeEmail string
-	if e.Assignee != nil {
-		assigneeName, assigneeEmail = e.Assignee.Name, e.Assignee.Email
-	}
-	contacted, hours := cell{kind: cellEmpty}, cell{kind: cellEmpty}
-	if e.FirstContactedAt != nil {
-		contacted = moment(*e.FirstContactedAt)
-		hours = cell{kind: cellHours, hours: e.FirstContactedAt.Sub(e.CreatedAt).Hours()}
-	}
-	dob := cell{kind: cellEmpty}
-	if e.DateOfBirth != "" {
-		dob = cell{kind: cellDate, text: e.DateOfBirth}
-	}
-	erased := ""
-	if e.Erased {
-		erased = "yes"
-	}
-	row[0] = text(e.Reference)
-	row[1] = moment(e.CreatedAt)
-	row[2] = text(string(e.Status))
-	row[3] = text(e.Name)
-	row[4] = text(e.Email)
-	row[5] = text(e.Phone)
-	row[6] = text(e.PreferredContact)
-	row[7] = text(e.Treatment)
-	row[8] = text(e.ReferralSource)
-	row[9] = text(e.UTMSource)
-	row[10] = text(e.UTMMedium)
-	row[11] = text(e.UTMCampaign)
-	row[12] = text(assigneeName)
-	row[13] = text(assigneeEmail)
-	row[14] = text(e.Priority)
-	row[15] = contacted
-	row[16] = hours
-	row[17] = text(e.CloseReason)
-	row[18] = dob
-	row[19] = text(e.Message)
-	row[20] = moment(e.ConsentAt)
-	row[21] = text(e.ConsentVersion)
-	row[22] = text(erased)
-}
-
-// isoLayout is ISO 8601 with the offset always written as ±hh:mm (never Z), so every time says its zone.
-const isoLayout = "2006-01-02T15:04:05-07:00"
-
-// formatHours writes a number of hours with two decimals, e.g. 5.50.
-func formatHours(h float64) string { return strconv.FormatFloat(h, 'f', 2, 64) }

@@ -52,16 +52,16 @@ func answerColumns() []string {
 }
 
 // cells fills row (len(src.columns())) with the current enquiry's values and screening, in that order.
-func cells(src *source, row []cell) {
+func cells(src *source, row []Cell) {
 	e := &src.e
 	baseCells(e, row)
 	row = row[len(baseColumns):]
 	row[0] = text(flagsText(e))
 	k := 1
 	for _, in := range exportInstruments {
-		row[k], row[k+1] = cell{kind: cellEmpty}, cell{kind: cellEmpty}
+		row[k], row[k+1] = Cell{Kind: CellEmpty}, Cell{Kind: CellEmpty}
 		if s := findScreening(src.scr, in.ID); s != nil {
-			row[k] = cell{kind: cellInt, text: strconv.Itoa(s.Total)}
+			row[k] = Cell{Kind: CellInt, Text: strconv.Itoa(s.Total)}
 			row[k+1] = text(s.Band)
 		}
 		k += 2
@@ -72,16 +72,16 @@ func cells(src *source, row []cell) {
 	for _, in := range exportInstruments {
 		s := findScreening(src.scr, in.ID)
 		for i := range in.Items {
-			row[k] = cell{kind: cellEmpty}
+			row[k] = Cell{Kind: CellEmpty}
 			if s != nil && i < len(s.Answers) {
-				row[k] = cell{kind: cellInt, text: strconv.Itoa(s.Answers[i])}
+				row[k] = Cell{Kind: CellInt, Text: strconv.Itoa(s.Answers[i])}
 			}
 			k++
 		}
 	}
 	safety := findScreening(src.scr, crm.SafetyInstrument)
 	for _, q := range exportSafety {
-		row[k] = cell{kind: cellEmpty}
+		row[k] = Cell{Kind: CellEmpty}
 		if safety != nil {
 			if yes, ok := safety.Safety[q.Key]; ok {
 				row[k] = text(map[bool]string{true: "yes", false: "no"}[yes])

@@ -2,7 +2,8 @@
 // from the database a row at a time, and the figures of the pipeline — the funnel, the time to first contact,
 // where enquiries come from, and each clinician's workload. It declares the storage it needs (Store), which
 // package db implements, and checks roles itself: only administrators (and Frontdesk itself, for the command
-// line) may use it.
+// line) may use it. It writes CSV itself; the Excel workbook is written by package crm/report/xlsx (the only
+// user of excelize), which cmd hands to the service (Config.XLSX), so db and web never depend on excelize.
 //
 // Exports contain patients' health data: the treatment they asked about, their message and date of birth. Every
 // export is recorded in the audit log with who made it, its filters and its row count.
@@ -117,6 +118,9 @@ type Config struct {
 	// Location is the clinic's time zone: dates in filters are its local dates, weeks start on its Mondays,
 	// and exported times are written in it. Default time.Local.
 	Location *time.Location
+	// XLSX writes Excel exports: package crm/report/xlsx's Write, wired by cmd. Without it an Excel export is
+	// refused (an InputError naming "format"); CSV needs nothing.
+	XLSX SheetWriter
 }
 
 // Service makes reports and exports for administrators.
@@ -130,6 +134,7 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	slots  chan struct{}
+	xlsx   SheetWriter
 }
 
 // New returns the reports and exports service over the given stores.
@@ -147,7 +152,7 @@ func New(store Store, staff crm.StaffStore, audit crm.AuditStore, cfg Config, lo
 		log = slog.Default()
 	}
 	return &Service{store: store, staff: staff, audit: audit, target: cfg.FirstContact, urgent: cfg.UrgentContact, loc: cfg.Location,
-		now: time.Now, log: log, slots: make(chan struct{}, MaxConcurrentExports)}
+		now: time.Now, log: log, slots: make(chan struct{}, MaxConcurrentExports), xlsx: cfg.XLSX}
 }
 
 // SetClock replaces the service's clock (tests).

@@ -1,4 +1,8 @@
-package report
+// Package xlsx writes Frontdesk's Excel exports: one sheet, "Enquiries", with typed dates and numbers and a
+// frozen header row, streamed onto the response or file as the rows are read. It is the only package that
+// imports excelize; cmd wires Write into the report service (report.Config.XLSX), so nothing else — not db, not
+// web — depends on it.
+package xlsx
 
 import (
 	"archive/zip"
@@ -7,8 +11,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/frontdesk/frontdesk/crm/report"
 	"github.com/xuri/excelize/v2"
 )
+
+var _ report.SheetWriter = Write
 
 // SheetName is the name of the Excel export's one sheet.
 const SheetName = "Enquiries"
@@ -16,8 +23,8 @@ const SheetName = "Enquiries"
 // screeningWidth is the Excel width of every screening column.
 const screeningWidth = 11
 
-// columnWidths are the Excel column widths (in characters) of baseColumns, in order; the screening columns
-// that follow are screeningWidth wide.
+// columnWidths are the Excel column widths (in characters) of the enquiry's own columns, the first of
+// report.Columns, in order; the screening columns that follow are screeningWidth wide.
 var columnWidths = []float64{
 	12, 17, 18, 24, 30, 16, 12, 14,
 	12, 14, 14, 18, 22, 28, 9,
@@ -54,11 +61,13 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 	return st, nil
 }
 
-// writeXLSX writes the export as a workbook with excelize's StreamWriter: rows go to the stream writer's buffer
-// (spilled to a temporary file past 16 MB, removed at the end), and the finished workbook is zipped straight
-// onto w — excelize's own Write would first build the whole zip in memory. Times are written as the clinic's
-// wall-clock time in date cells; the header names the columns as the CSV does.
-func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
+// Write writes the export s as a workbook onto w and returns how many rows it wrote; it is a report.SheetWriter.
+// It uses excelize's StreamWriter: rows go to the stream writer's buffer (spilled to a temporary file past
+// 16 MB, removed at the end), and the finished workbook is zipped straight onto w — excelize's own Write would
+// first build the whole zip in memory. Times are written as the clinic's wall-clock time (in loc) in date cells;
+// the header names the columns as the CSV does. It fails past report.MaxXLSXRows rows, the most a sheet holds,
+// and flushes w at the end when w can Flush.
+func Write(w io.Writer, s *report.Sheet, loc *time.Location) (int, error) {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", SheetName); err != nil {
@@ -72,7 +81,7 @@ func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	columns := src.columns()
+	columns := s.Columns()
 	for i, width := range columnWidths {
 		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
 			return 0, err
@@ -92,21 +101,19 @@ func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
 	if err := sw.SetRow("A1", header); err != nil {
 		return 0, err
 	}
-	row := make([]cell, len(columns))
 	values := make([]any, len(columns))
 	n := 0
 	for {
-		_, ok, err := src.next()
+		row, ok, err := s.Next()
 		if err != nil {
 			return n, err
 		}
 		if !ok {
 			break
 		}
-		if n >= MaxXLSXRows {
-			return n, fmt.Errorf("more than %d rows: too many for an Excel sheet", MaxXLSXRows)
+		if n >= report.MaxXLSXRows {
+			return n, fmt.Errorf("more than %d rows: too many for an Excel sheet", report.MaxXLSXRows)
 		}
-		cells(src, row)
 		for i, c := range row {
 			values[i] = xlsxValue(c, st, loc)
 		}
@@ -126,7 +133,7 @@ func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
 	if err := f.Write(io.Discard); err != nil {
 		return n, err
 	}
-	if fl, ok := w.(flusher); ok {
+	if fl, ok := w.(interface{ Flush() error }); ok {
 		return n, fl.Flush()
 	}
 	return n, nil
@@ -134,27 +141,27 @@ func writeXLSX(w io.Writer, src *source, loc *time.Location) (int, error) {
 
 // xlsxValue is a cell as excelize writes it: text as text (never a formula), times in the clinic's wall-clock
 // time (excelize writes a time's own zone's clock), dates as dates, hours as a number.
-func xlsxValue(c cell, st xlsxStyles, loc *time.Location) any {
-	switch c.kind {
-	case cellText:
-		if c.text == "" {
+func xlsxValue(c report.Cell, st xlsxStyles, loc *time.Location) any {
+	switch c.Kind {
+	case report.CellText:
+		if c.Text == "" {
 			return nil
 		}
-		return c.text
-	case cellTime:
-		return excelize.Cell{StyleID: st.dateTime, Value: c.at.In(loc)}
-	case cellDate:
-		d, err := time.Parse(dateLayout, c.text)
+		return c.Text
+	case report.CellTime:
+		return excelize.Cell{StyleID: st.dateTime, Value: c.At.In(loc)}
+	case report.CellDate:
+		d, err := time.Parse("2006-01-02", c.Text)
 		if err != nil {
-			return c.text
+			return c.Text
 		}
 		return excelize.Cell{StyleID: st.date, Value: d}
-	case cellHours:
-		return excelize.Cell{StyleID: st.hours, Value: c.hours}
-	case cellInt:
-		n, err := strconv.Atoi(c.text)
+	case report.CellHours:
+		return excelize.Cell{StyleID: st.hours, Value: c.Hours}
+	case report.CellInt:
+		n, err := strconv.Atoi(c.Text)
 		if err != nil {
-			return c.text
+			return c.Text
 		}
 		return n
 	}

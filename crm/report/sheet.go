@@ -1,0 +1,155 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/frontdesk/frontdesk/crm"
+)
+
+// SheetWriter writes a whole export in a file format of its own onto w — the Excel workbook, whose writer
+// (package crm/report/xlsx, the only one that needs excelize) cmd wires in through Config.XLSX — reading s row by
+// row, and returns how many rows it wrote. Times are written in loc, the clinic's time zone. It must stop with
+// an error past MaxXLSXRows rows, and flush w at the end when w can Flush.
+type SheetWriter func(w io.Writer, s *Sheet, loc *time.Location) (int, error)
+
+// Sheet is an open export as a SheetWriter reads it: its columns, then one row of typed cells per enquiry, read
+// from the database as it goes, with an erased patient's details already left out.
+type Sheet struct {
+	src *source
+	row []Cell
+}
+
+func newSheet(src *source) *Sheet { return &Sheet{src: src, row: make([]Cell, len(src.columns()))} }
+
+// Columns are the sheet's columns, in order, as its header names them (Columns, or ColumnsFor(true) with the
+// screening answers).
+func (s *Sheet) Columns() []string { return s.src.columns() }
+
+// Next returns the next row's cells, aligned with Columns and valid until the following call, and true; false at
+// the end. An error means reading the database failed and the export is not complete.
+func (s *Sheet) Next() ([]Cell, bool, error) {
+	_, ok, err := s.src.next()
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	cells(s.src, s.row)
+	return s.row, true, nil
+}
+
+// source hands the writers one enquiry at a time, with personal fields of erased enquiries removed.
+type source struct {
+	rows    Rows
+	ahead   bool
+	answers bool // the export has the answer columns
+	e       crm.Enquiry
+	scr     []crm.Screening
+}
+
+// columns are the source's export columns.
+func (s *source) columns() []string { return ColumnsFor(s.answers) }
+
+// next returns the next enquiry (valid until the following call), false at the end; err when reading failed.
+func (s *source) next() (*crm.Enquiry, bool, error) {
+	if s.ahead {
+		s.ahead = false
+	} else if !s.rows.Next() {
+		return nil, false, s.rows.Err()
+	}
+	if err := s.rows.Scan(&s.e); err != nil {
+		return nil, false, fmt.Errorf("read export row: %w", err)
+	}
+	s.scr = s.rows.Screening()
+	if s.e.Erased {
+		s.scr = nil
+		// Right to erasure: whatever the store still holds, an erased patient's details never leave again.
+		s.e.Name, s.e.Email, s.e.Phone, s.e.Message, s.e.DateOfBirth, s.e.CloseReason = "", "", "", "", "", ""
+		s.e.UTMSource, s.e.UTMMedium, s.e.UTMCampaign = "", "", ""
+	}
+	return &s.e, true, nil
+}
+
+// Cell is one value of an export row, typed so that each file format writes it as its own kind.
+type Cell struct {
+	Kind CellKind
+	// Text is the value of a CellText, the YYYY-MM-DD of a CellDate, and the decimal digits of a CellInt.
+	Text string
+	// At is the moment of a CellTime.
+	At time.Time
+	// Hours is the number of a CellHours.
+	Hours float64
+}
+
+// CellKind says what a Cell holds.
+type CellKind uint8
+
+// The kinds of cell.
+const (
+	CellText  CellKind = iota // text, written as text and never as a formula
+	CellTime                  // a moment: ISO 8601 with offset in CSV, a date-time cell in Excel
+	CellDate                  // a calendar date (YYYY-MM-DD): text in CSV, a date cell in Excel
+	CellHours                 // a number of hours
+	CellInt                   // a whole number (a score); Text holds it in decimal
+	CellEmpty                 // no value
+)
+
+func text(s string) Cell { return Cell{Kind: CellText, Text: s} }
+
+func moment(t time.Time) Cell {
+	if t.IsZero() {
+		return Cell{Kind: CellEmpty}
+	}
+	return Cell{Kind: CellTime, At: t}
+}
+
+// baseCells fills the first len(baseColumns) cells of row with the enquiry's own values.
+func baseCells(e *crm.Enquiry, row []Cell) {
+	var assigneeName, assigneeEmail string
+	if e.Assignee != nil {
+		assigneeName, assigneeEmail = e.Assignee.Name, e.Assignee.Email
+	}
+	contacted, hours := Cell{Kind: CellEmpty}, Cell{Kind: CellEmpty}
+	if e.FirstContactedAt != nil {
+		contacted = moment(*e.FirstContactedAt)
+		hours = Cell{Kind: CellHours, Hours: e.FirstContactedAt.Sub(e.CreatedAt).Hours()}
+	}
+	dob := Cell{Kind: CellEmpty}
+	if e.DateOfBirth != "" {
+		dob = Cell{Kind: CellDate, Text: e.DateOfBirth}
+	}
+	erased := ""
+	if e.Erased {
+		erased = "yes"
+	}
+	row[0] = text(e.Reference)
+	row[1] = moment(e.CreatedAt)
+	row[2] = text(string(e.Status))
+	row[3] = text(e.Name)
+	row[4] = text(e.Email)
+	row[5] = text(e.Phone)
+	row[6] = text(e.PreferredContact)
+	row[7] = text(e.Treatment)
+	row[8] = text(e.ReferralSource)
+	row[9] = text(e.UTMSource)
+	row[10] = text(e.UTMMedium)
+	row[11] = text(e.UTMCampaign)
+	row[12] = text(assigneeName)
+	row[13] = text(assigneeEmail)
+	row[14] = text(e.Priority)
+	row[15] = contacted
+	row[16] = hours
+	row[17] = text(e.CloseReason)
+	row[18] = dob
+	row[19] = text(e.Message)
+	row[20] = moment(e.ConsentAt)
+	row[21] = text(e.ConsentVersion)
+	row[22] = text(erased)
+}
+
+// isoLayout is ISO 8601 with the offset always written as ±hh:mm (never Z), so every time says its zone.
+const isoLayout = "2006-01-02T15:04:05-07:00"
+
+// formatHours writes a number of hours with two decimals, e.g. 5.50.
+func formatHours(h float64) string { return strconv.FormatFloat(h, 'f', 2, 64) }
