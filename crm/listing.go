@@ -2,13 +2,10 @@ package crm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/frontdesk/frontdesk/intake"
 	"github.com/frontdesk/frontdesk/intake/screening"
 	"golang.org/x/sync/errgroup"
 )
@@ -38,54 +35,19 @@ type ListFilter struct {
 // query turns a filter into a store query for the actor, or an InputError naming each bad field.
 func (w *Workspace) query(ctx context.Context, actor Actor, f ListFilter) (ListQuery, error) {
 	var q ListQuery
+	sel, problems := ParseEnquiryFilter(EnquiryFilter{From: f.From, To: f.To, Status: f.Status,
+		Treatment: f.Treatment, Assignee: f.Assignee}, w.loc)
+	if sel.AssigneeEmail == "me" {
+		sel.AssigneeEmail, sel.AssigneeID = "", actor.ID
+	}
+	unknown, err := sel.FindAssignee(ctx, w.staff)
+	if err != nil {
+		return q, err
+	}
 	errs := InputError{}
-	for _, s := range strings.Split(f.Status, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		st := Status(s)
-		if !st.Valid() {
-			errs["status"] = fmt.Sprintf("Unknown status %q.", s)
-			continue
-		}
-		q.Statuses = append(q.Statuses, st)
-	}
-	if f.Treatment != "" {
-		if intake.Label(intake.Treatments, f.Treatment) == f.Treatment {
-			errs["treatment"] = fmt.Sprintf("Unknown treatment %q.", f.Treatment)
-		}
-		q.Treatment = f.Treatment
-	}
-	switch a := strings.ToLower(strings.TrimSpace(f.Assignee)); a {
-	case "":
-	case "none", "unassigned":
-		q.Unassigned = true
-	case "me":
-		q.AssigneeID = actor.ID
-	default:
-		s, _, err := w.staff.StaffByEmail(ctx, a)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			errs["assignee"] = fmt.Sprintf("No member of staff has the email %q.", a)
-		case err != nil:
-			return q, err
-		default:
-			q.AssigneeID = s.ID
-		}
-	}
-	var err error
-	if q.From, err = w.parseDate(f.From); err != nil {
-		errs["from"] = "Give the date as YYYY-MM-DD."
-	}
-	if q.To, err = w.parseDate(f.To); err != nil {
-		errs["to"] = "Give the date as YYYY-MM-DD."
-	} else if !q.To.IsZero() {
-		q.To = q.To.AddDate(0, 0, 1) // inclusive: up to the end of that day
-	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) && errs["to"] == "" {
-		errs["to"] = "The end date must not be before the start date."
-	}
+	append(problems, unknown...).WordInto(errs, listingWords)
+	q.From, q.To, q.Statuses, q.Treatment = sel.From, sel.To, sel.Statuses, sel.Treatment
+	q.AssigneeID, q.Unassigned = sel.AssigneeID, sel.Unassigned
 	switch strings.ToLower(f.Overdue) {
 	case "", "false", "0":
 	case "true", "1", "on":
@@ -119,12 +81,21 @@ func (w *Workspace) query(ctx context.Context, actor Actor, f ListFilter) (ListQ
 	return q, nil
 }
 
-// ParseDate reads a YYYY-MM-DD date as the start of that day in the clinic's time zone ("" is the zero time).
-func (w *Workspace) parseDate(s string) (time.Time, error) {
-	if s = strings.TrimSpace(s); s == "" {
-		return time.Time{}, nil
+// listingWords words a filter's problems beside the listing's fields.
+func listingWords(p FilterProblem) string {
+	switch p.Kind {
+	case FilterBadDate:
+		return "Give the date as YYYY-MM-DD."
+	case FilterEndBeforeStart:
+		return "The end date must not be before the start date."
+	case FilterUnknownStatus:
+		return fmt.Sprintf("Unknown status %q.", p.Value)
+	case FilterUnknownTreatment:
+		return fmt.Sprintf("Unknown treatment %q.", p.Value)
+	case FilterUnknownAssignee:
+		return fmt.Sprintf("No member of staff has the email %q.", p.Value)
 	}
-	return time.ParseInLocation("2006-01-02", s, w.loc)
+	return "Check this value."
 }
 
 // List returns one page of the enquiries the actor may see that match f. A search is recorded in the audit

@@ -9,14 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 	crmreport "github.com/frontdesk/frontdesk/crm/report"
 	"github.com/frontdesk/frontdesk/crm/report/xlsx"
-	"github.com/frontdesk/frontdesk/intake"
 )
 
 // exportFlags names the flag behind each field of the export's filter, for one-line errors.
@@ -58,7 +56,7 @@ func cmdExport(args []string, e env) error {
 		return usagef("invalid --format %q: use csv or xlsx", formatName)
 	}
 	// What can be checked without the database is checked before anything is opened or created.
-	if err := checkExportFlags(f); err != nil {
+	if err := checkExportFlags(f, c.Timezone); err != nil {
 		return err
 	}
 
@@ -122,24 +120,26 @@ func cmdExport(args []string, e env) error {
 	return nil
 }
 
-// checkExportFlags checks the filter's dates, statuses and treatment, which need no database.
-func checkExportFlags(f crmreport.Filter) error {
-	for flagName, v := range map[string]string{"--from": f.From, "--to": f.To} {
-		if v = strings.TrimSpace(v); v != "" {
-			if _, err := time.Parse("2006-01-02", v); err != nil {
-				return usagef("invalid %s %q: give a date as YYYY-MM-DD", flagName, v)
-			}
-		}
+// checkExportFlags checks what of the filter needs no database (its dates, statuses and treatment) with the
+// same parser as the service, worded for the command line: the first problem, naming its flag.
+func checkExportFlags(f crmreport.Filter, loc *time.Location) error {
+	_, problems := crm.ParseEnquiryFilter(crm.EnquiryFilter{From: f.From, To: f.To, Status: f.Status,
+		Treatment: f.Treatment, Assignee: f.Assignee}, loc)
+	if len(problems) == 0 {
+		return nil
 	}
-	for _, s := range strings.Split(f.Status, ",") {
-		if s = strings.TrimSpace(s); s != "" && !crm.Status(s).Valid() {
-			return usagef("invalid --status %q: use new, contacted, screening, assessment_booked, treatment_offered, in_treatment, not_suitable, lost, referred or spam", s)
-		}
+	p := problems[0]
+	switch p.Kind {
+	case crm.FilterBadDate:
+		return usagef("invalid %s %q: give a date as YYYY-MM-DD", exportFlags[p.Field], p.Value)
+	case crm.FilterEndBeforeStart:
+		return usagef("invalid --to: The end date must not be before the start date.")
+	case crm.FilterUnknownStatus:
+		return usagef("invalid --status %q: use new, contacted, screening, assessment_booked, treatment_offered, in_treatment, not_suitable, lost, referred or spam", p.Value)
+	case crm.FilterUnknownTreatment:
+		return usagef("invalid --treatment %q: use adhd, depression, anxiety, ptsd, addiction, chronic_pain or other", p.Value)
 	}
-	if t := strings.TrimSpace(f.Treatment); t != "" && intake.Label(intake.Treatments, t) == t {
-		return usagef("invalid --treatment %q: use adhd, depression, anxiety, ptsd, addiction, chronic_pain or other", t)
-	}
-	return nil
+	return usagef("invalid %s %q", exportFlags[p.Field], p.Value)
 }
 
 // unwrapPathError keeps the operating system's reason ("permission denied", "no such file or directory")

@@ -171,6 +171,28 @@ func TestExportCommandRefusesBadInput(t *testing.T) {
 	}
 }
 
+// A bad filter gets the same one line as ever, whether the command checks it before opening the database or the
+// export service checks it after.
+func TestExportCommandWordsBadFilters(t *testing.T) {
+	vars := exportDB(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--from", " 2026-11-31"}, `invalid --from "2026-11-31": give a date as YYYY-MM-DD`},
+		{[]string{"--to", "yesterday"}, `invalid --to "yesterday": give a date as YYYY-MM-DD`},
+		{[]string{"--from", "2026-11-30", "--to", "2026-11-01"}, "invalid --to: The end date must not be before the start date."},
+		{[]string{"--status", "new,pending"}, `invalid --status "pending": use new, contacted, screening, assessment_booked, treatment_offered, in_treatment, not_suitable, lost, referred or spam`},
+		{[]string{"--treatment", "yoga"}, `invalid --treatment "yoga": use adhd, depression, anxiety, ptsd, addiction, chronic_pain or other`},
+		{[]string{"--assignee", "nobody@clinic.example"}, `invalid --assignee: No member of staff has the email "nobody@clinic.example".`},
+	} {
+		code, out, stderr := runInProcess(append([]string{"export", "enquiries"}, c.args...), vars)
+		if code != 2 || out != "" || !strings.HasSuffix(stderr, c.want+"\n") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
 // The screening columns are always there; the answers only with --answers, and such an export says so in the
 // audit log.
 func TestExportCommandScreeningColumns(t *testing.T) {

@@ -220,13 +220,14 @@ func (s *Service) newReport(rg Range) (*Report, error) {
 		from, to = first.Format(dateLayout), first.AddDate(0, 1, -1).Format(dateLayout)
 	}
 	errs := crm.InputError{}
+	start, end, problems := crm.ParseDateRange(from, to, s.loc)
+	problems.WordInto(errs, exportWords)
 	if from == "" {
 		errs["from"] = "Give the start date as YYYY-MM-DD."
 	}
 	if to == "" {
 		errs["to"] = "Give the end date as YYYY-MM-DD."
 	}
-	start, end := s.dateRange(from, to, errs)
 	if len(errs) == 0 && civilDays(end)-civilDays(start) > MaxReportDays {
 		errs["to"] = fmt.Sprintf("Choose a range of at most %d days.", MaxReportDays)
 	}

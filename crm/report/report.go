@@ -11,14 +11,12 @@ package report
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/frontdesk/frontdesk/intake"
 )
 
 // Query selects enquiries for an export. The zero value selects every enquiry but spam.
@@ -216,77 +214,38 @@ func (f Filter) String() string {
 
 const dateLayout = "2006-01-02"
 
-// parseDate reads a YYYY-MM-DD date as the start of that day in the clinic's time zone ("" is the zero time).
-func (s *Service) parseDate(v string) (time.Time, error) {
-	if v = strings.TrimSpace(v); v == "" {
-		return time.Time{}, nil
+// exportWords words a filter's problems beside the export form's fields (and after the command line's flags).
+func exportWords(p crm.FilterProblem) string {
+	switch {
+	case p.Kind == crm.FilterBadDate && p.Field == "from":
+		return fmt.Sprintf("Give the start date as YYYY-MM-DD, for example 2026-11-01 (not %q).", p.Value)
+	case p.Kind == crm.FilterBadDate:
+		return fmt.Sprintf("Give the end date as YYYY-MM-DD, for example 2026-11-30 (not %q).", p.Value)
+	case p.Kind == crm.FilterEndBeforeStart:
+		return "The end date must not be before the start date."
+	case p.Kind == crm.FilterUnknownStatus:
+		return fmt.Sprintf("Unknown status %q: use one of %s.", p.Value, statusList())
+	case p.Kind == crm.FilterUnknownTreatment:
+		return fmt.Sprintf("Unknown treatment %q: use adhd, depression, anxiety, ptsd, addiction, chronic_pain or other.", p.Value)
+	case p.Kind == crm.FilterUnknownAssignee:
+		return fmt.Sprintf("No member of staff has the email %q.", p.Value)
 	}
-	return time.ParseInLocation(dateLayout, v, s.loc)
-}
-
-// dateRange checks from and to (inclusive local dates) and returns [start, end), or an InputError naming each
-// bad one. Either may be "" for unbounded.
-func (s *Service) dateRange(from, to string, errs crm.InputError) (start, end time.Time) {
-	var err error
-	if start, err = s.parseDate(from); err != nil {
-		errs["from"] = fmt.Sprintf("Give the start date as YYYY-MM-DD, for example 2026-11-01 (not %q).", strings.TrimSpace(from))
-	}
-	if end, err = s.parseDate(to); err != nil {
-		errs["to"] = fmt.Sprintf("Give the end date as YYYY-MM-DD, for example 2026-11-30 (not %q).", strings.TrimSpace(to))
-	} else if !end.IsZero() {
-		end = endOfDay(end)
-	}
-	if !start.IsZero() && !end.IsZero() && !start.Before(end) && errs["from"] == "" && errs["to"] == "" {
-		errs["to"] = "The end date must not be before the start date."
-	}
-	return start, end
-}
-
-// endOfDay is the start of the day after t's (a local midnight): an inclusive date's exclusive bound, right
-// across a daylight-saving change.
-func endOfDay(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d+1, 0, 0, 0, 0, t.Location())
+	return "Check this value."
 }
 
 // query turns a filter into a store query, or an InputError naming each bad field.
 func (s *Service) query(ctx context.Context, f Filter) (Query, error) {
 	var q Query
+	sel, problems := crm.ParseEnquiryFilter(crm.EnquiryFilter{From: f.From, To: f.To, Status: f.Status,
+		Treatment: f.Treatment, Assignee: f.Assignee}, s.loc)
+	unknown, err := sel.FindAssignee(ctx, s.staff)
+	if err != nil {
+		return q, err
+	}
 	errs := crm.InputError{}
-	q.From, q.To = s.dateRange(f.From, f.To, errs)
-	for _, v := range strings.Split(f.Status, ",") {
-		v = strings.TrimSpace(v)
-		if v == "" {
-			continue
-		}
-		st := crm.Status(v)
-		if !st.Valid() {
-			errs["status"] = fmt.Sprintf("Unknown status %q: use one of %s.", v, statusList())
-			continue
-		}
-		q.Statuses = append(q.Statuses, st)
-	}
-	if t := strings.TrimSpace(f.Treatment); t != "" {
-		if intake.Label(intake.Treatments, t) == t {
-			errs["treatment"] = fmt.Sprintf("Unknown treatment %q: use adhd, depression, anxiety, ptsd, addiction, chronic_pain or other.", t)
-		}
-		q.Treatment = t
-	}
-	switch a := strings.ToLower(strings.TrimSpace(f.Assignee)); a {
-	case "":
-	case "none", "unassigned":
-		q.Unassigned = true
-	default:
-		st, _, err := s.staff.StaffByEmail(ctx, a)
-		switch {
-		case errors.Is(err, crm.ErrNotFound):
-			errs["assignee"] = fmt.Sprintf("No member of staff has the email %q.", a)
-		case err != nil:
-			return q, fmt.Errorf("look up assignee: %w", err)
-		default:
-			q.AssigneeID = st.ID
-		}
-	}
+	append(problems, unknown...).WordInto(errs, exportWords)
+	q.From, q.To, q.Statuses, q.Treatment = sel.From, sel.To, sel.Statuses, sel.Treatment
+	q.AssigneeID, q.Unassigned = sel.AssigneeID, sel.Unassigned
 	var ok bool
 	if q.Answers, ok = parseAnswers(f.Answers); !ok {
 		errs["answers"] = fmt.Sprintf("answers must be true or false, not %q.", strings.TrimSpace(f.Answers))

@@ -204,6 +204,47 @@ func TestOnlyAdministratorsExportAndReport(t *testing.T) {
 	}
 }
 
+// The export words a filter's problems as it always has, beside the export form's fields.
+func TestExportFilterMessages(t *testing.T) {
+	s, _ := newTestService(&fakeStore{})
+	ctx := context.Background()
+	for _, c := range []struct {
+		f    Filter
+		want crm.InputError
+	}{
+		{Filter{From: "2026-13-01", To: " soon", Status: "pending", Treatment: "yoga", Assignee: "nobody@clinic.example", Answers: "maybe"},
+			crm.InputError{
+				"from":      `Give the start date as YYYY-MM-DD, for example 2026-11-01 (not "2026-13-01").`,
+				"to":        `Give the end date as YYYY-MM-DD, for example 2026-11-30 (not "soon").`,
+				"status":    `Unknown status "pending": use one of ` + statusList() + ".",
+				"treatment": `Unknown treatment "yoga": use adhd, depression, anxiety, ptsd, addiction, chronic_pain or other.`,
+				"assignee":  `No member of staff has the email "nobody@clinic.example".`,
+				"answers":   `answers must be true or false, not "maybe".`}},
+		{Filter{From: "2026-11-30", To: "2026-11-01"}, crm.InputError{"to": "The end date must not be before the start date."}},
+	} {
+		_, err := s.OpenExport(ctx, crm.System, c.f, CSV)
+		var ie crm.InputError
+		if !errors.As(err, &ie) || len(ie) != len(c.want) {
+			t.Errorf("%+v: %v (%v)", c.f, err, ie)
+			continue
+		}
+		for field, msg := range c.want {
+			if ie[field] != msg {
+				t.Errorf("%s: %q, want %q", field, ie[field], msg)
+			}
+		}
+	}
+	_, err := s.Report(ctx, crm.System, Range{From: "2026-11-01"})
+	var ie crm.InputError
+	if !errors.As(err, &ie) || ie["to"] != "Give the end date as YYYY-MM-DD." || len(ie) != 1 {
+		t.Errorf("a report without its end: %v", ie)
+	}
+	_, err = s.Report(ctx, crm.System, Range{From: "2026-11-01", To: "2026-11-31"})
+	if !errors.As(err, &ie) || ie["to"] != `Give the end date as YYYY-MM-DD, for example 2026-11-30 (not "2026-11-31").` {
+		t.Errorf("a report to 31 November: %v", ie)
+	}
+}
+
 func TestExportFiltersAreCheckedAndTranslated(t *testing.T) {
 	store := &fakeStore{}
 	s, _ := newTestService(store)
