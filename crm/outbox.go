@@ -25,9 +25,6 @@ const (
 	OutboxFailed OutboxStatus = "failed"
 )
 
-// OutboxStatuses are the statuses, in the order a message goes through them.
-var OutboxStatuses = []OutboxStatus{OutboxQueued, OutboxSent, OutboxFailed}
-
 // Valid reports whether s is one of the statuses.
 func (s OutboxStatus) Valid() bool { return s == OutboxQueued || s == OutboxSent || s == OutboxFailed }
 
