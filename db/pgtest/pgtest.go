@@ -3,7 +3,7 @@
 // it). Only tests import it, so it is never part of the frontdesk binary.
 //
 // Without FRONTDESK_TEST_POSTGRES a test that asks for a database is skipped with a message saying how to run it,
-// except in CI (CI=true), where that is a failure: CI never skips PostgreSQL silently. See the README, "PostgreSQL
+// except in CI (CI set, as CI sets it to true), where that is a failure: CI never skips PostgreSQL silently. See the README, "PostgreSQL
 // (in progress)".
 package pgtest
 
@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,10 +40,11 @@ var (
 	adminErr  error
 )
 
-// inCI reports whether the tests run in CI, where a missing PostgreSQL is a failure.
+// inCI reports whether the tests run in CI (CI set, and not to false or 0), where a missing PostgreSQL is a
+// failure.
 func inCI() bool {
-	v, err := strconv.ParseBool(os.Getenv("CI"))
-	return err == nil && v
+	v := strings.TrimSpace(os.Getenv("CI"))
+	return v != "" && v != "false" && v != "0"
 }
 
 // ServerURL returns the URL of the test server (FRONTDESK_TEST_POSTGRES). Without one it skips the test with

@@ -10,14 +10,14 @@ import (
 	"testing"
 )
 
-// childEnv marks the test binary run by TestWithoutServer as the child that asks for a database.
+// childEnv marks the test binary run by TestPostgresWithoutServer as the child that asks for a database.
 const childEnv = "FRONTDESK_PGTEST_CHILD"
 
-// runChild runs TestWithoutServer in a child process without a server, with the given CI value, and returns its
+// runChild runs TestPostgresWithoutServer in a child process without a server, with the given CI value, and returns its
 // output and whether it passed.
 func runChild(t *testing.T, ci string) (string, bool) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWithoutServer$", "-test.v", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPostgresWithoutServer$", "-test.v", "-test.count=1")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, EnvURL+"=") && !strings.HasPrefix(kv, "CI=") {
 			cmd.Env = append(cmd.Env, kv)
@@ -32,7 +32,7 @@ func runChild(t *testing.T, ci string) (string, bool) {
 	return string(out), err == nil
 }
 
-func TestWithoutServer(t *testing.T) {
+func TestPostgresWithoutServer(t *testing.T) {
 	if os.Getenv(childEnv) == "1" {
 		URL(t)
 		t.Fatal("URL returned without a server")
@@ -47,7 +47,7 @@ func TestWithoutServer(t *testing.T) {
 	}
 }
 
-func TestURLIsANewDatabaseDroppedAfterTheTest(t *testing.T) {
+func TestPostgresURLIsANewDatabaseDroppedAfterTheTest(t *testing.T) {
 	server := ServerURL(t)
 	var names []string
 	for i := 0; i < 2; i++ {
@@ -79,7 +79,7 @@ func TestURLIsANewDatabaseDroppedAfterTheTest(t *testing.T) {
 			}
 		})
 	}
-	if len(names) != 2 || names[0] == names[1] || !strings.HasPrefix(names[0], "frontdesk_test_testurlisanew") {
+	if len(names) != 2 || names[0] == names[1] || !strings.HasPrefix(names[0], "frontdesk_test_testpostgresurlis") {
 		t.Fatalf("database names %q: want two different frontdesk_test_… names", names)
 	}
 	admin, err := sql.Open(DriverName, server)
@@ -96,7 +96,7 @@ func TestURLIsANewDatabaseDroppedAfterTheTest(t *testing.T) {
 	}
 }
 
-func TestDatabaseNameFitsPostgreSQL(t *testing.T) {
+func TestPostgresDatabaseNameFits(t *testing.T) {
 	long := databaseName("TestSomething/with spaces and ünïcode/" + strings.Repeat("x", 100))
 	if len(long) > 63 || strings.Trim(long, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
 		t.Errorf("%q: want at most 63 lower-case letters, digits and underscores", long)
