@@ -40,8 +40,8 @@ func (e parityEngine) ints(t *testing.T, q string) []int64 {
 }
 
 func bothEngines(t *testing.T) []parityEngine {
+	pg, _ := migratePostgres(t) // first: it skips the test when there is no PostgreSQL
 	lite := openTest(t)
-	pg, _ := migratePostgres(t)
 	pgx := sqlx.NewDb(pg, "pgx")
 	return []parityEngine{
 		{name: "SQLite", db: lite.write, unindex: `DELETE FROM enquiry_search WHERE rowid = ?`,
