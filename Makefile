@@ -9,7 +9,7 @@ export CGO_ENABLED := 1
 # Build with the Go installed on this machine; go.mod pins modules this Go can build.
 export GOTOOLCHAIN := local
 
-.PHONY: build run test test-short bench fuzz lint fmt clean
+.PHONY: build run test test-short test-postgres bench fuzz lint fmt clean
 
 build:
 	$(GO) build -tags $(TAGS) -trimpath -o $(BIN) ./cmd/frontdesk
@@ -20,6 +20,17 @@ run: build
 test:
 	$(GO) vet -tags $(TAGS) $(PKGS)
 	$(GO) test -tags $(TAGS) -race -count=1 -timeout 9m $(PKGS)
+
+# `make test` runs the PostgreSQL tests too when FRONTDESK_TEST_POSTGRES names a server (`eval
+# "$(.ci/postgres-start)"` starts a throwaway one; .ci/run does); without it they skip. This runs only the tests
+# named *Postgres*, on a throwaway cluster started and deleted here unless FRONTDESK_TEST_POSTGRES is set.
+PG_RUN ?= Postgres
+test-postgres: SHELL := /bin/bash
+test-postgres:
+	@if [ -z "$$FRONTDESK_TEST_POSTGRES" ]; then \
+		pg_env=$$(.ci/postgres-start) || exit 1; eval "$$pg_env"; trap '.ci/postgres-stop' EXIT; \
+	fi; \
+	$(GO) test -tags $(TAGS) -count=1 -run '$(PG_RUN)' $(PKGS)
 
 # Quicker feedback while working: no race detector, no browser.
 test-short:

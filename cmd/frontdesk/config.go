@@ -82,6 +82,10 @@ var settings = []setting{
 		if strings.TrimSpace(s) == "" {
 			return errors.New("must not be empty")
 		}
+		// The URL is not repeated: it may hold a password.
+		if scheme, _, ok := strings.Cut(strings.TrimSpace(s), "://"); ok && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql")) {
+			return errors.New("PostgreSQL is not supported yet by this build: set a SQLite file path such as data/frontdesk.db (see README, \"PostgreSQL (in progress)\")")
+		}
 		c.DB = s
 		return nil
 	}},

@@ -1,0 +1,64 @@
+package db
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// tsQuery is ftsQuery for PostgreSQL: what a person typed, as a to_tsquery('frontdesk_search', …) query over
+// enquiry_search.document that cannot be a syntax error and matches what the FTS5 query matches in SQLite (see
+// docs/postgres.md for where the two engines differ). Every whitespace-separated term is split into tokens where
+// FTS5's tokenizer would split it; the tokens form a phrase (<->) whose last token is a prefix (:*) when the term
+// is 2 characters or longer; all terms are required (&). A term, or the whole text, that reads as a phone number
+// also matches its E.164 digits. Each token is quoted, so &, |, !, :, * and parentheses are only text. It
+// returns "" when nothing in the text is searchable.
+func tsQuery(text string) string {
+	var terms []string
+	for _, f := range strings.Fields(text) {
+		t := tsTerm(f)
+		if t == "" {
+			continue
+		}
+		if digits, ok := phoneDigits(f); ok {
+			t = "(" + tsLexeme(digits) + ":* | " + t + ")"
+		}
+		terms = append(terms, t)
+	}
+	q := strings.Join(terms, " & ")
+	if digits, ok := phoneDigits(text); ok && len(terms) > 1 {
+		q = tsLexeme(digits) + ":* | (" + q + ")"
+	}
+	return q
+}
+
+// tsTerm is one term as a phrase of its tokens; "" when it has none.
+func tsTerm(s string) string {
+	var tokens []string
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return !tokenChar(r) }) {
+		tokens = append(tokens, tsLexeme(tok))
+	}
+	if len(tokens) == 0 {
+		return ""
+	}
+	q := strings.Join(tokens, " <-> ")
+	if utf8.RuneCountInString(s) >= 2 {
+		q += ":*"
+	}
+	if len(tokens) > 1 {
+		q = "(" + q + ")"
+	}
+	return q
+}
+
+// tsLexeme quotes one token for to_tsquery. Tokens hold only letters, digits and private-use characters, so
+// quoting is belt and braces: a quote is doubled and a backslash escaped.
+func tsLexeme(tok string) string {
+	tok = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, tok)
+	return "'" + strings.NewReplacer(`'`, `''`, `\`, `\\`).Replace(tok) + "'"
+}
