@@ -95,6 +95,11 @@ func cmdServe(args []string, e env) error {
 		log.Warn("no staff account yet: open /setup and enter this one-time setup code", "setup_code", code,
 			"url", c.BaseURL.String()+"/setup")
 	}
+	if c.IntakeInbox == "" {
+		// A risk-flagged enquiry that nobody is assigned then reaches only the administrators (README,
+		// "Screening questionnaires").
+		log.Warn("FRONTDESK_INTAKE_INBOX is not set: new enquiries are told only to their assignee, and urgent (risk) notices of unassigned ones only to the administrators")
+	}
 	privacy := newPrivacy(c, store, log)
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
