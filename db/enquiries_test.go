@@ -124,7 +124,7 @@ func TestUpdateEnquiryAppliesEachPartWithItsEvent(t *testing.T) {
 	if ev := tl[2]; ev.Assignee == nil || ev.Assignee.ID != clin.ID || ev.Assignee.Email != clin.Email {
 		t.Errorf("assigned event %+v", ev)
 	}
-	if ev := tl[3]; ev.Reason != "high" {
+	if ev := tl[3]; ev.Priority != "high" || ev.Reason != "" {
 		t.Errorf("priority event %+v", ev)
 	}
 	if ev := tl[4]; ev.Note != "Spoke to her mother" {
