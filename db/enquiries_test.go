@@ -18,7 +18,7 @@ func created(t *testing.T, d *DB, email string, inbox string) crm.Enquiry {
 	e := newEnquiry(email)
 	e.ReceivedAt = t0
 	e.IntakeInbox = inbox
-	rec, err := d.CreateEnquiry(ctx, e)
+	rec, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
