@@ -17,6 +17,8 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
+var _ crm.IntakeStore = (*DB)(nil)
+
 // CreateEnquiry implements crm.IntakeStore: the facts e.Lookup() names are read, decide asked, and the enquiry
 // stored as planned — with its idempotency key, assignment, link to an earlier enquiry, timeline events,
 // screening answers and outbox messages — in one transaction on the writer goroutine, so no other write can
