@@ -98,13 +98,16 @@ type Page struct {
 
 // Event is one entry of an enquiry's timeline.
 type Event struct {
-	ID       int64
-	At       time.Time
-	Actor    *StaffRef // nil: Frontdesk itself or the patient
-	Kind     string    // created, status, assigned, note, reminder, priority, erased
-	From     Status
-	To       Status
+	ID    int64
+	At    time.Time
+	Actor *StaffRef // nil: Frontdesk itself or the patient
+	Kind  string    // created, status, assigned, note, reminder, priority, erased, flagged, screening
+	From  Status
+	To    Status
+	// Reason is, for "status", why (required to close); for "flagged", what raised the flags; for "screening",
+	// the questionnaires answered. An erasure empties it.
 	Reason   string
+	Priority string    // for "priority": the priority set (an erasure keeps it)
 	Assignee *StaffRef // for "assigned": the new assignee, nil when unassigned
 	Note     string    // for "note": its text
 }

@@ -14,9 +14,6 @@ import (
 	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
-// RelatedWindow is how far back an earlier enquiry from the same email address is linked to a new one.
-const RelatedWindow = 30 * 24 * time.Hour
-
 // NewEnquiry is what the intake service asks a store to create.
 type NewEnquiry struct {
 	intake.Enquiry
@@ -58,12 +55,16 @@ type Receipt struct {
 
 // IntakeStore stores new enquiries.
 type IntakeStore interface {
-	// CreateEnquiry stores e in one transaction with its timeline event, its assignment (chosen with
-	// ChooseAssignee among the clinicians who treat its treatment), a link to an earlier enquiry from the same
-	// email within RelatedWindow, and its outbox messages (IntakeMail). When e.IdempotencyKey was seen before it
-	// stores nothing and returns the earlier receipt with Replayed set, or ErrIdempotencyConflict when the
-	// fingerprints differ. A nil error means the enquiry is durably on disk.
-	CreateEnquiry(ctx context.Context, e NewEnquiry) (Receipt, error)
+	// CreateEnquiry stores e in one transaction. When e.IdempotencyKey was seen before (within
+	// IdempotencyWindow) it stores nothing and returns the earlier receipt with Replayed set, or
+	// ErrIdempotencyConflict when the fingerprints differ. Otherwise, inside the transaction, it reads the facts
+	// e.Lookup() names, asks decide (PlanIntake, unless a test says otherwise) what e becomes, and stores the
+	// plan as it is: the enquiry with its status, priority, flags, related enquiry and assignee; its timeline
+	// events ("created", "assigned" when it has an assignee, "flagged" when it has flags); the assignee's last
+	// assignment time; its screening answers and the hash of its screening link; its idempotency key; the
+	// plan's mail in the outbox. An error from decide is returned unwrapped and nothing is stored. A nil error
+	// means the enquiry is durably on disk.
+	CreateEnquiry(ctx context.Context, e NewEnquiry, decide func(NewEnquiry, IntakeFacts) (IntakePlan, error)) (Receipt, error)
 }
 
 // IntakeService accepts enquiries from patients.
@@ -131,7 +132,7 @@ func (s *IntakeService) submit(ctx context.Context, sub intake.Submission, key f
 	if ne.Link, err = NewScreeningLink(now); err != nil {
 		return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
 	}
-	rec, err := s.store.CreateEnquiry(ctx, ne)
+	rec, err := s.store.CreateEnquiry(ctx, ne, PlanIntake)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("submit enquiry: %w", err)
 	}

@@ -86,7 +86,8 @@ type SubjectEvent struct {
 	Actor    *string   `json:"actor"` // the name of who did it; null for Frontdesk itself or the patient
 	From     Status    `json:"from_status,omitempty"`
 	To       Status    `json:"to_status,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
+	Reason   string    `json:"reason,omitempty"`   // for a "priority" event, its priority too until the next release
+	Priority string    `json:"priority,omitempty"` // for a "priority" event: the priority set
 	Assignee *string   `json:"assignee,omitempty"`
 }
 
@@ -195,8 +196,12 @@ func (p *Privacy) subjectEnquiry(ctx context.Context, e Enquiry) (SubjectEnquiry
 		return se, err
 	}
 	for _, v := range events {
+		reason := v.Reason
+		if v.Kind == "priority" {
+			reason = v.Priority // where earlier releases put it
+		}
 		se.Timeline = append(se.Timeline, SubjectEvent{At: v.At.UTC(), Kind: v.Kind, Actor: nameOf(v.Actor),
-			From: v.From, To: v.To, Reason: v.Reason, Assignee: nameOf(v.Assignee)})
+			From: v.From, To: v.To, Reason: reason, Priority: v.Priority, Assignee: nameOf(v.Assignee)})
 	}
 	mails, err := p.store.EnquiryMail(ctx, e.ID)
 	if err != nil {

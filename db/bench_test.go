@@ -43,7 +43,7 @@ func BenchmarkCreateEnquiry(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := d.CreateEnquiry(ctx, benchEnquiry(n.Add(1))); err != nil {
+			if _, err := d.CreateEnquiry(ctx, benchEnquiry(n.Add(1)), crm.PlanIntake); err != nil {
 				b.Error(err)
 				return
 			}

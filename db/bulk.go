@@ -11,7 +11,8 @@ import (
 
 // BulkEnquiry is one enquiry for BulkLoad: what intake stores, then what happened to it afterwards.
 type BulkEnquiry struct {
-	// NewEnquiry is stored exactly as CreateEnquiry stores it (its ReceivedAt is its created_at).
+	// NewEnquiry is stored exactly as CreateEnquiry stores it with crm.PlanIntake (its ReceivedAt is its
+	// created_at).
 	crm.NewEnquiry
 	// Changes are applied in order after creation, each as UpdateEnquiry applies a change (the same UPDATE,
 	// timeline events, notes and queued mail).
@@ -54,7 +55,7 @@ func (d *DB) BulkLoad(ctx context.Context, batch []BulkEnquiry) ([]crm.Receipt, 
 }
 
 func bulkOne(tx writeTx, b BulkEnquiry) (crm.Receipt, error) {
-	rec, err := createEnquiry(tx, b.NewEnquiry)
+	rec, _, err := createEnquiry(tx, b.NewEnquiry, crm.PlanIntake) // the intake rules, as crm's IntakeService uses them
 	if err != nil || rec.Replayed {
 		return rec, err
 	}

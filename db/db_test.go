@@ -165,7 +165,7 @@ func TestCreateEnquiryStoresEverythingInOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	e := newEnquiry("ann@example.org")
 	e.IntakeInbox = "intake@clinic.example"
-	rec, err := d.CreateEnquiry(ctx, e)
+	rec, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestSpamIsStoredButSendsNothing(t *testing.T) {
 	e := newEnquiry("bot@example.org")
 	e.Spam = true
 	e.IntakeInbox = "intake@clinic.example"
-	rec, err := d.CreateEnquiry(context.Background(), e)
+	rec, err := d.CreateEnquiry(context.Background(), e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,11 +220,11 @@ func TestIdempotencyKey(t *testing.T) {
 	ctx := context.Background()
 	e := newEnquiry("ann@example.org")
 	e.IdempotencyKey = "api:k1"
-	first, err := d.CreateEnquiry(ctx, e)
+	first, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := d.CreateEnquiry(ctx, e)
+	again, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	other := newEnquiry("bob@example.org")
 	other.IdempotencyKey = "api:k1"
-	if _, err := d.CreateEnquiry(ctx, other); !errors.Is(err, crm.ErrIdempotencyConflict) {
+	if _, err := d.CreateEnquiry(ctx, other, crm.PlanIntake); !errors.Is(err, crm.ErrIdempotencyConflict) {
 		t.Errorf("reused key with other content: %v, want ErrIdempotencyConflict", err)
 	}
 	var n, mails int
@@ -249,7 +249,7 @@ func TestIdempotencyReplayAnswersTheFirstAnswerForADay(t *testing.T) {
 	ctx := context.Background()
 	e := newEnquiry("ann@example.org")
 	e.IdempotencyKey = "api:k2"
-	first, err := d.CreateEnquiry(ctx, e)
+	first, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,13 +257,13 @@ func TestIdempotencyReplayAnswersTheFirstAnswerForADay(t *testing.T) {
 	if _, err := d.write.Exec(`UPDATE enquiries SET status = 'contacted' WHERE reference = ?`, first.Reference); err != nil {
 		t.Fatal(err)
 	}
-	again, err := d.CreateEnquiry(ctx, e)
+	again, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil || again.Reference != first.Reference || again.Status != first.Status || !again.Replayed {
 		t.Fatalf("replay after a change: %+v, %v; first was %+v", again, err, first)
 	}
 	// A day later the key is forgotten: the same request is a new enquiry.
 	e.ReceivedAt = e.ReceivedAt.Add(crm.IdempotencyWindow + time.Second)
-	later, err := d.CreateEnquiry(ctx, e)
+	later, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil || later.Reference == first.Reference || later.Replayed {
 		t.Fatalf("after the window: %+v, %v", later, err)
 	}
@@ -291,7 +291,7 @@ func TestConfirmationsToOneAddressAreCappedADay(t *testing.T) {
 		e.Email = "victim@example.org"
 		e.IntakeInbox = "intake@clinic.example"
 		e.ReceivedAt = start.Add(time.Duration(i) * time.Hour)
-		rec, err := d.CreateEnquiry(ctx, e)
+		rec, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,13 +306,13 @@ func TestConfirmationsToOneAddressAreCappedADay(t *testing.T) {
 	// Another address is not affected, and the next day the address is confirmed again.
 	other := newEnquiry("someone@example.org")
 	other.ReceivedAt = start.Add(5 * time.Hour)
-	rec, _ := d.CreateEnquiry(ctx, other)
+	rec, _ := d.CreateEnquiry(ctx, other, crm.PlanIntake)
 	if got := kinds(rec.Reference); got != "confirmation" {
 		t.Errorf("another address: %q", got)
 	}
 	next := newEnquiry("victim@example.org")
 	next.ReceivedAt = start.Add(crm.ConfirmationWindow + 3*time.Hour)
-	rec, _ = d.CreateEnquiry(ctx, next)
+	rec, _ = d.CreateEnquiry(ctx, next, crm.PlanIntake)
 	if got := kinds(rec.Reference); got != "confirmation" {
 		t.Errorf("the next day: %q", got)
 	}
@@ -323,18 +323,18 @@ func TestSecondEnquiryFromSameEmailIsLinked(t *testing.T) {
 	ctx := context.Background()
 	old := newEnquiry("ann@example.org")
 	old.ReceivedAt = time.Now().Add(-31 * 24 * time.Hour)
-	if _, err := d.CreateEnquiry(ctx, old); err != nil {
+	if _, err := d.CreateEnquiry(ctx, old, crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
-	first, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"))
+	first, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"), crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"))
+	second, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"), crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := d.CreateEnquiry(ctx, newEnquiry("bob@example.org"))
+	other, _ := d.CreateEnquiry(ctx, newEnquiry("bob@example.org"), crm.PlanIntake)
 	related := func(ref string) string {
 		var r string
 		d.read.Get(&r, `SELECT coalesce((SELECT p.reference FROM enquiries p WHERE p.id = e.related_id), '') FROM enquiries e WHERE e.reference = ?`, ref)
@@ -375,7 +375,7 @@ func TestAssignmentAtIntake(t *testing.T) {
 	mk("d@clinic.example", "coordinator", false, "adhd") // not a clinician
 	counts := map[int64]int{}
 	for i := 0; i < 10; i++ {
-		rec, err := d.CreateEnquiry(ctx, newEnquiry(fmt.Sprintf("p%d@example.org", i)))
+		rec, err := d.CreateEnquiry(ctx, newEnquiry(fmt.Sprintf("p%d@example.org", i)), crm.PlanIntake)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,7 +389,7 @@ func TestAssignmentAtIntake(t *testing.T) {
 	e := newEnquiry("chronic@example.org")
 	e.Treatment = "chronic_pain"
 	e.IntakeInbox = "intake@clinic.example"
-	rec, _ := d.CreateEnquiry(ctx, e)
+	rec, _ := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	var assignee *int64
 	d.read.Get(&assignee, `SELECT assignee_id FROM enquiries WHERE reference = ?`, rec.Reference)
 	if assignee != nil {
@@ -413,7 +413,7 @@ func TestConcurrentIntake(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			rec, err := d.CreateEnquiry(context.Background(), newEnquiry(fmt.Sprintf("p%d@example.org", i)))
+			rec, err := d.CreateEnquiry(context.Background(), newEnquiry(fmt.Sprintf("p%d@example.org", i)), crm.PlanIntake)
 			refs[i], errs[i] = rec.Reference, err
 		}(i)
 	}
@@ -495,7 +495,7 @@ func TestClosedDatabaseRefusesWrites(t *testing.T) {
 	}
 	d.Migrate(context.Background())
 	d.Close()
-	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("a@b.org")); !errors.Is(err, ErrClosed) {
+	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("a@b.org"), crm.PlanIntake); !errors.Is(err, ErrClosed) {
 		t.Errorf("write after close: %v, want ErrClosed", err)
 	}
 }

@@ -216,7 +216,7 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 		}
 	}
 	if c.Priority != "" {
-		if err := event("priority", ", reason", c.Priority); err != nil {
+		if err := event("priority", ", priority", c.Priority); err != nil {
 			return err
 		}
 	}
@@ -251,6 +251,7 @@ func (d *DB) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error)
 		From          string        `db:"from_status"`
 		To            string        `db:"to_status"`
 		Reason        string        `db:"reason"`
+		Priority      string        `db:"priority"`
 		ActorID       sql.NullInt64 `db:"actor_id"`
 		ActorEmail    string        `db:"actor_email"`
 		ActorName     string        `db:"actor_name"`
@@ -260,7 +261,7 @@ func (d *DB) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error)
 		Note          string        `db:"note"`
 	}
 	err := d.read.SelectContext(ctx, &rows, `SELECT v.id, v.at, v.kind, v.from_status, v.to_status, v.reason,
-			v.actor_id, coalesce(a.email, '') AS actor_email, coalesce(a.name, '') AS actor_name,
+			v.priority, v.actor_id, coalesce(a.email, '') AS actor_email, coalesce(a.name, '') AS actor_name,
 			v.assignee_id, coalesce(s.email, '') AS assignee_email, coalesce(s.name, '') AS assignee_name,
 			coalesce(n.body, '') AS note
 		FROM events v
@@ -276,7 +277,7 @@ func (d *DB) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error)
 	for i, r := range rows {
 		out[i] = crm.Event{
 			ID: r.ID, At: fromMS(r.At), Kind: r.Kind, From: crm.Status(r.From), To: crm.Status(r.To),
-			Reason: r.Reason, Actor: staffRef(r.ActorID, r.ActorEmail, r.ActorName),
+			Reason: r.Reason, Priority: r.Priority, Actor: staffRef(r.ActorID, r.ActorEmail, r.ActorName),
 			Assignee: staffRef(r.AssigneeID, r.AssigneeEmail, r.AssigneeName), Note: r.Note,
 		}
 	}

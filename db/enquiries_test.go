@@ -18,7 +18,7 @@ func created(t *testing.T, d *DB, email string, inbox string) crm.Enquiry {
 	e := newEnquiry(email)
 	e.ReceivedAt = t0
 	e.IntakeInbox = inbox
-	rec, err := d.CreateEnquiry(ctx, e)
+	rec, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestUpdateEnquiryAppliesEachPartWithItsEvent(t *testing.T) {
 	if ev := tl[2]; ev.Assignee == nil || ev.Assignee.ID != clin.ID || ev.Assignee.Email != clin.Email {
 		t.Errorf("assigned event %+v", ev)
 	}
-	if ev := tl[3]; ev.Reason != "high" {
+	if ev := tl[3]; ev.Priority != "high" || ev.Reason != "" {
 		t.Errorf("priority event %+v", ev)
 	}
 	if ev := tl[4]; ev.Note != "Spoke to her mother" {

@@ -35,7 +35,8 @@ var eraseSteps = []struct {
 }{
 	// Notes may name the patient or quote them; the events that pointed at them stay, without text.
 	{"notes", `DELETE FROM notes WHERE enquiry_id = ?1`, false},
-	{"reasons", `UPDATE events SET reason = '' WHERE enquiry_id = ?1 AND kind <> 'priority'`, false},
+	// Reasons are words (why a status changed, what raised a flag); a priority event keeps its priority.
+	{"reasons", `UPDATE events SET reason = '' WHERE enquiry_id = ?1`, false},
 	{"unsent mail", `DELETE FROM outbox WHERE enquiry_id = ?1 AND status = 'queued'`, false},
 	{"mail addresses", `UPDATE outbox SET recipient = '', last_error = '' WHERE enquiry_id = ?1`, false},
 	{"idempotency keys", `DELETE FROM idempotency_keys WHERE enquiry_id = ?1`, false},

@@ -51,7 +51,7 @@ func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
 	path := filepath.Join(disk.Dir, "frontdesk.db")
 	d := openOn(t, path)
 	ctx := context.Background()
-	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1)); err != nil {
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1), crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.WriteHealth(ctx); err != nil {
@@ -67,7 +67,7 @@ func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = d.CreateEnquiry(ctx, benchEnquiry(int64(100+i)))
+			_, errs[i] = d.CreateEnquiry(ctx, benchEnquiry(int64(100+i)), crm.PlanIntake)
 		}()
 	}
 	wg.Wait()
@@ -91,7 +91,7 @@ func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
 	if err := d.WriteHealth(ctx); err != nil {
 		t.Errorf("WriteHealth once space is freed: %v", err)
 	}
-	if _, err := d.CreateEnquiry(ctx, benchEnquiry(200)); err != nil {
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(200), crm.PlanIntake); err != nil {
 		t.Fatalf("write once space is freed: %v", err)
 	}
 	if got := enquiriesOnDisk(t, path); got != 2 {
@@ -115,7 +115,7 @@ func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 	if _, err := d.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1)); err != nil {
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1), crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	disktest.EmptyWAL(t, first)
@@ -141,7 +141,7 @@ func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 	if err := d.WriteHealth(ctx); !errors.Is(err, crm.ErrUnavailable) {
 		t.Errorf("WriteHealth on a read-only file system: %v, want crm.ErrUnavailable", err)
 	}
-	if _, err := d.CreateEnquiry(ctx, benchEnquiry(2)); !errors.Is(err, crm.ErrUnavailable) {
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(2), crm.PlanIntake); !errors.Is(err, crm.ErrUnavailable) {
 		t.Errorf("write on a read-only file system: %v, want crm.ErrUnavailable", err)
 	}
 
@@ -149,7 +149,7 @@ func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 	if err := d.WriteHealth(ctx); err != nil {
 		t.Errorf("WriteHealth once writable again: %v", err)
 	}
-	if _, err := d.CreateEnquiry(ctx, benchEnquiry(3)); err != nil {
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(3), crm.PlanIntake); err != nil {
 		t.Fatalf("write once writable again: %v", err)
 	}
 	if got := enquiriesOnDisk(t, path); got != 2 {
@@ -173,7 +173,7 @@ func TestWriteHealthTrustsARecentCommit(t *testing.T) {
 	if at.IsZero() || fault != nil {
 		t.Fatalf("the probe's commit was not recorded: %v %v", at, fault)
 	}
-	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1)); err != nil {
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1), crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	if later, _ := d.writer.health.last(); !later.After(at) {
@@ -202,13 +202,13 @@ func TestALockHeldElsewhereIsUnavailableNotAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("ann@example.org")); !errors.Is(err, crm.ErrUnavailable) {
+	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("ann@example.org"), crm.PlanIntake); !errors.Is(err, crm.ErrUnavailable) {
 		t.Errorf("a write while another process holds the lock: %v, want crm.ErrUnavailable", err)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("ann@example.org")); err != nil {
+	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("ann@example.org"), crm.PlanIntake); err != nil {
 		t.Errorf("a write once the lock is gone: %v", err)
 	}
 }

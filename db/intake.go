@@ -17,26 +17,46 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// CreateEnquiry implements crm.IntakeStore: the enquiry, its idempotency key, its assignment, its link to an
-// earlier enquiry from the same address, its timeline event and its outbox messages are one transaction,
-// committed (fsynced) before it returns.
-func (d *DB) CreateEnquiry(ctx context.Context, e crm.NewEnquiry) (crm.Receipt, error) {
-	var rec crm.Receipt
+var _ crm.IntakeStore = (*DB)(nil)
+
+// CreateEnquiry implements crm.IntakeStore: the facts e.Lookup() names are read, decide asked, and the enquiry
+// stored as planned — with its idempotency key, assignment, link to an earlier enquiry, timeline events,
+// screening answers and outbox messages — in one transaction on the writer goroutine, so no other write can
+// change the facts before the plan lands. It is committed (fsynced) before it returns.
+func (d *DB) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
+	decide func(crm.NewEnquiry, crm.IntakeFacts) (crm.IntakePlan, error)) (crm.Receipt, error) {
+	var (
+		rec       crm.Receipt
+		mailed    bool
+		decideErr error
+	)
+	// decide's error is kept apart, to be returned unwrapped.
+	keep := func(e crm.NewEnquiry, f crm.IntakeFacts) (crm.IntakePlan, error) {
+		p, err := decide(e, f)
+		decideErr = err
+		return p, err
+	}
 	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		rec, mailed, decideErr = crm.Receipt{}, false, nil
 		var err error
-		rec, err = createEnquiry(d.writer.cached(tx), e)
+		rec, mailed, err = createEnquiry(d.writer.cached(tx), e, keep)
 		return err
 	})
+	if decideErr != nil {
+		return crm.Receipt{}, decideErr
+	}
 	if err != nil {
 		return crm.Receipt{}, fmt.Errorf("store enquiry: %w", err)
 	}
-	if !e.Spam && !rec.Replayed {
-		d.notifyMailQueued() // a new enquiry always queues mail (its confirmation, or a notice to staff)
+	if mailed {
+		d.notifyMailQueued()
 	}
 	return rec, nil
 }
 
-func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
+// createEnquiry stores e as decide plans it, on tx; mailed reports whether it queued mail.
+func createEnquiry(tx writeTx, e crm.NewEnquiry,
+	decide func(crm.NewEnquiry, crm.IntakeFacts) (crm.IntakePlan, error)) (crm.Receipt, bool, error) {
 	now := ms(e.ReceivedAt)
 	if e.IdempotencyKey != "" {
 		var prior struct {
@@ -50,50 +70,29 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 		case err == nil && prior.CreatedAt <= now-crm.IdempotencyWindow.Milliseconds():
 			// Past its window the key is forgotten, and this is a new enquiry.
 			if _, err := tx.Exec(`DELETE FROM idempotency_keys WHERE key = ?`, e.IdempotencyKey); err != nil {
-				return crm.Receipt{}, fmt.Errorf("forget idempotency key: %w", err)
+				return crm.Receipt{}, false, fmt.Errorf("forget idempotency key: %w", err)
 			}
 		case err == nil:
 			if prior.Fingerprint != e.Fingerprint {
-				return crm.Receipt{}, crm.ErrIdempotencyConflict
+				return crm.Receipt{}, false, crm.ErrIdempotencyConflict
 			}
 			// The replay is told exactly what the first request was told, whatever has happened since.
-			return crm.Receipt{Reference: prior.Reference, Status: crm.FirstAnswer, Replayed: true}, nil
+			return crm.Receipt{Reference: prior.Reference, Status: crm.FirstAnswer, Replayed: true}, false, nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return crm.Receipt{}, fmt.Errorf("look up idempotency key: %w", err)
+			return crm.Receipt{}, false, fmt.Errorf("look up idempotency key: %w", err)
 		}
 	}
 
-	status := crm.StatusNew
-	if e.Spam {
-		status = crm.StatusSpam
+	facts, err := intakeFacts(tx, e.Lookup())
+	if err != nil {
+		return crm.Receipt{}, false, err
 	}
-	var relatedID sql.NullInt64
-	var assignee sql.NullInt64
-	var assigneeEmail string
-	var confirmations int
-	if !e.Spam {
-		err := tx.Get(&relatedID, `SELECT id FROM enquiries
-			WHERE email = ? AND created_at >= ? AND status <> 'spam' AND erased_at IS NULL
-			ORDER BY created_at DESC LIMIT 1`, e.Email, now-crm.RelatedWindow.Milliseconds())
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return crm.Receipt{}, fmt.Errorf("find related enquiry: %w", err)
-		}
-		// Through enquiries' (email, created_at) index, then each one's outbox rows.
-		err = tx.Get(&confirmations, `SELECT count(*) FROM enquiries e JOIN outbox o ON o.enquiry_id = e.id
-			WHERE e.email = ? AND e.created_at > ? AND o.kind = 'confirmation'`,
-			e.Email, now-crm.ConfirmationWindow.Milliseconds())
-		if err != nil {
-			return crm.Receipt{}, fmt.Errorf("count confirmations: %w", err)
-		}
-		id, email, err := chooseAssignee(tx, e.Treatment)
-		if err != nil {
-			return crm.Receipt{}, err
-		}
-		if id != 0 {
-			assignee = sql.NullInt64{Int64: id, Valid: true}
-			assigneeEmail = email
-		}
+	p, err := decide(e, facts)
+	if err != nil {
+		return crm.Receipt{}, false, err
 	}
+	assignee := sql.NullInt64{Int64: p.AssigneeID, Valid: p.AssigneeID != 0}
+	related := sql.NullInt64{Int64: p.RelatedID, Valid: p.RelatedID != 0}
 
 	var id int64
 	var ref string
@@ -104,18 +103,18 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 				consent_at, consent_version, assignee_id, related_id, created_at, updated_at, priority,
 				flag_risk_at, flag_review_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ref, status, e.Name, e.Email, e.Phone, e.PreferredContact, e.Treatment, e.Message, e.DateOfBirth,
+			ref, p.Status, e.Name, e.Email, e.Phone, e.PreferredContact, e.Treatment, e.Message, e.DateOfBirth,
 			e.ReferralSource, e.UTMSource, e.UTMMedium, e.UTMCampaign, ms(e.Consent.GivenAt), e.Consent.Version,
-			assignee, relatedID, now, now, priorityOf(e), flagAt(e.Assessment.Has(screening.FlagRisk), now),
-			flagAt(e.Assessment.Has(screening.FlagReview), now))
+			assignee, related, now, now, p.Priority, flagAt(slices.Contains(p.Flags, screening.FlagRisk), now),
+			flagAt(slices.Contains(p.Flags, screening.FlagReview), now))
 		if err != nil {
 			if isUniqueViolation(err) && attempt < 5 {
 				continue // another enquiry already has this reference: draw again
 			}
-			return crm.Receipt{}, fmt.Errorf("insert enquiry: %w", err)
+			return crm.Receipt{}, false, fmt.Errorf("insert enquiry: %w", err)
 		}
 		if id, err = res.LastInsertId(); err != nil {
-			return crm.Receipt{}, fmt.Errorf("insert enquiry: %w", err)
+			return crm.Receipt{}, false, fmt.Errorf("insert enquiry: %w", err)
 		}
 		break
 	}
@@ -123,77 +122,113 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry) (crm.Receipt, error) {
 	if e.IdempotencyKey != "" {
 		if _, err := tx.Exec(`INSERT INTO idempotency_keys (key, fingerprint, enquiry_id, created_at) VALUES (?, ?, ?, ?)`,
 			e.IdempotencyKey, e.Fingerprint, id, now); err != nil {
-			return crm.Receipt{}, fmt.Errorf("store idempotency key %s: %w", ref, err)
+			return crm.Receipt{}, false, fmt.Errorf("store idempotency key %s: %w", ref, err)
 		}
 	}
 	if !assignee.Valid {
 		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, to_status) VALUES (?, ?, 'created', ?)`,
-			id, now, status); err != nil {
-			return crm.Receipt{}, fmt.Errorf("record creation of %s: %w", ref, err)
+			id, now, p.Status); err != nil {
+			return crm.Receipt{}, false, fmt.Errorf("record creation of %s: %w", ref, err)
 		}
 	} else {
 		// The creation and the assignment, in that order, in one statement.
 		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, to_status, assignee_id)
 				VALUES (?, ?, 'created', ?, NULL), (?, ?, 'assigned', '', ?)`,
-			id, now, status, id, now, assignee); err != nil {
-			return crm.Receipt{}, fmt.Errorf("record creation and assignment of %s: %w", ref, err)
+			id, now, p.Status, id, now, assignee); err != nil {
+			return crm.Receipt{}, false, fmt.Errorf("record creation and assignment of %s: %w", ref, err)
 		}
 		if _, err := tx.Exec(`UPDATE staff SET last_assigned_at = ? WHERE id = ?`, now, assignee); err != nil {
-			return crm.Receipt{}, fmt.Errorf("record assignment of %s: %w", ref, err)
+			return crm.Receipt{}, false, fmt.Errorf("record assignment of %s: %w", ref, err)
 		}
 	}
-	if err := storeScreening(tx, id, e, now); err != nil {
-		return crm.Receipt{}, fmt.Errorf("store screening of %s: %w", ref, err)
+	if err := storeScreening(tx, id, e); err != nil {
+		return crm.Receipt{}, false, fmt.Errorf("store screening of %s: %w", ref, err)
 	}
-	mails := crm.IntakeMail(e, assigneeEmail, confirmations)
-	if e.Assessment.Has(screening.FlagRisk) && !slices.ContainsFunc(mails, func(m crm.Mail) bool { return m.Kind == crm.MailUrgent }) {
-		// Nobody set to be told (no intake inbox, nobody assigned): the administrators are.
-		admins, err := adminEmails(tx)
-		if err != nil {
-			return crm.Receipt{}, fmt.Errorf("find administrators for %s: %w", ref, err)
+	if len(p.Flags) > 0 { // what raised them, never the patient's words
+		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, reason) VALUES (?, ?, 'flagged', ?)`,
+			id, now, p.FlagReason); err != nil {
+			return crm.Receipt{}, false, fmt.Errorf("record flags of %s: %w", ref, err)
 		}
-		mails = append(mails, crm.UrgentFallback(admins)...)
 	}
-	if err := queueMails(tx, id, mails, now); err != nil {
-		return crm.Receipt{}, fmt.Errorf("queue mail for %s: %w", ref, err)
+	if err := queueMails(tx, id, p.Mail, now); err != nil {
+		return crm.Receipt{}, false, fmt.Errorf("queue mail for %s: %w", ref, err)
 	}
-	return crm.Receipt{Reference: ref, Status: crm.FirstAnswer}, nil
+	return crm.Receipt{Reference: ref, Status: crm.FirstAnswer}, len(p.Mail) > 0, nil
 }
 
-// chooseAssignee applies crm.ChooseAssignee to the active clinicians who treat treatment. It returns 0 when
-// there is nobody.
-func chooseAssignee(tx writeTx, treatment string) (int64, string, error) {
+// intakeFacts reads what l names, and nothing else (see crm.IntakeLookup).
+func intakeFacts(tx writeTx, l crm.IntakeLookup) (crm.IntakeFacts, error) {
+	var f crm.IntakeFacts
+	if l.Email != "" && l.EarlierLimit > 0 {
+		var rows []struct {
+			ID        int64  `db:"id"`
+			CreatedAt int64  `db:"created_at"`
+			Status    string `db:"status"`
+			Erased    bool   `db:"erased"`
+		}
+		// Newest first through enquiries' (email, created_at) index, whose entries end in the id.
+		err := tx.Select(&rows, `SELECT id, created_at, status, erased_at IS NOT NULL AS erased FROM enquiries
+			WHERE email = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+			l.Email, ms(l.EarlierSince), l.EarlierLimit)
+		if err != nil {
+			return f, fmt.Errorf("read earlier enquiries: %w", err)
+		}
+		f.Earlier = make([]crm.EarlierEnquiry, len(rows))
+		for i, r := range rows {
+			f.Earlier[i] = crm.EarlierEnquiry{ID: r.ID, CreatedAt: fromMS(r.CreatedAt), Status: crm.Status(r.Status),
+				Erased: r.Erased}
+		}
+	}
+	if l.Email != "" && !l.ConfirmationsSince.IsZero() {
+		// Through enquiries' (email, created_at) index, then each one's outbox rows.
+		err := tx.Get(&f.ConfirmationsSent, `SELECT count(*) FROM enquiries e JOIN outbox o ON o.enquiry_id = e.id
+			WHERE e.email = ? AND e.created_at > ? AND o.kind = 'confirmation'`, l.Email, ms(l.ConfirmationsSince))
+		if err != nil {
+			return f, fmt.Errorf("count confirmations: %w", err)
+		}
+	}
+	if l.Treatment != "" {
+		var err error
+		if f.Staff, err = staffTreating(tx, l.Treatment); err != nil {
+			return f, err
+		}
+	}
+	if l.Admins {
+		var err error
+		if f.Admins, err = adminEmails(tx); err != nil {
+			return f, fmt.Errorf("find administrators: %w", err)
+		}
+	}
+	return f, nil
+}
+
+// staffTreating returns every account whose treatments include treatment, whatever its role or state.
+func staffTreating(tx writeTx, treatment string) ([]crm.IntakeStaff, error) {
 	var rows []struct {
 		ID             int64         `db:"id"`
 		Email          string        `db:"email"`
+		Role           string        `db:"role"`
+		Disabled       bool          `db:"disabled"`
 		Open           int           `db:"open"`
 		LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
 	}
-	// staff.open_enquiries is kept by triggers (migration 00002), so choosing costs nothing however many
-	// enquiries a clinician has.
-	err := tx.Select(&rows, `SELECT s.id, s.email, s.last_assigned_at, s.open_enquiries AS open
+	// Through staff_treatments' primary key (treatment, staff_id). staff.open_enquiries is kept by triggers
+	// (migration 00002), so reading it costs nothing however many enquiries an account has.
+	err := tx.Select(&rows, `SELECT s.id, s.email, s.role, s.disabled_at IS NOT NULL AS disabled,
+			s.open_enquiries AS open, s.last_assigned_at
 		FROM staff_treatments t JOIN staff s ON s.id = t.staff_id
-		WHERE t.treatment = ? AND s.role = 'clinician' AND s.disabled_at IS NULL`, treatment)
+		WHERE t.treatment = ?`, treatment)
 	if err != nil {
-		return 0, "", fmt.Errorf("find clinicians for %s: %w", treatment, err)
+		return nil, fmt.Errorf("find staff treating %s: %w", treatment, err)
 	}
-	cands := make([]crm.Candidate, len(rows))
+	out := make([]crm.IntakeStaff, len(rows))
 	for i, r := range rows {
-		cands[i] = crm.Candidate{StaffID: r.ID, Open: r.Open}
+		out[i] = crm.IntakeStaff{ID: r.ID, Email: r.Email, Role: crm.Role(r.Role), Disabled: r.Disabled, Open: r.Open}
 		if r.LastAssignedAt.Valid {
-			cands[i].LastAssignedAt = fromMS(r.LastAssignedAt.Int64)
+			out[i].LastAssignedAt = fromMS(r.LastAssignedAt.Int64)
 		}
 	}
-	id, ok := crm.ChooseAssignee(cands)
-	if !ok {
-		return 0, "", nil
-	}
-	for _, r := range rows {
-		if r.ID == id {
-			return id, r.Email, nil
-		}
-	}
-	return 0, "", nil
+	return out, nil
 }
 
 // queueMail adds one message to the outbox, due at once, with a stable Message-ID (newMessageID).

@@ -23,7 +23,7 @@ func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		e := newEnquiry(string(rune('a'+i%26)) + "x" + string(rune('a'+i/26)) + "@example.org")
 		e.IntakeInbox = "intake@clinic.example"
-		if _, err := a.CreateEnquiry(ctx, e); err != nil {
+		if _, err := a.CreateEnquiry(ctx, e, crm.PlanIntake); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +67,7 @@ func TestClaimCarriesASummaryButNeverWhatThePatientWrote(t *testing.T) {
 	ctx := context.Background()
 	e := newEnquiry("ann@example.org")
 	e.Message, e.DateOfBirth = "a private message", "1990-04-02"
-	rec, err := d.CreateEnquiry(ctx, e)
+	rec, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestClaimCarriesASummaryButNeverWhatThePatientWrote(t *testing.T) {
 func TestOutboxStateChanges(t *testing.T) {
 	d := openTest(t)
 	ctx := context.Background()
-	if _, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org")); err != nil {
+	if _, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"), crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
@@ -176,12 +176,12 @@ func TestNewEnquiryWakesTheMailWorker(t *testing.T) {
 	ctx := context.Background()
 	var woken int
 	d.OnMailQueued(func() { woken++ })
-	if _, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org")); err != nil {
+	if _, err := d.CreateEnquiry(ctx, newEnquiry("ann@example.org"), crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	spam := newEnquiry("bot@example.org")
 	spam.Spam = true
-	if _, err := d.CreateEnquiry(ctx, spam); err != nil {
+	if _, err := d.CreateEnquiry(ctx, spam, crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	if woken != 1 {
@@ -194,7 +194,7 @@ func TestRenewLeaseKeepsOnlyTheLeaseItHolds(t *testing.T) {
 	ctx := context.Background()
 	e := newEnquiry("ann@example.org")
 	e.IntakeInbox = "intake@clinic.example"
-	if _, err := d.CreateEnquiry(ctx, e); err != nil {
+	if _, err := d.CreateEnquiry(ctx, e, crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
@@ -241,7 +241,7 @@ func TestMarkSentAllMarksABatchInOneGoAndNamesTheGoneOnes(t *testing.T) {
 	for _, email := range []string{"ann@example.org", "bob@example.org"} {
 		e := newEnquiry(email)
 		e.IntakeInbox = "intake@clinic.example"
-		if _, err := d.CreateEnquiry(ctx, e); err != nil {
+		if _, err := d.CreateEnquiry(ctx, e, crm.PlanIntake); err != nil {
 			t.Fatal(err)
 		}
 	}

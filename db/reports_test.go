@@ -26,7 +26,7 @@ func reportEnquiry(t *testing.T, d *DB, at time.Time, edit func(*crm.NewEnquiry)
 	if edit != nil {
 		edit(&e)
 	}
-	rec, err := d.CreateEnquiry(context.Background(), e)
+	rec, err := d.CreateEnquiry(context.Background(), e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}

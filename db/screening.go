@@ -10,22 +10,13 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// priorityOf is the priority a new enquiry is stored with.
-func priorityOf(e crm.NewEnquiry) string {
-	if e.Priority == "" {
-		return "normal"
-	}
-	return e.Priority
-}
-
 // flagAt is the stored time of a flag: now when raised, NULL when not.
 func flagAt(raised bool, now int64) sql.NullInt64 {
 	return sql.NullInt64{Int64: now, Valid: raised}
 }
 
-// storeScreening stores a new enquiry's screening answers, the hash of its screening link and, when the
-// answers or the message raised a flag, the timeline event saying what raised it (never the patient's words).
-func storeScreening(tx writeTx, id int64, e crm.NewEnquiry, now int64) error {
+// storeScreening stores a new enquiry's screening answers and the hash of its screening link.
+func storeScreening(tx writeTx, id int64, e crm.NewEnquiry) error {
 	if err := insertScreenings(tx, id, crm.Screenings(e.Screening, e.Assessment, "enquiry", e.ReceivedAt)); err != nil {
 		return err
 	}
@@ -33,12 +24,6 @@ func storeScreening(tx writeTx, id int64, e crm.NewEnquiry, now int64) error {
 		if _, err := tx.Exec(`INSERT INTO screening_links (enquiry_id, token_hash, expires_at) VALUES (?, ?, ?)`,
 			id, e.Link.Hash, ms(e.Link.ExpiresAt)); err != nil {
 			return fmt.Errorf("store screening link: %w", err)
-		}
-	}
-	if len(e.Assessment.Flags) > 0 {
-		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, reason) VALUES (?, ?, 'flagged', ?)`,
-			id, now, crm.FlagReason(e.Assessment)); err != nil {
-			return fmt.Errorf("record flags: %w", err)
 		}
 	}
 	return nil

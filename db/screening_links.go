@@ -144,7 +144,7 @@ func answerScreening(tx writeTx, a crm.ScreeningAnswers) (crm.ScreeningOutcome, 
 	}
 	if urgent {
 		// As SetPriority records it, with Frontdesk as the actor.
-		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, reason) VALUES (?, ?, 'priority', ?)`,
+		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, priority) VALUES (?, ?, 'priority', ?)`,
 			id, now, crm.PriorityUrgent); err != nil {
 			return crm.ScreeningOutcome{}, false, fmt.Errorf("record priority of %s: %w", e.Reference, err)
 		}

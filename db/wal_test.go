@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/crm"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -43,7 +44,7 @@ func storeBackToBack(t *testing.T, d *DB, writers int, stop <-chan struct{}) (wa
 					return
 				default:
 				}
-				if _, err := d.CreateEnquiry(context.Background(), benchEnquiry(n.Add(1))); err != nil {
+				if _, err := d.CreateEnquiry(context.Background(), benchEnquiry(n.Add(1)), crm.PlanIntake); err != nil {
 					t.Errorf("store an enquiry: %v", err)
 					return
 				}
@@ -113,7 +114,7 @@ func TestALongReadDoesNotStopWrites(t *testing.T) {
 	setWALLimit(t, testWALLimit)
 	d := openTest(t)
 	ctx := context.Background()
-	if _, err := d.CreateEnquiry(ctx, benchEnquiry(0)); err != nil {
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(0), crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	tx, err := d.read.BeginTxx(ctx, nil)
@@ -142,7 +143,7 @@ func TestALongReadDoesNotStopWrites(t *testing.T) {
 	}
 	// With the reader gone, the next batches restart the WAL and journal_size_limit truncates it.
 	for i := int64(1); ; i++ {
-		if _, err := d.CreateEnquiry(ctx, benchEnquiry(1_000_000+i)); err != nil {
+		if _, err := d.CreateEnquiry(ctx, benchEnquiry(1_000_000+i), crm.PlanIntake); err != nil {
 			t.Fatal(err)
 		}
 		if walSize(t, d) <= testWALLimit+walSlack {
@@ -178,7 +179,7 @@ func walSize(t *testing.T, d *DB) int64 {
 // with the busy timeout it had, so later writes still wait as long as configured for another process's lock.
 func TestTheWriterRestartsTheWALOnItsOwnConnection(t *testing.T) {
 	d := openTest(t)
-	if _, err := d.CreateEnquiry(context.Background(), benchEnquiry(1)); err != nil {
+	if _, err := d.CreateEnquiry(context.Background(), benchEnquiry(1), crm.PlanIntake); err != nil {
 		t.Fatal(err)
 	}
 	err := d.writer.doAlone(context.Background(), func(ctx context.Context, _ *sqlx.DB) error {

@@ -276,14 +276,18 @@ func (s *server) apiTimeline(c *fiber.Ctx) error {
 		Actor    *staffJSON `json:"actor"`
 		From     string     `json:"from,omitempty"`
 		To       string     `json:"to,omitempty"`
-		Reason   string     `json:"reason,omitempty"`
+		Reason   string     `json:"reason,omitempty"`   // for a "priority" event, its priority too until the next release
+		Priority string     `json:"priority,omitempty"` // for a "priority" event: the priority set
 		Assignee *staffJSON `json:"assignee,omitempty"`
 		Note     string     `json:"note,omitempty"`
 	}
 	out := make([]eventJSON, len(events))
 	for i, e := range events {
 		out[i] = eventJSON{At: rfc3339(e.At), Kind: e.Kind, Actor: staffRefJSON(e.Actor), From: string(e.From),
-			To: string(e.To), Reason: e.Reason, Assignee: staffRefJSON(e.Assignee), Note: e.Note}
+			To: string(e.To), Reason: e.Reason, Priority: e.Priority, Assignee: staffRefJSON(e.Assignee), Note: e.Note}
+		if e.Kind == "priority" {
+			out[i].Reason = e.Priority // where earlier releases put it
+		}
 	}
 	return c.JSON(fiber.Map{"items": out})
 }

@@ -72,7 +72,7 @@ func (f *reportFixture) add(name string, at time.Time, e intake.Enquiry) {
 	e.Email = strings.ToLower(name) + "@example.org"
 	e.PreferredContact = "either"
 	e.Consent = intake.Consent{GivenAt: at, Version: intake.PrivacyNoticeVersion}
-	rec, err := f.h.db.CreateEnquiry(context.Background(), crm.NewEnquiry{Enquiry: e, ReceivedAt: at, Fingerprint: "fp-" + name})
+	rec, err := f.h.db.CreateEnquiry(context.Background(), crm.NewEnquiry{Enquiry: e, ReceivedAt: at, Fingerprint: "fp-" + name}, crm.PlanIntake)
 	if err != nil {
 		f.t.Fatal(err)
 	}

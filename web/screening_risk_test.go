@@ -71,7 +71,7 @@ func TestScreeningPageRiskQueuesUrgentNotice(t *testing.T) {
 			t.Errorf("%s: urgent notices to %v, want %v", tc.name, got, want)
 		}
 		if n := h.count(`SELECT count(*) FROM events v JOIN enquiries e ON e.id = v.enquiry_id WHERE e.reference = ?
-			AND ((v.kind = 'flagged' AND v.reason = ?) OR (v.kind = 'priority' AND v.reason = 'urgent'))`, ref, tc.source); n != 2 {
+			AND ((v.kind = 'flagged' AND v.reason = ?) OR (v.kind = 'priority' AND v.priority = 'urgent'))`, ref, tc.source); n != 2 {
 			t.Errorf("%s: want a 'flagged' event (%s) and a 'priority' event", tc.name, tc.source)
 		}
 		// The page the patient lands on leads with the crisis help.

@@ -36,7 +36,7 @@ func exportDB(t *testing.T) map[string]string {
 			Email: strings.ToLower(strings.Fields(name)[0]) + "@example.org", Phone: "+447700900123",
 			PreferredContact: "either", Treatment: []string{"adhd", "ptsd", "adhd", "adhd"}[i], Spam: i == 3,
 			Message: "Line one\nLine \"two\"", Consent: intake.Consent{GivenAt: at, Version: intake.PrivacyNoticeVersion}},
-			ReceivedAt: at, Fingerprint: name})
+			ReceivedAt: at, Fingerprint: name}, crm.PlanIntake)
 		if err != nil {
 			t.Fatal(err)
 		}

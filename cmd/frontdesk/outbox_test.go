@@ -142,7 +142,7 @@ func TestOutboxListAndRetry(t *testing.T) {
 		Enquiry: intake.Enquiry{Name: "Ann Example", Email: "ann.patient@example.org", PreferredContact: "either",
 			Treatment: "ptsd", Consent: intake.Consent{GivenAt: time.Now(), Version: intake.PrivacyNoticeVersion}},
 		ReceivedAt: time.Now(), IntakeInbox: "intake@clinic.example", Fingerprint: "fp",
-	})
+	}, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestReadyzWarnsOfMailUnsentForTooLong(t *testing.T) {
 		if email == "a@example.org" {
 			e.IntakeInbox = "intake@clinic.example"
 		}
-		if _, err := store.CreateEnquiry(ctx, e); err != nil {
+		if _, err := store.CreateEnquiry(ctx, e, crm.PlanIntake); err != nil {
 			t.Fatal(err)
 		}
 	}

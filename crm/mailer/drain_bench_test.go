@@ -161,7 +161,7 @@ func BenchmarkDrainToFilesBesideIntake(b *testing.B) {
 						PreferredContact: "either", Treatment: "adhd", Message: patientMessage,
 						Consent: intake.Consent{GivenAt: now, Version: intake.PrivacyNoticeVersion}},
 					ReceivedAt: now, Fingerprint: fmt.Sprintf("fp-%d", i), IntakeInbox: intakeInbox,
-				})
+				}, crm.PlanIntake)
 				if err != nil {
 					b.Error(err)
 					return

@@ -58,7 +58,7 @@ func enquire(t *testing.T, d *db.DB, name, email string, inbox bool) string {
 	if inbox {
 		e.IntakeInbox = intakeInbox
 	}
-	rec, err := d.CreateEnquiry(context.Background(), e)
+	rec, err := d.CreateEnquiry(context.Background(), e, crm.PlanIntake)
 	if err != nil {
 		t.Fatal(err)
 	}

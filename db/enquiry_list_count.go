@@ -1,0 +1,84 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/frontdesk/frontdesk/crm"
+	"github.com/jmoiron/sqlx"
+)
+
+// This file counts what a listing selects, up to a bound, with the same plan and strategies as the listing.
+
+// CountEnquiries implements crm.EnquiryStore; the cursor and limit of q are ignored.
+func (d *DB) CountEnquiries(ctx context.Context, q crm.ListQuery, upTo int) (int, error) {
+	q.Cursor = ""
+	p, err := plan(q)
+	if err != nil {
+		return 0, err
+	}
+	if p.empty || upTo <= 0 {
+		return 0, nil
+	}
+	tx, err := d.read.BeginTxx(ctx, nil) // one snapshot for the bounds and the count
+	if err != nil {
+		return 0, fmt.Errorf("count enquiries: %w", err)
+	}
+	defer tx.Rollback()
+	n, err := countEnquiries(ctx, tx, p, upTo)
+	if err != nil {
+		return 0, fmt.Errorf("count enquiries: %w", err)
+	}
+	return n, nil
+}
+
+// countEnquiries counts up to upTo of what p selects (see countSQL); q is a read transaction.
+func countEnquiries(ctx context.Context, q sqlx.QueryerContext, p listPlan, upTo int) (int, error) {
+	var narrow bool
+	var lo, hi sql.NullInt64
+	if p.match != "" {
+		var err error
+		if narrow, err = narrowFilter(ctx, q, p); err != nil {
+			return 0, err
+		}
+		var lateness int64
+		if err := sqlx.GetContext(ctx, q, &lateness, `SELECT lateness FROM enquiry_order`); err != nil {
+			return 0, fmt.Errorf("read enquiry order: %w", err)
+		}
+		if !narrow && lateness <= walkLatenessLimit {
+			if lo, hi, err = idRange(ctx, q, p.from, p.to-1, lateness); err != nil {
+				return 0, err
+			}
+		}
+	}
+	query, args := p.countSQL(narrow, lo, hi, upTo)
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, query, args...)
+	return n, err
+}
+
+// countSQL counts up to upTo: without text, arm by arm so that each is an index range; with text and a narrow
+// filter, reading the filtered rows and checking each against the matches; otherwise reading the matches with
+// IDs in (lo, hi) until upTo of them pass the filters.
+func (p listPlan) countSQL(narrow bool, lo, hi sql.NullInt64, upTo int) (string, []any) {
+	if p.match == "" {
+		var parts []string
+		var args []any
+		for _, a := range p.arms(false) {
+			parts = append(parts, `SELECT 1 FROM `+p.source()+` WHERE `+a.where())
+			args = append(args, a.args...)
+		}
+		return `SELECT count(*) FROM (` + strings.Join(parts, " UNION ALL ") + ` LIMIT ?)`, append(args, upTo)
+	}
+	var b sqlBuilder
+	p.filter(&b)
+	if narrow {
+		b.add("+e.id IN (SELECT rowid FROM enquiry_search WHERE enquiry_search MATCH ?)", p.match)
+		return `SELECT count(*) FROM (SELECT 1 FROM enquiries e WHERE ` + b.where() + ` LIMIT ?)`, append(b.args, upTo)
+	}
+	return `SELECT count(*) FROM (SELECT 1 FROM enquiry_search s CROSS JOIN enquiries e ON e.id = s.rowid
+			WHERE ` + matchSQL + ` AND ` + b.where() + ` LIMIT ?)`,
+		append(append([]any{p.match, lo, hi}, b.args...), upTo)
+}
