@@ -111,7 +111,7 @@ CREATE TABLE events (
     reason      TEXT   NOT NULL DEFAULT '',
     assignee_id BIGINT REFERENCES staff (id),
     note_id     BIGINT REFERENCES notes (id) ON DELETE SET NULL,
-    priority    TEXT   NOT NULL DEFAULT ''
+    priority    TEXT   NOT NULL DEFAULT '' CHECK (priority IN ('', 'low', 'normal', 'high', 'urgent'))
 );
 CREATE INDEX events_enquiry ON events (enquiry_id, id);
 
