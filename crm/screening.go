@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/intake/screening"
@@ -100,26 +101,15 @@ func ScreeningTokenHash(token string) string {
 func FlagReason(a screening.Assessment) string {
 	s := ""
 	if a.Has(screening.FlagRisk) {
-		s = "risk: " + join(a.RiskSources)
+		s = "risk: " + strings.Join(a.RiskSources, ", ")
 	}
 	if a.Has(screening.FlagReview) {
 		if s != "" {
 			s += "; "
 		}
-		s += "review: " + join(a.Review)
+		s += "review: " + strings.Join(a.Review, ", ")
 	}
 	return s
-}
-
-func join(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }
 
 // ScreeningStore reads the questionnaires patients answered.

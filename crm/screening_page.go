@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/intake/screening"
@@ -311,5 +312,5 @@ func ScreeningEventReason(rows []Screening) string {
 	for i, r := range rows {
 		ids[i] = r.Instrument
 	}
-	return join(ids)
+	return strings.Join(ids, ", ")
 }
