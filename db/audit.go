@@ -10,14 +10,13 @@ import (
 	"strings"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 var _ crm.AuditStore = (*DB)(nil)
 
 // RecordAudit implements crm.AuditStore: the entry is appended to the chain in a write of its own.
 func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error { return d.appendAudit(tx, e) })
+	err := d.writer.do(ctx, func(tx *Tx) error { return d.appendAudit(tx, e) })
 	if err != nil {
 		return fmt.Errorf("record audit %s: %w", e.Action, err)
 	}
@@ -27,7 +26,7 @@ func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 // appendAudit appends e to the audit log inside tx, the transaction of the change it records, sealed into the
 // hash chain after the last entry (crm.ChainHash). The single writer makes "the last entry" well defined: no
 // other transaction can append between the read and the insert.
-func (d *DB) appendAudit(tx *sqlx.Tx, e crm.AuditEntry) error {
+func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
 	var last struct {
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`
@@ -59,7 +58,7 @@ func (d *DB) appendAudit(tx *sqlx.Tx, e crm.AuditEntry) error {
 // sealAudit chains the entries written before the log had a hash chain (migration 00003), oldest first. It is
 // idempotent: entries already sealed are left as they are.
 func (d *DB) sealAudit(ctx context.Context) error {
-	return d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	return d.writer.do(ctx, func(tx *Tx) error {
 		var rows []auditRow
 		if err := tx.Select(&rows, `SELECT `+auditColumns+` FROM audit_log l WHERE l.hash = '' ORDER BY l.id`); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 // BulkEnquiry is one enquiry for BulkLoad: what intake stores, then what happened to it afterwards.
@@ -37,7 +36,7 @@ type BulkChange struct {
 // any enquiry fails nothing is stored.
 func (d *DB) BulkLoad(ctx context.Context, batch []BulkEnquiry) ([]crm.Receipt, error) {
 	out := make([]crm.Receipt, len(batch))
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		ct := d.writer.cached(tx)
 		for i, b := range batch {
 			rec, err := bulkOne(ct, b)

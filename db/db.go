@@ -64,9 +64,14 @@ func init() {
 // DB is an open Frontdesk database: one writer connection behind a group-commit queue and a pool of readers.
 // Its methods are safe for concurrent use.
 type DB struct {
+	// pg is set when the database is PostgreSQL (see openPostgres); the fields about SQLite's files and
+	// checkpoints are then unused.
+	pg     bool
 	path   string
-	write  *sqlx.DB
-	read   *sqlx.DB
+	// source is what Open was given (a PostgreSQL URL with its password); path is fit to show.
+	source string
+	write  *pool
+	read   *pool
 	writer *writer
 	// mailQueued is called after a commit that queued mail (see OnMailQueued).
 	mailQueued atomic.Pointer[func()]
@@ -104,9 +109,14 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 // Migrate before serving. The database holds health data: a new folder is readable by its owner only (0700),
 // and the file, its WAL and its shared-memory file are made readable and writable by their owner only
 // (0600) — also when an earlier version left them readable by others.
+//
+// A PostgreSQL URL (postgres:// or postgresql://) opens that database instead: see docs/postgres.md.
 func Open(path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: no path given")
+	}
+	if IsPostgresURL(path) {
+		return openPostgres(path, opts)
 	}
 	if opts.Readers <= 0 {
 		opts.Readers = max(4, 2*runtime.NumCPU())
@@ -158,7 +168,7 @@ func Open(path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	d := &DB{path: path, write: w, read: r, stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
+	d := &DB{path: path, source: path, write: &pool{w}, read: &pool{r}, stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	d.writer = newWriter(w, r, opts.Readers, path+"-wal", opts.BusyTimeout)
 	go d.checkpoint()
 	return d, nil
@@ -238,6 +248,9 @@ func (d *DB) Close() error {
 	d.writer.close()
 	d.stopOnce.Do(func() { close(d.stopCheckpoints) })
 	<-d.checkpointsDone
+	if d.pg {
+		return d.read.Close() // the one pool
+	}
 	return errors.Join(d.read.Close(), d.write.Close())
 }
 
@@ -265,6 +278,9 @@ func nullMS(v sql.NullInt64) *time.Time {
 
 // isUniqueViolation reports whether err is SQLite refusing a duplicate in a UNIQUE column.
 func isUniqueViolation(err error) bool {
+	if isPostgresUnique(err) {
+		return true
+	}
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,14 +12,36 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/db/pgtest"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/jmoiron/sqlx"
 )
 
-// openTest opens a migrated database in a fresh file for one test.
+// testEngine is the engine the store tests run on: SQLite, or PostgreSQL when FRONTDESK_TEST_ENGINE is
+// "postgres" (`make test` runs this package's tests once for each; see docs/postgres.md).
+var testEngine = os.Getenv("FRONTDESK_TEST_ENGINE")
+
+// onPostgres reports whether the store tests run on PostgreSQL.
+func onPostgres() bool { return testEngine == "postgres" }
+
+// sqliteOnly skips a test of SQLite's own machinery (its files, pragmas, WAL, query plans) in the PostgreSQL
+// run of the store tests.
+func sqliteOnly(t testing.TB) {
+	t.Helper()
+	if onPostgres() {
+		t.Skip("tests SQLite's own machinery; it runs in the SQLite run of the store tests")
+	}
+}
+
+// openTest opens a migrated database for one test: a fresh SQLite file, or a fresh PostgreSQL database in
+// the PostgreSQL run.
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	d, err := Open(filepath.Join(t.TempDir(), "sub", "frontdesk.db"), Options{})
+	where := filepath.Join(t.TempDir(), "sub", "frontdesk.db")
+	if onPostgres() {
+		where = pgtest.URL(t)
+	}
+	d, err := Open(where, Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -63,12 +86,12 @@ func TestEveryConnectionHasTheDurabilityPragmas(t *testing.T) {
 	for k, v := range common {
 		writer[k] = v
 	}
-	check("writer", d.write, 1, writer)
+	check("writer", d.write.DB, 1, writer)
 	reader := map[string]string{"query_only": "1"}
 	for k, v := range common {
 		reader[k] = v
 	}
-	check("reader", d.read, 4, reader)
+	check("reader", d.read.DB, 4, reader)
 	if n := d.write.Stats().MaxOpenConnections; n != 1 {
 		t.Errorf("writer pool allows %d connections, want 1", n)
 	}
@@ -359,11 +382,11 @@ func TestAssignmentAtIntake(t *testing.T) {
 		if disabled {
 			dis = 1
 		}
-		res, err := d.write.Exec(`INSERT INTO staff (email, name, role, password_hash, disabled_at, created_at) VALUES (?, ?, ?, '', ?, 0)`, email, email, role, dis)
+		var id int64
+		err := d.write.Get(&id, `INSERT INTO staff (email, name, role, password_hash, disabled_at, created_at) VALUES (?, ?, ?, '', ?, 0) RETURNING id`, email, email, role, dis)
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, _ := res.LastInsertId()
 		for _, tr := range treatments {
 			d.write.MustExec(`INSERT INTO staff_treatments (staff_id, treatment) VALUES (?, ?)`, id, tr)
 		}
@@ -448,7 +471,7 @@ func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			errs[i] = d.writer.do(ctx, func(tx *sqlx.Tx) error {
+			errs[i] = d.writer.do(ctx, func(tx *Tx) error {
 				if _, err := tx.Exec(`INSERT INTO audit_log (at, action, detail) VALUES (?, 'test', ?)`, i, fmt.Sprint(i)); err != nil {
 					return err
 				}

@@ -125,7 +125,7 @@ func (d *DB) UpdateEnquiry(ctx context.Context, ref string, actor crm.Actor, at 
 		decideErr error
 		mailed    bool
 	)
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		out, decideErr, mailed = crm.Enquiry{}, nil, false
 		e, err := getEnquiry(ctx, tx, ref)
 		if err != nil {
@@ -221,12 +221,9 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 		}
 	}
 	if c.Note != "" {
-		res, err := tx.Exec(`INSERT INTO notes (enquiry_id, author_id, body, created_at) VALUES (?, ?, ?, ?)`,
-			e.ID, who, c.Note, at)
-		if err != nil {
-			return fmt.Errorf("add note: %w", err)
-		}
-		noteID, err := res.LastInsertId()
+		var noteID int64
+		err := tx.Get(&noteID, `INSERT INTO notes (enquiry_id, author_id, body, created_at) VALUES (?, ?, ?, ?)
+			RETURNING id`, e.ID, who, c.Note, at)
 		if err != nil {
 			return fmt.Errorf("add note: %w", err)
 		}
@@ -334,7 +331,7 @@ const urgentSQL = `SELECT e.id, s.email AS assignee_email
 func (d *DB) QueueOverdueReminders(ctx context.Context, dueBefore, urgentBefore time.Time, inbox string, at time.Time) (int, error) {
 	var n int
 	var mailed bool
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		n, mailed = 0, false
 		type dueRow struct {
 			ID            int64          `db:"id"`

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 // How lists are read
@@ -62,7 +61,7 @@ func (d *DB) ListEnquiries(ctx context.Context, q crm.ListQuery) (crm.Page, erro
 
 // listKeys returns the positions of the first limit+1 rows of a listing without text: the arms, each read in
 // index order and cut to the page size, merged.
-func listKeys(ctx context.Context, tx *sqlx.Tx, p listPlan) ([]position, error) {
+func listKeys(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 	q, args := p.listSQL()
 	var keys []position
 	err := tx.SelectContext(ctx, &keys, q, args...)
@@ -87,7 +86,7 @@ func (p listPlan) listSQL() (string, []any) {
 }
 
 // enquiriesByID reads the rows at keys, in that order.
-func enquiriesByID(ctx context.Context, tx *sqlx.Tx, keys []position) ([]crm.Enquiry, error) {
+func enquiriesByID(ctx context.Context, tx *Tx, keys []position) ([]crm.Enquiry, error) {
 	out := make([]crm.Enquiry, 0, len(keys))
 	if len(keys) == 0 {
 		return out, nil

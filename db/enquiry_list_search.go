@@ -100,7 +100,7 @@ func phoneDigits(s string) (string, bool) {
 }
 
 // searchKeys returns the positions of the first limit+1 rows of a listing with text (see "How lists are read").
-func searchKeys(ctx context.Context, tx *sqlx.Tx, p listPlan) ([]position, error) {
+func searchKeys(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 	narrow, err := narrowFilter(ctx, tx, p)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func narrowFilter(ctx context.Context, q sqlx.QueryerContext, p listPlan) (bool,
 // walkMatches reads the full-text matches in rowid order (newest first, or oldest first for an oldest-first
 // listing), each with whether it passes the filters, and stops when no unread match can still rank among the
 // first limit+1. It gives up (done false) after walkScanLimit matches.
-func walkMatches(ctx context.Context, tx *sqlx.Tx, p listPlan, lateness int64) (keys []position, done bool, err error) {
+func walkMatches(ctx context.Context, tx *Tx, p listPlan, lateness int64) (keys []position, done bool, err error) {
 	n := p.limit + 1
 	lower, upper := p.from, p.to-1 // the created_at range that can qualify, narrowed by the cursor
 	if p.after != nil && p.oldest {
@@ -251,7 +251,7 @@ func (p listPlan) walkSQL(lo, hi sql.NullInt64) (string, []any) {
 
 // filteredMatches lets the filters' index drive and checks each row against the set of matches, which SQLite
 // materialises once (the unary + keeps it from driving the query from that set instead).
-func filteredMatches(ctx context.Context, tx *sqlx.Tx, p listPlan) ([]position, error) {
+func filteredMatches(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 	q, args := p.filteredSQL()
 	var keys []position
 	if err := tx.SelectContext(ctx, &keys, q, args...); err != nil {
@@ -261,7 +261,7 @@ func filteredMatches(ctx context.Context, tx *sqlx.Tx, p listPlan) ([]position, 
 }
 
 // sortedMatches reads every match and sorts them: the fallback when enquiry ids are not in created_at order.
-func sortedMatches(ctx context.Context, tx *sqlx.Tx, p listPlan) ([]position, error) {
+func sortedMatches(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 	q, args := p.sortedSQL()
 	var keys []position
 	if err := tx.SelectContext(ctx, &keys, q, args...); err != nil {

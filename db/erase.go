@@ -55,7 +55,7 @@ var eraseSteps = []struct {
 
 // eraseEnquiry erases the personal data of the enquiry id inside tx and records an 'erased' event by actor
 // (NULL: Frontdesk itself) at now.
-func eraseEnquiry(tx *sqlx.Tx, id int64, actor sql.NullInt64, now int64) error {
+func eraseEnquiry(tx *Tx, id int64, actor sql.NullInt64, now int64) error {
 	for _, s := range eraseSteps {
 		args := []any{id}
 		if s.withTime {
@@ -72,7 +72,7 @@ func eraseEnquiry(tx *sqlx.Tx, id int64, actor sql.NullInt64, now int64) error {
 // EraseEnquiries implements crm.PrivacyStore: every enquiry of refs is erased with its audit entry and the
 // search index merged, in one transaction.
 func (d *DB) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor, at time.Time, entry func(string) crm.AuditEntry) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		for _, ref := range refs {
 			var id int64
 			if err := tx.Get(&id, `SELECT id FROM enquiries WHERE reference = ?`, ref); err != nil {
@@ -100,7 +100,7 @@ func (d *DB) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor,
 // optimizeSearch merges every segment of the full-text index into one, leaving out the rows marked deleted.
 // It does nothing when the index is one segment with nothing marked deleted; otherwise it rewrites the whole
 // index (about half a second per 200,000 enquiries).
-func optimizeSearch(tx *sqlx.Tx) error {
+func optimizeSearch(tx *Tx) error {
 	if _, err := tx.Exec(`INSERT INTO enquiry_search (enquiry_search) VALUES ('optimize')`); err != nil {
 		return fmt.Errorf("merge the search index: %w", err)
 	}

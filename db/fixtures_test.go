@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 // nullID is an unbounded end of an ID range.
@@ -47,7 +46,7 @@ type row struct {
 // references.
 func insertRows(t testing.TB, d *DB, rows []*row) {
 	t.Helper()
-	err := d.writer.do(context.Background(), func(tx *sqlx.Tx) error {
+	err := d.writer.do(context.Background(), func(tx *Tx) error {
 		for i, r := range rows {
 			if r.Status == "" {
 				r.Status = crm.StatusNew
@@ -68,15 +67,12 @@ func insertRows(t testing.TB, d *DB, rows []*row) {
 			if r.Erased {
 				erased = sql.NullInt64{Int64: ms(r.CreatedAt), Valid: true}
 			}
-			res, err := tx.Exec(`INSERT INTO enquiries (reference, status, name, email, phone, treatment, message,
+			err := tx.Get(&r.ID, `INSERT INTO enquiries (reference, status, name, email, phone, treatment, message,
 					consent_at, consent_version, assignee_id, created_at, updated_at, erased_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'v1', ?, ?, ?, ?)`,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'v1', ?, ?, ?, ?) RETURNING id`,
 				r.Ref, r.Status, r.Name, r.Email, r.Phone, r.Treatment, r.Message, ms(r.CreatedAt),
 				sql.NullInt64{Int64: r.Assignee, Valid: r.Assignee != 0}, ms(r.CreatedAt), ms(r.CreatedAt), erased)
 			if err != nil {
-				return err
-			}
-			if r.ID, err = res.LastInsertId(); err != nil {
 				return err
 			}
 		}

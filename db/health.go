@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -21,6 +20,9 @@ const probeAfter = 5 * time.Second
 // folder is read-only (SQLITE_READONLY and its kinds), or the file cannot be opened (SQLITE_CANTOPEN). These
 // are the failures that clear by themselves or by an operator's hand, with no change to the request.
 func isStorageFault(err error) bool {
+	if isPostgresFault(err) {
+		return true
+	}
 	var se sqlite3.Error
 	if err == nil || !errors.As(err, &se) {
 		return false
@@ -155,8 +157,12 @@ func (d *DB) WriteHealth(ctx context.Context) error {
 	if !at.IsZero() && fault == nil && time.Since(at) < probeAfter {
 		return nil
 	}
+	probe := writeProbe
+	if d.pg {
+		probe = postgresWriteProbe
+	}
 	p := w.health.startProbe(func() error {
-		return w.send(&writeReq{ctx: context.Background(), fn: writeProbe, probe: true, errc: make(chan error, 1)})
+		return w.send(&writeReq{ctx: context.Background(), fn: probe, probe: true, errc: make(chan error, 1)})
 	})
 	select {
 	case <-p.done:
@@ -175,7 +181,7 @@ func (d *DB) WriteHealth(ctx context.Context) error {
 // writeProbe writes the file's user_version back unchanged: SQLite still writes its page (the first) into the
 // WAL and the commit fsyncs it, which is the path every write takes, and it adds one page to the WAL. Frontdesk
 // does not use user_version otherwise (goose keeps its own table).
-func writeProbe(tx *sqlx.Tx) error {
+func writeProbe(tx *Tx) error {
 	var v int64
 	if err := tx.Get(&v, "PRAGMA user_version"); err != nil {
 		return fmt.Errorf("write probe: %w", err)

@@ -14,7 +14,6 @@ import (
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/frontdesk/frontdesk/intake/screening"
-	"github.com/jmoiron/sqlx"
 )
 
 var _ crm.IntakeStore = (*DB)(nil)
@@ -36,7 +35,7 @@ func (d *DB) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
 		decideErr = err
 		return p, err
 	}
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		rec, mailed, decideErr = crm.Receipt{}, false, nil
 		var err error
 		rec, mailed, err = createEnquiry(d.writer.cached(tx), e, keep)
@@ -98,31 +97,37 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry,
 	var ref string
 	for attempt := 0; ; attempt++ {
 		ref = intake.NewReference()
-		res, err := tx.Exec(`INSERT INTO enquiries (reference, status, name, email, phone, preferred_contact,
+		err := tx.Get(&id, `INSERT INTO enquiries (reference, status, name, email, phone, preferred_contact,
 				treatment, message, date_of_birth, referral_source, utm_source, utm_medium, utm_campaign,
 				consent_at, consent_version, assignee_id, related_id, created_at, updated_at, priority,
 				flag_risk_at, flag_review_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (reference) DO NOTHING RETURNING id`,
 			ref, p.Status, e.Name, e.Email, e.Phone, e.PreferredContact, e.Treatment, e.Message, e.DateOfBirth,
 			e.ReferralSource, e.UTMSource, e.UTMMedium, e.UTMCampaign, ms(e.Consent.GivenAt), e.Consent.Version,
 			assignee, related, now, now, p.Priority, flagAt(slices.Contains(p.Flags, screening.FlagRisk), now),
 			flagAt(slices.Contains(p.Flags, screening.FlagReview), now))
-		if err != nil {
-			if isUniqueViolation(err) && attempt < 5 {
-				continue // another enquiry already has this reference: draw again
-			}
-			return crm.Receipt{}, false, fmt.Errorf("insert enquiry: %w", err)
+		// No row: another enquiry already has this reference. DO NOTHING rather than a unique violation,
+		// because on PostgreSQL a failed statement ends the whole transaction.
+		if errors.Is(err, sql.ErrNoRows) && attempt < 5 {
+			continue // draw again
 		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err != nil {
 			return crm.Receipt{}, false, fmt.Errorf("insert enquiry: %w", err)
 		}
 		break
 	}
 
 	if e.IdempotencyKey != "" {
-		if _, err := tx.Exec(`INSERT INTO idempotency_keys (key, fingerprint, enquiry_id, created_at) VALUES (?, ?, ?, ?)`,
-			e.IdempotencyKey, e.Fingerprint, id, now); err != nil {
+		res, err := tx.Exec(`INSERT INTO idempotency_keys (key, fingerprint, enquiry_id, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key) DO NOTHING`, e.IdempotencyKey, e.Fingerprint, id, now)
+		if err != nil {
 			return crm.Receipt{}, false, fmt.Errorf("store idempotency key %s: %w", ref, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			// Another process stored the same key since the look-up above (PostgreSQL only: SQLite has one
+			// writer). Run the whole write again: it will find the key and answer as the first request was.
+			return crm.Receipt{}, false, errRetry
 		}
 	}
 	if !assignee.Valid {
@@ -288,7 +293,7 @@ func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error 
 // serve calls it periodically (CreateEnquiry already ignores them, this only reclaims the space).
 func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
 	var n int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM idempotency_keys WHERE created_at <= ?`, ms(now.Add(-crm.IdempotencyWindow)))
 		if err != nil {
 			return err

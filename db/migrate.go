@@ -14,11 +14,14 @@ import (
 var migrationFiles embed.FS
 
 func (d *DB) provider() (*goose.Provider, error) {
+	if d.pg {
+		return postgresProvider(d.write.DB.DB)
+	}
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectSQLite3, d.write.DB, sub)
+	return goose.NewProvider(goose.DialectSQLite3, d.write.DB.DB, sub)
 }
 
 // Migration is one schema migration and whether it is applied.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 // The outbox: the listing and retry the crm.Outbox service needs (crm.OutboxStore), and the claims and outcomes
@@ -62,7 +61,7 @@ const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.a
 // takes rows whose lease is unset or expired, so two processes sharing the file never claim the same row.
 func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
 	var rows []outboxMessage
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		rows = nil
 		ct := d.writer.cached(tx)
 		var ids []int64
@@ -113,7 +112,7 @@ func (d *DB) updateQueued(ctx context.Context, what string, id int64, query stri
 // when it is in another status (and then nothing is recorded).
 func (d *DB) updateOutbox(ctx context.Context, what string, id int64, from crm.OutboxStatus, entry *crm.AuditEntry,
 	query string, args ...any) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := d.writer.cached(tx).Exec(query+` WHERE id = ? AND status = ?`, append(args, id, from)...)
 		if err != nil {
 			return err
@@ -140,7 +139,7 @@ func (d *DB) updateOutbox(ctx context.Context, what string, id int64, from crm.O
 }
 
 // outboxRowState explains why a change of a row in status want touched nothing.
-func outboxRowState(tx *sqlx.Tx, id int64, want crm.OutboxStatus) error {
+func outboxRowState(tx *Tx, id int64, want crm.OutboxStatus) error {
 	var status string
 	err := tx.Get(&status, `SELECT status FROM outbox WHERE id = ?`, id)
 	switch {
@@ -179,7 +178,7 @@ func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int6
 	}
 	list := idList(ids)
 	var gone []int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		gone = nil
 		ct := d.writer.cached(tx)
 		var done []int64
@@ -217,7 +216,7 @@ func (d *DB) RenewLease(ctx context.Context, ids []int64, held, until time.Time)
 		return nil, nil
 	}
 	var renewed []int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		renewed = nil
 		return d.writer.cached(tx).Select(&renewed, `UPDATE outbox SET lease_until = ?
 			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until = ? RETURNING id`,
@@ -319,7 +318,7 @@ func (d *DB) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, erro
 // fictional patients must not be emailed.
 func (d *DB) DiscardQueuedMail(ctx context.Context) (int, error) {
 	var n int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM outbox WHERE status = 'queued'`)
 		if err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
 	a := openTest(t)
 	// A second handle on the same file stands for a second process: its own writer connection and readers.
-	b, err := Open(a.Path(), Options{})
+	b, err := Open(a.source, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 var _ crm.PasswordResetStore = (*DB)(nil)
@@ -25,7 +24,7 @@ func (d *DB) CreatePasswordReset(ctx context.Context, r crm.PasswordReset, token
 	if r.RequestedBy != 0 {
 		by = sql.NullInt64{Int64: r.RequestedBy, Valid: true}
 	}
-	err = d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err = d.writer.do(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO password_resets (staff_id, token_hash, requested_by, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?)`, r.StaffID, tokenHash, by, ms(r.CreatedAt), ms(r.ExpiresAt))
 		if err != nil {
@@ -84,7 +83,7 @@ func (d *DB) PasswordResetByHash(ctx context.Context, tokenHash string) (crm.Pas
 // UsePasswordReset implements crm.PasswordResetStore. The reset is taken by an UPDATE that only matches an
 // unused, unexpired link of an enabled account, so two uses racing each other cannot both succeed.
 func (d *DB) UsePasswordReset(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		var staffID int64
 		err := tx.Get(&staffID, `UPDATE password_resets SET used_at = ?
 			WHERE id = ? AND used_at IS NULL AND expires_at > ?

@@ -62,7 +62,7 @@ func TestPostgresSchemaMatchesSQLite(t *testing.T) {
 			"of the same number in db/migrations and db/migrations/postgres", liteVersion, pgVersion)
 	}
 
-	want := sqliteSchema(t, lite.write.DB)
+	want := sqliteSchema(t, lite.write.DB.DB)
 	got := postgresSchema(t, pg)
 	names := func(m map[string]schemaTable) []string {
 		var out []string

@@ -44,7 +44,7 @@ func bothEngines(t *testing.T) []parityEngine {
 	lite := openTest(t)
 	pgx := sqlx.NewDb(pg, "pgx")
 	return []parityEngine{
-		{name: "SQLite", db: lite.write, unindex: `DELETE FROM enquiry_search WHERE rowid = ?`,
+		{name: "SQLite", db: lite.write.DB, unindex: `DELETE FROM enquiry_search WHERE rowid = ?`,
 			search: func(t *testing.T, text string) []int64 {
 				q := ftsQuery(text)
 				if q == "" {

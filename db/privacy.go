@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 // EnquiriesByEmail implements crm.PrivacyStore with the email index.
@@ -138,7 +137,7 @@ func (d *DB) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.T
 		}
 	}
 	var res crm.RetentionResult
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res = crm.RetentionResult{Anonymised: []string{}, DeletedSpam: []string{}}
 		for _, id := range closedIDs {
 			ref, err := stillDue(tx, id, closedCond, b.ClosedBefore)
@@ -175,7 +174,7 @@ func (d *DB) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.T
 }
 
 // stillDue returns the reference of enquiry id when it still meets cond (with ?1 = before), or "".
-func stillDue(tx *sqlx.Tx, id int64, cond string, before time.Time) (string, error) {
+func stillDue(tx *Tx, id int64, cond string, before time.Time) (string, error) {
 	var ref string
 	err := tx.Get(&ref, `SELECT e.reference FROM enquiries e WHERE `+cond+` AND e.id = ?2`, ms(before), id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -187,7 +186,7 @@ func stillDue(tx *sqlx.Tx, id int64, cond string, before time.Time) (string, err
 // deleteEnquiry deletes enquiry id and every row that belongs to it: its notes, events and idempotency keys
 // (by cascade), its outbox messages, its search entry (by trigger) and links to it from later enquiries. Audit
 // entries keep its reference as text.
-func deleteEnquiry(tx *sqlx.Tx, id int64) error {
+func deleteEnquiry(tx *Tx, id int64) error {
 	for _, q := range []string{
 		`UPDATE enquiries SET related_id = NULL WHERE related_id = ?`,
 		`DELETE FROM outbox WHERE enquiry_id = ?`,

@@ -107,7 +107,7 @@ func TestDoAloneRunsAfterTheWritesQueuedBeforeIt(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
-		first <- d.writer.do(ctx, func(tx *sqlx.Tx) error {
+		first <- d.writer.do(ctx, func(tx *Tx) error {
 			close(started)
 			<-release
 			_, err := tx.Exec(`INSERT INTO staff (email, name, role, password_hash, created_at) VALUES ('a@b', 'A', 'admin', '', 0)`)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake/screening"
-	"github.com/jmoiron/sqlx"
 )
 
 var _ crm.ScreeningLinkStore = (*DB)(nil)
@@ -54,7 +53,7 @@ func (d *DB) ScreeningLink(ctx context.Context, hash string) (crm.ScreeningLinkS
 func (d *DB) AnswerScreening(ctx context.Context, a crm.ScreeningAnswers) (crm.ScreeningOutcome, error) {
 	var out crm.ScreeningOutcome
 	var mailed bool
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		out, mailed = crm.ScreeningOutcome{}, false
 		var err error
 		out, mailed, err = answerScreening(d.writer.cached(tx), a)

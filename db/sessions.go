@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // SessionStore keeps the staff's sign-in sessions in the sessions table. Its methods are exactly those of
@@ -55,7 +53,7 @@ func (s *SessionStore) Set(key string, val []byte, exp time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
-	err := s.d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := s.d.writer.do(ctx, func(tx *Tx) error {
 		_, err := s.d.writer.cached(tx).Exec(`INSERT INTO sessions (key, value, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`, key, val, expires)
 		return err
@@ -85,7 +83,7 @@ func (s *SessionStore) Close() error { return nil }
 func (s *SessionStore) exec(what, query string, args ...any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
-	err := s.d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := s.d.writer.do(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(query, args...)
 		return err
 	})
@@ -100,7 +98,7 @@ func (s *SessionStore) exec(what, query string, args ...any) error {
 // reclaims the space).
 func (d *DB) PurgeExpiredSessions(ctx context.Context) (int, error) {
 	var n int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		now := time.Now()
 		res, err := tx.Exec(`DELETE FROM sessions WHERE expires_at > 0 AND expires_at <= ?`, ms(now))
 		if err != nil {

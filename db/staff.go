@@ -69,12 +69,12 @@ func getStaff(ctx context.Context, q sqlx.QueryerContext, where string, arg any)
 }
 
 // setTreatments replaces the account's treatments.
-func setTreatments(tx *sqlx.Tx, staffID int64, treatments []string) error {
+func setTreatments(tx *Tx, staffID int64, treatments []string) error {
 	if _, err := tx.Exec(`DELETE FROM staff_treatments WHERE staff_id = ?`, staffID); err != nil {
 		return err
 	}
 	for _, t := range treatments {
-		if _, err := tx.Exec(`INSERT OR IGNORE INTO staff_treatments (staff_id, treatment) VALUES (?, ?)`, staffID, t); err != nil {
+		if _, err := tx.Exec(`INSERT INTO staff_treatments (staff_id, treatment) VALUES (?, ?) ON CONFLICT DO NOTHING`, staffID, t); err != nil {
 			return fmt.Errorf("treatment %q: %w", t, err)
 		}
 	}
@@ -84,16 +84,13 @@ func setTreatments(tx *sqlx.Tx, staffID int64, treatments []string) error {
 // CreateStaff implements crm.StaffStore.
 func (d *DB) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash string, ch crm.StaffChange) (crm.Staff, error) {
 	var row staffRow
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`INSERT INTO staff (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-			n.Email, n.Name, n.Role, passwordHash, ms(ch.At))
+	err := d.writer.do(ctx, func(tx *Tx) error {
+		var id int64
+		err := tx.Get(&id, `INSERT INTO staff (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+			RETURNING id`, n.Email, n.Name, n.Role, passwordHash, ms(ch.At))
 		if isUniqueViolation(err) {
 			return crm.ErrConflict
 		}
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
@@ -161,7 +158,7 @@ func (d *DB) CountStaff(ctx context.Context) (int, error) {
 func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) (crm.StaffChange, error)) (crm.Staff, error) {
 	var row staffRow
 	var updateErr error
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		updateErr = nil
 		before, err := getStaff(ctx, tx, "s.id = ?", id)
 		if err != nil {
@@ -206,7 +203,7 @@ func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) 
 
 // SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins.
 func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET password_hash = ?, failed_sign_ins = 0 WHERE id = ?`, passwordHash, id)
 		if err := affectedOne(res, err); err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 var _ crm.StaffSessionStore = (*DB)(nil)
@@ -18,7 +17,7 @@ const sessionTouchEvery = time.Minute
 
 // applyChange does inside tx what ch asks beside a change to the account staffID: end its access, and write the
 // audit entry. Store methods that change an account call it in their own transaction.
-func (d *DB) applyChange(tx *sqlx.Tx, staffID int64, ch crm.StaffChange) error {
+func (d *DB) applyChange(tx *Tx, staffID int64, ch crm.StaffChange) error {
 	if ch.EndAccess {
 		if err := endAccess(tx, staffID, ch.At); err != nil {
 			return err
@@ -32,7 +31,7 @@ func (d *DB) applyChange(tx *sqlx.Tx, staffID int64, ch crm.StaffChange) error {
 
 // endAccess ends every live session of the account — deleting its stored session data, so the browser's next
 // request is signed out — and revokes every token it has, at at.
-func endAccess(tx *sqlx.Tx, staffID int64, at time.Time) error {
+func endAccess(tx *Tx, staffID int64, at time.Time) error {
 	if _, err := endSessions(tx, staffID, crm.SessionFilter{}, at); err != nil {
 		return err
 	}
@@ -41,7 +40,7 @@ func endAccess(tx *sqlx.Tx, staffID int64, at time.Time) error {
 }
 
 // endSessions ends the account's sessions that f picks (every account's when staffID is 0) and returns how many.
-func endSessions(tx *sqlx.Tx, staffID int64, f crm.SessionFilter, at time.Time) (int, error) {
+func endSessions(tx *Tx, staffID int64, f crm.SessionFilter, at time.Time) (int, error) {
 	where, args := `ended_at IS NULL`, []any{}
 	if staffID != 0 {
 		where, args = where+` AND staff_id = ?`, append(args, staffID)
@@ -70,7 +69,7 @@ func endSessions(tx *sqlx.Tx, staffID int64, f crm.SessionFilter, at time.Time) 
 // EndStaffAccess implements crm.StaffStore.
 func (d *DB) EndStaffAccess(ctx context.Context, id int64, ch crm.StaffChange) error {
 	ch.EndAccess = true
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
 		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE id = ?)`, id); err != nil {
 			return err
@@ -89,14 +88,11 @@ func (d *DB) EndStaffAccess(ctx context.Context, id int64, ch crm.StaffChange) e
 // StartStaffSession implements crm.StaffSessionStore.
 func (d *DB) StartStaffSession(ctx context.Context, s crm.StaffSession) (int64, error) {
 	var id int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.Exec(`INSERT INTO staff_sessions (session_key, staff_id, created_at, last_seen_at, client_ip, user_agent)
-			VALUES (?, ?, ?, ?, ?, ?)`, s.Key, s.StaffID, ms(s.CreatedAt), ms(s.LastSeenAt), s.ClientIP, s.UserAgent)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+	err := d.writer.do(ctx, func(tx *Tx) error {
+		return tx.Get(&id, `INSERT INTO staff_sessions (session_key, staff_id, created_at, last_seen_at, client_ip,
+				user_agent)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, s.Key, s.StaffID, ms(s.CreatedAt), ms(s.LastSeenAt), s.ClientIP,
+			s.UserAgent)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start session of staff %d: %w", s.StaffID, err)
@@ -161,7 +157,7 @@ func (d *DB) ListStaffSessions(ctx context.Context, staffID int64, createdAfter,
 // EndStaffSessions implements crm.StaffSessionStore.
 func (d *DB) EndStaffSessions(ctx context.Context, staffID int64, f crm.SessionFilter, ch crm.StaffChange) (int, error) {
 	var n int
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		var err error
 		if n, err = endSessions(tx, staffID, f, ch.At); err != nil || n == 0 {
 			return err
@@ -178,7 +174,7 @@ func (d *DB) EndStaffSessions(ctx context.Context, staffID int64, f crm.SessionF
 // purgeStaffSessions deletes the records of sessions whose session data is gone (ended, signed out or
 // expired) and that were not seen for a day: a session is recorded a moment before its data is first saved, so
 // a fresh record must not be taken for a stale one.
-func purgeStaffSessions(tx *sqlx.Tx, now time.Time) error {
+func purgeStaffSessions(tx *Tx, now time.Time) error {
 	_, err := tx.Exec(`DELETE FROM staff_sessions WHERE last_seen_at < ?
 		AND NOT EXISTS (SELECT 1 FROM sessions f WHERE f.key = staff_sessions.session_key)`, ms(now.Add(-24*time.Hour)))
 	return err

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 // tokenTouchEvery is how often at most a token's last_used_at is written, so reads through the API do not each
@@ -18,7 +17,7 @@ const tokenTouchEvery = time.Minute
 // CreateToken implements crm.StaffStore; crm.ErrNotFound when there is no such account.
 func (d *DB) CreateToken(ctx context.Context, staffID int64, label, tokenHash string, expires time.Time, ch crm.StaffChange) (int64, error) {
 	var id int64
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
 		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff WHERE id = ?)`, staffID); err != nil {
 			return err
@@ -26,12 +25,9 @@ func (d *DB) CreateToken(ctx context.Context, staffID int64, label, tokenHash st
 		if !exists {
 			return crm.ErrNotFound
 		}
-		res, err := tx.Exec(`INSERT INTO api_tokens (staff_id, label, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			staffID, label, tokenHash, ms(ch.At), ms(expires))
+		err := tx.Get(&id, `INSERT INTO api_tokens (staff_id, label, token_hash, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, staffID, label, tokenHash, ms(ch.At), ms(expires))
 		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		return d.applyChange(tx, staffID, ch)
@@ -72,7 +68,7 @@ func (d *DB) StaffByToken(ctx context.Context, tokenHash string, now time.Time) 
 func (d *DB) touch(query string, id int64, now time.Time, every time.Duration) {
 	go func() {
 		// Best effort: a lost touch only leaves "last used" older than it should be.
-		_ = d.writer.do(context.Background(), func(tx *sqlx.Tx) error {
+		_ = d.writer.do(context.Background(), func(tx *Tx) error {
 			_, err := d.writer.cached(tx).Exec(query, ms(now), id, ms(now.Add(-every)))
 			return err
 		})
@@ -81,7 +77,7 @@ func (d *DB) touch(query string, id int64, now time.Time, every time.Duration) {
 
 // RevokeToken implements crm.StaffStore. Revoking a revoked token keeps its first revocation time.
 func (d *DB) RevokeToken(ctx context.Context, staffID, tokenID int64, ch crm.StaffChange) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND staff_id = ?`,
 			ms(ch.At), tokenID, staffID)
 		if err := affectedOne(res, err); err != nil {

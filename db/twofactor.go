@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
-	"github.com/jmoiron/sqlx"
 )
 
 var _ crm.TwoFactorStore = (*DB)(nil)
@@ -39,7 +38,7 @@ func (d *DB) SecondFactor(ctx context.Context, staffID int64) (crm.SecondFactor,
 
 // EnrolSecondFactor implements crm.TwoFactorStore.
 func (d *DB) EnrolSecondFactor(ctx context.Context, f crm.SecondFactor, codeHashes []string, e crm.AuditEntry) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
 		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff_totp WHERE staff_id = ?)`, f.StaffID); err != nil {
 			return err
@@ -64,7 +63,7 @@ func (d *DB) EnrolSecondFactor(ctx context.Context, f crm.SecondFactor, codeHash
 }
 
 // replaceRecoveryCodes deletes the account's recovery codes, used or not, and stores hashes as its new ones.
-func replaceRecoveryCodes(tx *sqlx.Tx, staffID int64, hashes []string, at time.Time) error {
+func replaceRecoveryCodes(tx *Tx, staffID int64, hashes []string, at time.Time) error {
 	if _, err := tx.Exec(`DELETE FROM staff_recovery_codes WHERE staff_id = ?`, staffID); err != nil {
 		return err
 	}
@@ -80,7 +79,7 @@ func replaceRecoveryCodes(tx *sqlx.Tx, staffID int64, hashes []string, at time.T
 // UseSecondFactor implements crm.TwoFactorStore. The step and the code are claimed by conditional updates, so
 // of two requests with one code only the first succeeds.
 func (d *DB) UseSecondFactor(ctx context.Context, u crm.FactorUse) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
 		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff_totp WHERE staff_id = ?)`, u.StaffID); err != nil {
 			return err
@@ -130,7 +129,7 @@ func claimed(res sql.Result, err error) error { return affectedOr(res, err, crm.
 // ResetSecondFactor implements crm.TwoFactorStore.
 func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffChange) (bool, error) {
 	var had bool
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM staff_totp WHERE staff_id = ?`, staffID)
 		if err != nil {
 			return err
@@ -153,7 +152,7 @@ func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffC
 
 // RecordSignIn implements crm.TwoFactorStore.
 func (d *DB) RecordSignIn(ctx context.Context, staffID int64, ok bool, e crm.AuditEntry) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		if staffID != 0 {
 			q := `UPDATE staff SET failed_sign_ins = failed_sign_ins + 1 WHERE id = ?`
 			if ok {
@@ -173,7 +172,7 @@ func (d *DB) RecordSignIn(ctx context.Context, staffID int64, ok bool, e crm.Aud
 
 // ClearFailedSignIns implements crm.TwoFactorStore.
 func (d *DB) ClearFailedSignIns(ctx context.Context, staffID int64, e crm.AuditEntry) error {
-	err := d.writer.do(ctx, func(tx *sqlx.Tx) error {
+	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET failed_sign_ins = 0 WHERE id = ?`, staffID)
 		if err := affectedOne(res, err); err != nil {
 			return err

@@ -23,6 +23,9 @@ const maxBatch = 256
 // answers each caller only after the commit. With synchronous=FULL a commit costs an fsync; sharing it across
 // a batch (group commit) is what lets durable intake keep up with a flood.
 type writer struct {
+	// pg is set on PostgreSQL, where there is no queue: each write is its own transaction on the pool db
+	// (see doPostgres), and nothing below it is used.
+	pg    bool
 	db    *sqlx.DB
 	reqs  chan *writeReq
 	quit  chan struct{}
@@ -63,7 +66,7 @@ const maxStmts = 128
 
 type writeReq struct {
 	ctx context.Context
-	fn  func(*sqlx.Tx) error
+	fn  func(*Tx) error
 	// alone, when set instead of fn, runs on the writer connection outside any transaction, once every write
 	// queued before it has committed (see doAlone).
 	alone func(ctx context.Context, db *sqlx.DB) error
@@ -86,7 +89,7 @@ func newWriter(db, readers *sqlx.DB, readerIdle int, walPath string, busyTimeout
 // rolled back (fn's error, or the commit's; wrapping crm.ErrUnavailable when the storage could not take the
 // write — see isStorageFault). fn must do nothing but database work on tx: it may share the
 // transaction with other callers' writes, and it may be retried by nobody but its caller.
-func (w *writer) do(ctx context.Context, fn func(*sqlx.Tx) error) error {
+func (w *writer) do(ctx context.Context, fn func(*Tx) error) error {
 	return w.send(&writeReq{ctx: ctx, fn: fn, errc: make(chan error, 1)})
 }
 
@@ -100,6 +103,15 @@ func (w *writer) doAlone(ctx context.Context, fn func(ctx context.Context, db *s
 // send hands r to the writer goroutine and waits for its answer.
 func (w *writer) send(r *writeReq) error {
 	ctx := r.ctx
+	if w.pg {
+		if r.alone != nil {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return unavailable(r.alone(ctx, w.db))
+		}
+		return w.doPostgres(ctx, r.fn)
+	}
 	select {
 	case w.reqs <- r:
 	case <-w.quit:
@@ -167,7 +179,7 @@ func (w *writer) run(batch []*writeReq) {
 		}
 	}
 	w.reconnectIfFaulted()
-	tx, err := w.db.Beginx()
+	sqltx, err := w.db.Beginx()
 	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("begin write: %w", err)
@@ -176,6 +188,7 @@ func (w *writer) run(batch []*writeReq) {
 		answer()
 		return
 	}
+	tx := &Tx{sqltx}
 	before := w.totalChanges(tx)
 	ok, probed := 0, false
 	var fault error
@@ -234,7 +247,7 @@ func (w *writer) run(batch []*writeReq) {
 
 // totalChanges is SQLite's count of rows inserted, updated or deleted on the writer connection since it
 // opened, or -1 when it cannot be read.
-func (w *writer) totalChanges(tx *sqlx.Tx) int64 {
+func (w *writer) totalChanges(tx *Tx) int64 {
 	var n int64
 	if err := w.cached(tx).Get(&n, "SELECT total_changes()"); err != nil {
 		return -1
@@ -260,7 +273,7 @@ func (w *writer) runAlone(r *writeReq) {
 }
 
 // inSavepoint runs fn so that its failure undoes only its own changes.
-func (w *writer) inSavepoint(tx *sqlx.Tx, fn func(*sqlx.Tx) error) error {
+func (w *writer) inSavepoint(tx *Tx, fn func(*Tx) error) error {
 	ct := w.cached(tx)
 	if _, err := ct.Exec("SAVEPOINT write"); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
@@ -279,7 +292,7 @@ func (w *writer) inSavepoint(tx *sqlx.Tx, fn func(*sqlx.Tx) error) error {
 }
 
 // call runs fn, turning a panic into an error so one bad write cannot stop the writer.
-func call(fn func(*sqlx.Tx) error, tx *sqlx.Tx) (err error) {
+func call(fn func(*Tx) error, tx *Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("write panicked: %v", p)
@@ -291,6 +304,9 @@ func call(fn func(*sqlx.Tx) error, tx *sqlx.Tx) (err error) {
 // close stops taking writes and waits for the batch in progress to commit.
 func (w *writer) close() {
 	w.once.Do(func() { close(w.quit) })
+	if w.pg {
+		return
+	}
 	<-w.done
 }
 
@@ -307,7 +323,7 @@ func (w *writer) prepare() {
 	clear(w.toPrepare)
 }
 
-// writeTx is what the write helpers need of a transaction: *sqlx.Tx has it, and so has cachedTx.
+// writeTx is what the write helpers need of a transaction: *Tx has it, and so has cachedTx.
 type writeTx interface {
 	Exec(query string, args ...any) (sql.Result, error)
 	Get(dest any, query string, args ...any) error
@@ -319,17 +335,20 @@ type writeTx interface {
 // of the table each time): the hot writes prepare once and then only bind and step. Use it only on the writer
 // goroutine, inside a function given to writer.do.
 type cachedTx struct {
-	tx *sqlx.Tx
+	tx *Tx
 	w  *writer
 }
 
 // cached wraps tx, a transaction the writer is running, for writes through prepared statements.
-func (w *writer) cached(tx *sqlx.Tx) cachedTx { return cachedTx{tx: tx, w: w} }
+func (w *writer) cached(tx *Tx) cachedTx { return cachedTx{tx: tx, w: w} }
 
 // stmt returns query prepared for this transaction, or nil when it is not prepared yet (it will be after
 // this batch) or cannot be.
 func (c cachedTx) stmt(query string) *sqlx.Stmt {
 	w := c.w
+	if w.pg {
+		return nil // PostgreSQL: pgx caches prepared statements per connection itself
+	}
 	if st, ok := w.stmts[query]; ok {
 		return c.tx.Stmtx(st)
 	}
