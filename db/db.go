@@ -284,3 +284,6 @@ func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
+
+// IsPostgres reports whether the database is PostgreSQL (opened from a postgres:// URL) rather than SQLite.
+func (d *DB) IsPostgres() bool { return d.pg }

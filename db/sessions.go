@@ -8,19 +8,26 @@ import (
 	"time"
 )
 
-// SessionStore keeps the staff's sign-in sessions in the sessions table. Its methods are exactly those of
-// Fiber v2's fiber.Storage, so web can hand it to the session middleware without db importing Fiber. Writes go
-// through the database's group-commit writer; reads use the read pool. Fiber's interface carries no context,
-// so each call is bounded by storageTimeout.
+// SessionStore keeps values with an expiry in one table: the staff's sign-in sessions (the sessions table), or
+// the intake rate limit's counters (rate_limits). Its methods are exactly those of Fiber v2's fiber.Storage, so
+// web can hand it to the session or limiter middleware without db importing Fiber. Writes go through the
+// database's writer; reads use the read pool. Fiber's interface carries no context, so each call is bounded by
+// storageTimeout.
 type SessionStore struct {
 	d *DB
+	// table is sessions or rate_limits: a constant, never input.
+	table string
 }
 
 // storageTimeout bounds each SessionStore call, which has no context of its own.
 const storageTimeout = 10 * time.Second
 
 // Sessions returns the session storage over d.
-func (d *DB) Sessions() *SessionStore { return &SessionStore{d: d} }
+func (d *DB) Sessions() *SessionStore { return &SessionStore{d: d, table: "sessions"} }
+
+// RateLimits returns the storage of the intake rate limit's counters over d, shared by every process using the
+// database. Its Reset forgets every counter.
+func (d *DB) RateLimits() *SessionStore { return &SessionStore{d: d, table: "rate_limits"} }
 
 // Get returns the value stored under key, or nil (and no error) when there is none or it has expired.
 func (s *SessionStore) Get(key string) ([]byte, error) {
@@ -30,13 +37,13 @@ func (s *SessionStore) Get(key string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	var val []byte
-	err := s.d.read.GetContext(ctx, &val, `SELECT value FROM sessions WHERE key = ? AND (expires_at = 0 OR expires_at > ?)`,
+	err := s.d.read.GetContext(ctx, &val, `SELECT value FROM `+s.table+` WHERE key = ? AND (expires_at = 0 OR expires_at > ?)`,
 		key, ms(time.Now()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get session: %w", err)
+		return nil, fmt.Errorf("get from %s: %w", s.table, err)
 	}
 	return val, nil
 }
@@ -54,12 +61,12 @@ func (s *SessionStore) Set(key string, val []byte, exp time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	err := s.d.writer.do(ctx, func(tx *Tx) error {
-		_, err := s.d.writer.cached(tx).Exec(`INSERT INTO sessions (key, value, expires_at) VALUES (?, ?, ?)
+		_, err := s.d.writer.cached(tx).Exec(`INSERT INTO `+s.table+` (key, value, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`, key, val, expires)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("set session: %w", err)
+		return fmt.Errorf("set in %s: %w", s.table, err)
 	}
 	return nil
 }
@@ -69,12 +76,12 @@ func (s *SessionStore) Delete(key string) error {
 	if key == "" {
 		return nil
 	}
-	return s.exec("delete session", `DELETE FROM sessions WHERE key = ?`, key)
+	return s.exec("delete from "+s.table, `DELETE FROM `+s.table+` WHERE key = ?`, key)
 }
 
-// Reset removes every session: everybody is signed out.
+// Reset removes every value: on sessions, everybody is signed out.
 func (s *SessionStore) Reset() error {
-	return s.exec("reset sessions", `DELETE FROM sessions`)
+	return s.exec("reset "+s.table, `DELETE FROM `+s.table)
 }
 
 // Close does nothing: the database is closed by its owner.
@@ -93,7 +100,8 @@ func (s *SessionStore) exec(what, query string, args ...any) error {
 	return nil
 }
 
-// PurgeExpiredSessions deletes the sessions whose expiry has passed and returns how many, and the records of
+// PurgeExpiredSessions deletes the sessions whose expiry has passed and returns how many, the expired rate-limit
+// counters, and the records of
 // sessions long gone (see purgeStaffSessions); serve calls it periodically (Get already ignores them, this only
 // reclaims the space).
 func (d *DB) PurgeExpiredSessions(ctx context.Context) (int, error) {
@@ -105,6 +113,9 @@ func (d *DB) PurgeExpiredSessions(ctx context.Context) (int, error) {
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM rate_limits WHERE expires_at > 0 AND expires_at <= ?`, ms(now)); err != nil {
 			return err
 		}
 		return purgeStaffSessions(tx, now)

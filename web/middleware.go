@@ -62,6 +62,7 @@ func (s *server) intakeLimit() fiber.Handler {
 	return limiter.New(limiter.Config{
 		Max:        s.cfg.IntakePerMinute,
 		Expiration: time.Minute,
+		Storage:    s.deps.IntakeLimits, // nil: memory
 		KeyGenerator: func(c *fiber.Ctx) string {
 			return c.IP()
 		},

@@ -93,8 +93,12 @@ type Deps struct {
 	// Screening serves the patient's link to the questionnaires (/enquire/screening/TOKEN); without it those
 	// routes answer 404 and the thanks page neither invites nor looks the enquiry up.
 	Screening *crm.ScreeningService
-	// Sessions stores staff sessions (Fiber's storage interface; db implements it on SQLite).
+	// Sessions stores staff sessions (Fiber's storage interface; db implements it), so that a session started
+	// on one process works on every other process on the same database.
 	Sessions fiber.Storage
+	// IntakeLimits, when set, keeps the intake rate limit's counters (FRONTDESK_INTAKE_PER_MINUTE), so that
+	// several processes on one database count together; nil keeps them in this process's memory.
+	IntakeLimits fiber.Storage
 	Ready    Readiness
 	// Mail is optional: without it /readyz says nothing of mail.
 	Mail MailBacklog

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/frontdesk/frontdesk/db"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -78,13 +79,16 @@ var settings = []setting{
 		c.Addr = s
 		return nil
 	}},
-	{"FRONTDESK_DB", "db", "data/frontdesk.db", "SQLite database file (created with its folder)", func(c *config, s string) error {
+	{"FRONTDESK_DB", "db", "data/frontdesk.db", "SQLite database file (created with its folder), or a PostgreSQL URL postgres://user:password@host:5432/database", func(c *config, s string) error {
 		if strings.TrimSpace(s) == "" {
 			return errors.New("must not be empty")
 		}
-		// The URL is not repeated: it may hold a password.
-		if scheme, _, ok := strings.Cut(strings.TrimSpace(s), "://"); ok && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql")) {
-			return errors.New("PostgreSQL is not supported yet by this build: set a SQLite file path such as data/frontdesk.db (see README, \"PostgreSQL (in progress)\")")
+		if db.IsPostgresURL(strings.TrimSpace(s)) {
+			s = strings.TrimSpace(s)
+			// The URL is not repeated: it may hold a password.
+			if u, err := url.Parse(s); err != nil || (u.Host == "" && u.Query().Get("host") == "") {
+				return errors.New("is not a PostgreSQL URL such as postgres://frontdesk:password@db.example:5432/frontdesk")
+			}
 		}
 		c.DB = s
 		return nil
@@ -340,3 +344,6 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 
 // secureCookies reports whether staff cookies must be Secure: whenever the public address is https.
 func (c *config) secureCookies() bool { return c.BaseURL.Scheme == "https" }
+
+// redactDB is FRONTDESK_DB as output may show it: a PostgreSQL URL without its password.
+func redactDB(s string) string { return db.RedactURL(s) }

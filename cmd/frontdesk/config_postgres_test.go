@@ -4,12 +4,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/frontdesk/frontdesk/db/pgtest"
 )
 
-// Until PostgreSQL is wired in, a postgres:// FRONTDESK_DB is a bad setting: one line naming it, exit 2, the URL
-// (and its password) not repeated, and nothing made on disk (a SQLite path "postgres://…" would make a folder
-// "postgres:").
-func TestPostgresURLIsRefusedUntilSupported(t *testing.T) {
+// A FRONTDESK_DB that starts postgres:// but is not a usable URL is a bad setting: one line naming it, exit 2,
+// the URL (and its password) not repeated, and nothing made on disk (a SQLite path "postgres://…" would make a
+// folder "postgres:").
+func TestBadPostgresURLIsABadSetting(t *testing.T) {
 	const secret = "s3cret-pass"
 	cases := []struct {
 		name string
@@ -17,27 +19,19 @@ func TestPostgresURLIsRefusedUntilSupported(t *testing.T) {
 		vars map[string]string
 		want string
 	}{
-		{"serve, variable", []string{"serve"}, map[string]string{"FRONTDESK_DB": "postgres://fd:" + secret + "@db.example:5432/frontdesk"}, "invalid FRONTDESK_DB"},
-		{"serve, flag", []string{"serve", "--db", "postgresql://fd:" + secret + "@db.example/frontdesk?sslmode=require"}, nil, "invalid --db"},
-		{"migrate, upper case", []string{"migrate", "status"}, map[string]string{"FRONTDESK_DB": " POSTGRES://fd:" + secret + "@db.example/fd"}, "invalid FRONTDESK_DB"},
-		{"migrate, flag", []string{"migrate", "--db", "postgres://fd:" + secret + "@db.example/fd", "status"}, nil, "invalid --db"},
+		{"serve, variable, no host", []string{"serve"}, map[string]string{"FRONTDESK_DB": "postgres://fd:" + secret + "@/frontdesk"}, "invalid FRONTDESK_DB"},
+		{"serve, flag, bad port", []string{"serve", "--db", "postgresql://fd:" + secret + "@db.example:port/frontdesk"}, nil, "invalid --db"},
+		{"migrate, upper case, bad escape", []string{"migrate", "status"}, map[string]string{"FRONTDESK_DB": " POSTGRES://fd:" + secret + "%zz@db.example/fd"}, "invalid FRONTDESK_DB"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			// A bad setting checked after FRONTDESK_DB: should the URL pass, the command stops there
-			// rather than serve.
-			vars := map[string]string{"FRONTDESK_TIMEZONE": "Mars/Olympus"}
-			for k, v := range c.vars {
-				vars[k] = v
-			}
-			code, stdout, stderr := runInProcess(c.args, vars)
+			code, stdout, stderr := runInProcess(c.args, c.vars)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
 			}
 			msg := strings.TrimSuffix(stderr, "\n")
-			if strings.Contains(msg, "\n") || !strings.Contains(msg, c.want) ||
-				!strings.Contains(msg, "PostgreSQL is not supported yet by this build") {
-				t.Errorf("stderr %q: want one line with %q saying PostgreSQL is not supported yet", stderr, c.want)
+			if strings.Contains(msg, "\n") || !strings.Contains(msg, c.want) || !strings.Contains(msg, "PostgreSQL URL") {
+				t.Errorf("stderr %q: want one line with %q saying what a PostgreSQL URL looks like", stderr, c.want)
 			}
 			if strings.Contains(stdout+stderr, secret) {
 				t.Errorf("the URL's password was printed: %q", stdout+stderr)
@@ -54,5 +48,41 @@ func TestPostgresURLIsRefusedUntilSupported(t *testing.T) {
 	path := t.TempDir() + "/postgres-notes.db"
 	if code, _, stderr := runInProcess([]string{"migrate"}, map[string]string{"FRONTDESK_DB": path}); code != 0 {
 		t.Errorf("FRONTDESK_DB=%s: exit %d: %s", path, code, stderr)
+	}
+}
+
+// A server that cannot be reached is a run-time failure (exit 1) that names the database without its password.
+func TestUnreachablePostgresFailsWithoutShowingThePassword(t *testing.T) {
+	const secret = "s3cret-pass"
+	// Port 1 on loopback: nothing listens there, so the connection is refused at once.
+	code, stdout, stderr := runInProcess([]string{"migrate"},
+		map[string]string{"FRONTDESK_DB": "postgres://fd:" + secret + "@127.0.0.1:1/frontdesk?connect_timeout=2"})
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d: %s", code, exitFailure, stderr)
+	}
+	if strings.Contains(stdout+stderr, secret) {
+		t.Errorf("the URL's password was printed: %q", stdout+stderr)
+	}
+	if !strings.Contains(stderr, "127.0.0.1:1") {
+		t.Errorf("stderr %q does not say which server", stderr)
+	}
+}
+
+// migrate on a PostgreSQL URL applies PostgreSQL's migrations, and a second run applies none.
+func TestMigrateOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	vars := map[string]string{"FRONTDESK_DB": url}
+	for i, want := range []string{"applied=", "applied=0"} {
+		code, _, stderr := runInProcess([]string{"migrate"}, vars)
+		if code != 0 || !strings.Contains(stderr, want) {
+			t.Fatalf("migrate run %d: exit %d, stderr %q, want %q", i+1, code, stderr, want)
+		}
+		if strings.Contains(stderr, url) {
+			t.Errorf("the URL with its password was logged: %q", stderr)
+		}
+	}
+	code, stdout, stderr := runInProcess([]string{"migrate", "status"}, vars)
+	if code != 0 || !strings.Contains(stdout, "00010") {
+		t.Errorf("migrate status: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

@@ -48,7 +48,7 @@ func cmdDemo(args []string, e env) error {
 	if n, err := svc.db.CountEnquiries(ctx, crm.ListQuery{IncludeSpam: true}, 1); err != nil {
 		return err
 	} else if n > 0 {
-		return fmt.Errorf("demo fills only a database without enquiries, and %s has some; use a new FRONTDESK_DB", c.DB)
+		return fmt.Errorf("demo fills only a database without enquiries, and %s has some; use a new FRONTDESK_DB", redactDB(c.DB))
 	}
 	password := demoPassword()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -75,7 +75,7 @@ func cmdDemo(args []string, e env) error {
 	if _, err := svc.db.DiscardQueuedMail(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Added %d demo enquiries from the last %d days and %d demo staff accounts to %s.\n\n", made, demoDays, len(staff), c.DB)
+	fmt.Fprintf(e.stdout, "Added %d demo enquiries from the last %d days and %d demo staff accounts to %s.\n\n", made, demoDays, len(staff), redactDB(c.DB))
 	fmt.Fprintf(e.stdout, "Sign in at %s/login with the password %s and one of:\n", c.BaseURL, password)
 	for _, s := range staff {
 		extra := ""

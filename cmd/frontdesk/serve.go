@@ -112,6 +112,23 @@ func cmdServe(args []string, e env) error {
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
 		XLSX: xlsx.Write,
 	}, log)
+	deps := web.Deps{
+		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
+		Screening: crm.NewScreeningService(store, c.IntakeInbox, log),
+		Workspace: workspace,
+		Privacy:   privacy,
+		Accounts:  accounts,
+		Reports:   reports,
+		Sessions:  store.Sessions(),
+		Ready:        store,
+		Mail:         worker,
+		Outbox:       crm.NewOutbox(store, log),
+		Log:          log,
+	}
+	if store.IsPostgres() {
+		// Several processes may serve one PostgreSQL database: they count intake together, in the database.
+		deps.IntakeLimits = store.RateLimits()
+	}
 	app, err := web.New(web.Config{
 		ClinicName:         c.ClinicName,
 		ClinicPhone:        c.ClinicPhone,
@@ -127,19 +144,7 @@ func cmdServe(args []string, e env) error {
 		Require2FA:         c.Require2FA,
 		RetentionMonths:    c.RetentionMonths,
 		SpamRetentionDays:  c.SpamRetentionDays,
-	}, web.Deps{
-		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
-		Screening: crm.NewScreeningService(store, c.IntakeInbox, log),
-		Workspace: workspace,
-		Privacy:   privacy,
-		Accounts:  accounts,
-		Reports:   reports,
-		Sessions:  store.Sessions(),
-		Ready:     store,
-		Mail:      worker,
-		Outbox:    crm.NewOutbox(store, log),
-		Log:       log,
-	})
+	}, deps)
 	if err != nil {
 		return err
 	}
@@ -148,7 +153,7 @@ func cmdServe(args []string, e env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "db", c.DB, "mail_transport", c.MailTransport)
+	log.Info("serving", "addr", ln.Addr().String(), "db", redactDB(c.DB), "mail_transport", c.MailTransport)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 
@@ -201,7 +206,7 @@ func cmdMigrate(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	slog.New(slog.NewTextHandler(e.stderr, nil)).Info("migrated", "applied", n, "db", c.DB)
+	slog.New(slog.NewTextHandler(e.stderr, nil)).Info("migrated", "applied", n, "db", redactDB(c.DB))
 	return nil
 }
 
@@ -230,3 +235,4 @@ func runJobs(ctx context.Context, ws *crm.Workspace, store *db.DB, log *slog.Log
 		}
 	}
 }
+
