@@ -66,8 +66,8 @@ func init() {
 type DB struct {
 	// pg is set when the database is PostgreSQL (see openPostgres); the fields about SQLite's files and
 	// checkpoints are then unused.
-	pg     bool
-	path   string
+	pg   bool
+	path string
 	// source is what Open was given (a PostgreSQL URL with its password); path is fit to show.
 	source string
 	write  *pool

@@ -62,7 +62,9 @@ Commands:
                              check the audit log's hash chain: nothing changed or removed; with the
                              hash an earlier verify printed, also that nothing was cut from the end
   backup --out FILE          write a consistent copy of the database (readable by its owner only),
-                             safe while serve runs
+                             safe while serve runs (SQLite; on PostgreSQL use the server's backups)
+  copy --to URL              copy the SQLite database into a new, empty PostgreSQL database (stop
+                             serve first); every row, the audit chain verified on both sides
   export enquiries [--format csv|xlsx] [--from D] [--to D] [--status S] [--treatment T]
                    [--assignee E] [--out FILE]
                              write the enquiries (stdout by default); dates YYYY-MM-DD, inclusive;
@@ -97,6 +99,8 @@ func run(args []string, e env) int {
 		err = cmdSar(args[1:], e)
 	case "backup":
 		err = cmdBackup(args[1:], e)
+	case "copy":
+		err = cmdCopy(args[1:], e)
 	case "outbox":
 		err = cmdOutbox(args[1:], e)
 	case "export":
