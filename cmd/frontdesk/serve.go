@@ -120,10 +120,10 @@ func cmdServe(args []string, e env) error {
 		Accounts:  accounts,
 		Reports:   reports,
 		Sessions:  store.Sessions(),
-		Ready:        store,
-		Mail:         worker,
-		Outbox:       crm.NewOutbox(store, log),
-		Log:          log,
+		Ready:     store,
+		Mail:      worker,
+		Outbox:    crm.NewOutbox(store, log),
+		Log:       log,
 	}
 	if store.IsPostgres() {
 		// Several processes may serve one PostgreSQL database: they count intake together, in the database.
@@ -235,4 +235,3 @@ func runJobs(ctx context.Context, ws *crm.Workspace, store *db.DB, log *slog.Log
 		}
 	}
 }
-
