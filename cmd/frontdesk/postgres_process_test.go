@@ -177,3 +177,24 @@ func TestTwoServersOnOnePostgresActAsOne(t *testing.T) {
 		t.Errorf("the survivor exited %d:\n%s", code, b.logs.String())
 	}
 }
+
+// The intake rate limit counts across processes on PostgreSQL: with FRONTDESK_INTAKE_PER_MINUTE=3, a client
+// that sent two enquiries to one process and one to another is refused its fourth by either.
+func TestIntakeLimitIsSharedOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	env := []string{"FRONTDESK_DB=" + pgtest.URL(t), "FRONTDESK_MAIL_DIR=" + t.TempDir(), "FRONTDESK_INTAKE_PER_MINUTE=3"}
+	a, b := startServer(t, env...), startServer(t, env...)
+	for i, s := range []*server{a, a, b} {
+		if _, err := postEnquiry(http.DefaultClient, s.url(""), i); err != nil {
+			t.Fatalf("enquiry %d: %v", i+1, err)
+		}
+	}
+	for _, s := range []*server{a, b} {
+		_, err := postEnquiry(http.DefaultClient, s.url(""), 9)
+		if err == nil || err.Error() != "status 429" {
+			t.Errorf("fourth enquiry in a minute: %v, want status 429", err)
+		}
+	}
+}
