@@ -3,8 +3,8 @@
 // it). Only tests import it, so it is never part of the frontdesk binary.
 //
 // Without FRONTDESK_TEST_POSTGRES a test that asks for a database is skipped with a message saying how to run it,
-// except in CI (CI set, as CI sets it to true), where that is a failure: CI never skips PostgreSQL silently. See the README, "PostgreSQL
-// (in progress)".
+// except in CI (CI set, as CI sets it to true), where that is a failure: CI never skips PostgreSQL silently. See
+// the README, "PostgreSQL".
 package pgtest
 
 import (
@@ -29,7 +29,7 @@ const EnvURL = "FRONTDESK_TEST_POSTGRES"
 
 // HowToRun is what a skipped test says: how to run the PostgreSQL tests on a laptop.
 const HowToRun = "PostgreSQL tests need " + EnvURL + ": run `eval \"$(.ci/postgres-start)\"` and then `make test` " +
-	"(or just `make test-postgres`); see the README, \"PostgreSQL (in progress)\""
+	"(or just `make test-postgres`); see the README, \"PostgreSQL\""
 
 // DriverName is the database/sql driver the URLs are meant for (pgx's stdlib driver).
 const DriverName = "pgx"
