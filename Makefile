@@ -41,7 +41,9 @@ test-short:
 
 # The Go micro-benchmarks, then bench/run: intake under load beside the minimal ceiling server, memory,
 # start-up, staff reads and exports at BENCH_N enquiries, and the mail drain (docs/performance.md). The first
-# run makes data/bench-$(BENCH_N).db with bench/gen and keeps it for later runs. A quick run:
+# run makes data/bench-$(BENCH_N).db with bench/gen and keeps it for later runs. Intake and the large database
+# are measured on PostgreSQL too: on BENCH_POSTGRES (a superuser's URL) when set, else on a throwaway cluster
+# started here when PostgreSQL's server binaries are installed (BENCH_POSTGRES=off skips it). A quick run:
 #   make bench BENCH_N=100000 BENCH_SECONDS=10
 BENCH_N       ?= 1000000
 BENCH_SECONDS ?= 30
@@ -50,6 +52,10 @@ bench: .SHELLFLAGS := -o pipefail -c
 bench:
 	@mkdir -p bench/out
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./intake/ ./crm/... ./db/ ./web/ ./bench/ | tee bench/out/micro.txt
+	@if [ "$$BENCH_POSTGRES" = off ]; then export BENCH_POSTGRES=; \
+	elif [ -z "$$BENCH_POSTGRES" ] && pg_env=$$(.ci/postgres-start 2>/dev/null); then \
+		eval "$$pg_env"; trap '.ci/postgres-stop' EXIT; export BENCH_POSTGRES=$$FRONTDESK_TEST_POSTGRES; \
+	fi; \
 	$(GO) run -tags $(TAGS) ./bench/run -n $(BENCH_N) -seconds $(BENCH_SECONDS)
 
 # A longer fuzz run of each target (the seeds run in every `make test`).

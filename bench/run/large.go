@@ -43,12 +43,18 @@ func largePhase(o options, b bins, sk *sink, rep *report) error {
 	if err := ensureBigDB(o, b, rep); err != nil {
 		return err
 	}
-	fmt.Printf("\n== %d enquiries: start-up, staff reads while %d enquiries/s arrive, exports\n", o.n, o.readRate)
+	return largeOn(o, b, sk, rep, o.bigDB, "")
+}
+
+// largeOn measures the large database dbSetting (the SQLite file, or a PostgreSQL copy of it); label, when not
+// empty, names the engine in each figure.
+func largeOn(o options, b bins, sk *sink, rep *report, dbSetting, label string) error {
+	fmt.Printf("\n== %d enquiries%s: start-up, staff reads while %d enquiries/s arrive, exports\n", o.n, label, o.readRate)
 	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	p, err := startProc("frontdesk serve", b.frontdesk, []string{"serve"}, serveEnv(o.bigDB, addr, sk), addr)
+	p, err := startProc("frontdesk serve", b.frontdesk, []string{"serve"}, serveEnv(dbSetting, addr, sk), addr)
 	if err != nil {
 		return err
 	}
@@ -57,13 +63,13 @@ func largePhase(o options, b bins, sk *sink, rep *report) error {
 	if err != nil {
 		return err
 	}
-	rep.add(fmt.Sprintf("start-up to ready (%d enquiries)", o.n), fmt.Sprintf("%.0f ms", ms(startup)), "<= 1 s", "", check(startup <= time.Second))
+	rep.add(fmt.Sprintf("start-up to ready (%d enquiries)%s", o.n, label), fmt.Sprintf("%.0f ms", ms(startup)), "<= 1 s", "", check(startup <= time.Second))
 	time.Sleep(time.Second)
 	idle, _ := p.mem()
-	rep.add(fmt.Sprintf("RSS idle after start-up (%d)", o.n), fmt.Sprintf("%.1f MB", mb(idle)), "<= 40 MB", "", check(idle <= 40<<20))
+	rep.add(fmt.Sprintf("RSS idle after start-up (%d)%s", o.n, label), fmt.Sprintf("%.1f MB", mb(idle)), "<= 40 MB", "", check(idle <= 40<<20))
 
 	tc := exec.Command(b.frontdesk, "token", "create", "--email", adminEmail, "--label", "bench")
-	tc.Env = append(os.Environ(), "FRONTDESK_DB="+o.bigDB)
+	tc.Env = append(os.Environ(), "FRONTDESK_DB="+dbSetting)
 	tok, err := tc.Output()
 	if err != nil {
 		return fmt.Errorf("token create: %w", err)
@@ -98,19 +104,19 @@ func largePhase(o options, b bins, sk *sink, rep *report) error {
 		for _, k := range res {
 			p50, p99 := pct(k.lat, 50), pct(k.lat, 99)
 			target := targets[k.name]
-			rep.add("read "+k.name+" p50 / p99", fmt.Sprintf("%.1f / %.1f ms", ms(p50), ms(p99)),
+			rep.add("read "+k.name+label+" p50 / p99", fmt.Sprintf("%.1f / %.1f ms", ms(p50), ms(p99)),
 				fmt.Sprintf("p99 <= %d ms", target.Milliseconds()), fmt.Sprintf("max %.1f ms", ms(pct(k.lat, 100))),
 				check(p99 <= target && k.errors == 0))
 			if k.errors > 0 {
 				rep.note("%s: %d errors, first: %s", k.name, k.errors, k.first)
 			}
 		}
-		rep.add("intake beside the reads", fmt.Sprintf("%.0f/s, p99 %.1f ms", w.rate(), ms(pct(w.Lat, 99))),
+		rep.add("intake beside the reads"+label, fmt.Sprintf("%.0f/s, p99 %.1f ms", w.rate(), ms(pct(w.Lat, 99))),
 			fmt.Sprintf("%d/s, 0 errors", o.readRate), fmt.Sprintf("%d errors", w.Errors), check(w.Errors == 0))
 		if w.Errors > 0 {
 			rep.note("intake beside the reads: errors by status %v (-1: more than 16 waiting); first: %s", w.Status, w.FirstError)
 		}
-		rep.add("RSS during reads (peak VmRSS)", fmt.Sprintf("%.1f MB", mb(<-peak)), "<= 150 MB", "", nil)
+		rep.add("RSS during reads (peak VmRSS)"+label, fmt.Sprintf("%.1f MB", mb(<-peak)), "<= 150 MB", "", nil)
 		rep.note("reads: %d requests of each page kind in turn, one signed-in coordinator (session cookie and CSRF, "+
 			"through /login), over %.0fs, while a background client posted enquiries at %d/s", o.reads, took.Seconds(), o.readRate)
 	}
@@ -124,11 +130,11 @@ func largePhase(o options, b bins, sk *sink, rep *report) error {
 			}
 			switch {
 			case e.missing:
-				rep.add("export "+format, "route answers 404", fmt.Sprintf("<= %s", limit), "", check(false))
+				rep.add("export "+format+label, "route answers 404", fmt.Sprintf("<= %s", limit), "", check(false))
 				rep.note("GET /api/v1/exports/enquiries.%s is not there yet: re-run `make bench` (or -only export) once it lands", format)
 				continue
 			case e.err != nil:
-				rep.add("export "+format, "failed", fmt.Sprintf("<= %s", limit), "", check(false))
+				rep.add("export "+format+label, "failed", fmt.Sprintf("<= %s", limit), "", check(false))
 				rep.note("export %s: %v", format, e.err)
 				continue
 			}
@@ -136,8 +142,8 @@ func largePhase(o options, b bins, sk *sink, rep *report) error {
 			if format == "csv" {
 				measured = fmt.Sprintf("%.1f s, %d rows, %.0f rows/s", e.elapsed.Seconds(), e.rows, float64(e.rows)/e.elapsed.Seconds())
 			}
-			rep.add("export "+format+" (all enquiries)", measured, fmt.Sprintf("<= %s", limit), "", check(e.elapsed <= limit))
-			rep.add("export "+format+" RSS growth", fmt.Sprintf("%.1f MB", mb(e.rssGrow)), "<= 50 MB", "", check(e.rssGrow <= 50<<20))
+			rep.add("export "+format+" (all enquiries)"+label, measured, fmt.Sprintf("<= %s", limit), "", check(e.elapsed <= limit))
+			rep.add("export "+format+" RSS growth"+label, fmt.Sprintf("%.1f MB", mb(e.rssGrow)), "<= 50 MB", "", check(e.rssGrow <= 50<<20))
 		}
 	}
 	return nil

@@ -37,6 +37,9 @@ type options struct {
 	password     string
 	frontdeskBin string
 	staffEmail   string
+	// postgres is a PostgreSQL superuser's URL (BENCH_POSTGRES): when set, intake and the large-database phase
+	// run on PostgreSQL too, in databases the bench creates there.
+	postgres string
 }
 
 // The accounts bench/gen makes.
@@ -59,6 +62,7 @@ func main() {
 	flag.StringVar(&o.bigDB, "db", "", "the large database (default data/bench-N.db; made with bench/gen when missing)")
 	flag.StringVar(&o.out, "out", "bench/out", "where results and working files go")
 	flag.StringVar(&only, "only", "", "comma-separated phases to run: intake, reads, export, mail (default all)")
+	flag.StringVar(&o.postgres, "postgres", os.Getenv("BENCH_POSTGRES"), "a PostgreSQL superuser's URL: also measure intake and the large database on PostgreSQL (env BENCH_POSTGRES)")
 	target := flag.String("target", "", "only run the intake load against this already running server (base URL), e.g. while profiling it")
 	frontdeskBin := flag.String("frontdesk", "", "use this frontdesk binary instead of building bin/frontdesk (to compare builds)")
 	sinkAddr := flag.String("sink", "", "only run an SMTP server that accepts and discards every message, at this address, until killed")
@@ -217,6 +221,11 @@ func run(o options) error {
 			return err
 		}
 	}
+	if o.postgres != "" && (o.phase("intake") || o.phase("reads") || o.phase("export")) {
+		if err := postgresPhase(o, b, sk, rep); err != nil {
+			return err
+		}
+	}
 	if o.phase("mail") {
 		if err := mailPhase(o, b, rep); err != nil {
 			return err
@@ -296,6 +305,27 @@ func loadServer(p *proc, bodies [][]byte, o options) intakeResult {
 	return r
 }
 
+// serveIntake starts frontdesk serve on the database dbSetting (a file or a PostgreSQL URL), runs the intake
+// load against it and stops it; it returns the result and how many messages the mail worker sent meanwhile.
+func serveIntake(o options, b bins, sk *sink, dbSetting string, bodies [][]byte) (intakeResult, int64, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return intakeResult{}, 0, err
+	}
+	before := sk.received.Load()
+	p, err := startProc("frontdesk serve", b.frontdesk, []string{"serve"}, serveEnv(dbSetting, addr, sk), addr)
+	if err != nil {
+		return intakeResult{}, 0, err
+	}
+	if _, err := p.waitReady("/readyz", 30*time.Second); err != nil {
+		p.stop(10 * time.Second)
+		return intakeResult{}, 0, err
+	}
+	fd := loadServer(p, bodies, o)
+	p.stop(60 * time.Second)
+	return fd, sk.received.Load() - before, nil
+}
+
 func intakePhase(o options, b bins, sk *sink, rep *report) error {
 	fmt.Printf("\n== intake: %d clients for %ds, frontdesk serve then the minimal server\n", o.conc, o.seconds)
 	bodies := enquiryBodies(50_000, 10_000_000, uint64(time.Now().UnixNano()))
@@ -304,22 +334,10 @@ func intakePhase(o options, b bins, sk *sink, rep *report) error {
 	if err := gen(b, "-db", path, "-n", "0", "-password", o.password); err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	fd, mails, err := serveIntake(o, b, sk, path, bodies)
 	if err != nil {
 		return err
 	}
-	before := sk.received.Load()
-	p, err := startProc("frontdesk serve", b.frontdesk, []string{"serve"}, serveEnv(path, addr, sk), addr)
-	if err != nil {
-		return err
-	}
-	if _, err := p.waitReady("/readyz", 30*time.Second); err != nil {
-		p.stop(10 * time.Second)
-		return err
-	}
-	fd := loadServer(p, bodies, o)
-	p.stop(60 * time.Second)
-	mails := sk.received.Load() - before
 	settle(path)
 
 	var ceiling intakeResult
