@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -24,17 +25,24 @@ import (
 // rank in the page: enquiry_order.lateness bounds how much older-id rows can be newer (see the migration), which
 // at intake is a few milliseconds. When the filters are too narrow for the walk to fill a page quickly, the
 // filter's index drives instead and each row is checked against the materialised set of matches.
+//
+// On PostgreSQL the listing without text is the same SQL: its indexes end in (created_at, id) too. A text
+// search joins the enquiries to the rows of enquiry_search whose document matches the tsquery, which the GIN
+// index finds in no order, and sorts them with the filters and the cursor in the query, leaving the choice
+// between the GIN index and the filter's index to the planner. The walk is SQLite's: it needs the full-text
+// index's rowid order, and enquiry_order's bound does not hold while several processes insert (see
+// docs/postgres.md).
 
 // ListEnquiries implements crm.EnquiryStore. A malformed cursor is a crm.InputError naming "cursor".
 func (d *DB) ListEnquiries(ctx context.Context, q crm.ListQuery) (crm.Page, error) {
-	p, err := plan(q)
+	p, err := plan(q, d.pg)
 	if err != nil {
 		return crm.Page{}, err
 	}
 	if p.empty {
 		return crm.Page{Items: []crm.Enquiry{}}, nil
 	}
-	tx, err := d.read.BeginTxx(ctx, nil) // one snapshot for the keys and the rows
+	tx, err := d.snapshot(ctx) // one snapshot for the keys and the rows
 	if err != nil {
 		return crm.Page{}, fmt.Errorf("list enquiries: %w", err)
 	}
@@ -59,6 +67,17 @@ func (d *DB) ListEnquiries(ctx context.Context, q crm.ListQuery) (crm.Page, erro
 	return page, nil
 }
 
+// snapshot begins a read transaction that sees one state of the database throughout. A SQLite read
+// transaction does (WAL keeps its snapshot from its first read); PostgreSQL's default, READ COMMITTED, takes a
+// new snapshot for every statement, so a list would read keys and rows from two different states: REPEATABLE
+// READ keeps the first statement's. Read-only, it never fails to serialize.
+func (d *DB) snapshot(ctx context.Context) (*Tx, error) {
+	if d.pg {
+		return d.read.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
+	return d.read.BeginTxx(ctx, nil)
+}
+
 // listKeys returns the positions of the first limit+1 rows of a listing without text: the arms, each read in
 // index order and cut to the page size, merged.
 func listKeys(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
@@ -74,8 +93,9 @@ func (p listPlan) listSQL() (string, []any) {
 	var parts []string
 	var args []any
 	for _, a := range p.arms(true) {
+		// PostgreSQL before 16 wants a name for every subquery in FROM: "arm".
 		parts = append(parts, `SELECT * FROM (SELECT e.id, e.created_at FROM `+p.source()+` WHERE `+a.where()+
-			` ORDER BY `+p.order("e.")+` LIMIT ?)`)
+			` ORDER BY `+p.order("e.")+` LIMIT ?) AS arm`)
 		args = append(args, a.args...)
 		args = append(args, n)
 	}

@@ -15,14 +15,14 @@ import (
 // CountEnquiries implements crm.EnquiryStore; the cursor and limit of q are ignored.
 func (d *DB) CountEnquiries(ctx context.Context, q crm.ListQuery, upTo int) (int, error) {
 	q.Cursor = ""
-	p, err := plan(q)
+	p, err := plan(q, d.pg)
 	if err != nil {
 		return 0, err
 	}
 	if p.empty || upTo <= 0 {
 		return 0, nil
 	}
-	tx, err := d.read.BeginTxx(ctx, nil) // one snapshot for the bounds and the count
+	tx, err := d.snapshot(ctx) // one snapshot for the bounds and the count
 	if err != nil {
 		return 0, fmt.Errorf("count enquiries: %w", err)
 	}
@@ -38,7 +38,7 @@ func (d *DB) CountEnquiries(ctx context.Context, q crm.ListQuery, upTo int) (int
 func countEnquiries(ctx context.Context, q sqlx.QueryerContext, p listPlan, upTo int) (int, error) {
 	var narrow bool
 	var lo, hi sql.NullInt64
-	if p.match != "" {
+	if p.match != "" && !p.pg { // PostgreSQL's count of matches is one query (see countSQL)
 		var err error
 		if narrow, err = narrowFilter(ctx, q, p); err != nil {
 			return 0, err
@@ -61,7 +61,8 @@ func countEnquiries(ctx context.Context, q sqlx.QueryerContext, p listPlan, upTo
 
 // countSQL counts up to upTo: without text, arm by arm so that each is an index range; with text and a narrow
 // filter, reading the filtered rows and checking each against the matches; otherwise reading the matches with
-// IDs in (lo, hi) until upTo of them pass the filters.
+// IDs in (lo, hi) until upTo of them pass the filters. On PostgreSQL, text is counted by joining the matches to
+// the filters, and narrow, lo and hi are ignored.
 func (p listPlan) countSQL(narrow bool, lo, hi sql.NullInt64, upTo int) (string, []any) {
 	if p.match == "" {
 		var parts []string
@@ -70,10 +71,17 @@ func (p listPlan) countSQL(narrow bool, lo, hi sql.NullInt64, upTo int) (string,
 			parts = append(parts, `SELECT 1 FROM `+p.source()+` WHERE `+a.where())
 			args = append(args, a.args...)
 		}
-		return `SELECT count(*) FROM (` + strings.Join(parts, " UNION ALL ") + ` LIMIT ?)`, append(args, upTo)
+		// PostgreSQL before 16 wants a name for every subquery in FROM: "counted".
+		return `SELECT count(*) FROM (` + strings.Join(parts, " UNION ALL ") + ` LIMIT ?) AS counted`, append(args, upTo)
 	}
 	var b sqlBuilder
 	p.filter(&b)
+	if p.pg {
+		// The GIN index or the filter's index, whichever the planner finds cheaper; no order is needed.
+		return `SELECT count(*) FROM (SELECT 1 FROM ` + tsMatchFrom + ` WHERE ` + tsMatchSQL + ` AND ` + b.where() +
+				` LIMIT ?) AS counted`,
+			append(append([]any{p.match}, b.args...), upTo)
+	}
 	if narrow {
 		b.add("+e.id IN (SELECT rowid FROM enquiry_search WHERE enquiry_search MATCH ?)", p.match)
 		return `SELECT count(*) FROM (SELECT 1 FROM enquiries e WHERE ` + b.where() + ` LIMIT ?)`, append(b.args, upTo)

@@ -29,7 +29,7 @@ type listPlan struct {
 	treatment string
 	// from and to bound created_at: from <= created_at < to.
 	from, to int64
-	match    string // the FTS5 query; "" when there is no text
+	match    string // the FTS5 query (SQLite) or tsquery text (PostgreSQL); "" when there is no text
 	// risk and review keep the enquiries carrying that flag.
 	risk, review bool
 	// overdue, when not nil, keeps the enquiries created before overdue[0] or flagged risk before overdue[1].
@@ -38,6 +38,8 @@ type listPlan struct {
 	after   *position // the cursor: rows strictly after it in the listing's order
 	limit   int
 	empty   bool // the query selects nothing
+	// pg makes the SQL PostgreSQL's where it differs (the search, the risk listing's index hint).
+	pg bool
 }
 
 // position is a row's place in a listing.
@@ -78,9 +80,9 @@ func decodeCursor(s string) (position, error) {
 	return p, nil
 }
 
-// plan resolves q. A malformed cursor is an InputError.
-func plan(q crm.ListQuery) (listPlan, error) {
-	p := listPlan{treatment: q.Treatment, oldest: q.Oldest, from: math.MinInt64, to: math.MaxInt64}
+// plan resolves q for SQLite, or for PostgreSQL when pg is set. A malformed cursor is an InputError.
+func plan(q crm.ListQuery, pg bool) (listPlan, error) {
+	p := listPlan{treatment: q.Treatment, oldest: q.Oldest, from: math.MinInt64, to: math.MaxInt64, pg: pg}
 
 	if len(q.Statuses) > 0 {
 		for _, s := range q.Statuses {
@@ -144,7 +146,9 @@ func plan(q crm.ListQuery) (listPlan, error) {
 	if !q.To.IsZero() {
 		p.to = min(p.to, ms(q.To))
 	}
-	if q.Text != "" {
+	if q.Text != "" && pg {
+		p.match = tsQuery(q.Text)
+	} else if q.Text != "" {
 		p.match = ftsQuery(q.Text)
 	}
 	p.empty = len(p.statuses) == 0 || (p.assignees != nil && len(p.assignees) == 0) || p.from >= p.to ||
@@ -178,7 +182,7 @@ func (b *sqlBuilder) add(cond string, args ...any) {
 
 func (b *sqlBuilder) where() string {
 	if len(b.conds) == 0 {
-		return "1"
+		return "TRUE" // PostgreSQL wants a boolean where SQLite takes 1; SQLite reads TRUE as 1
 	}
 	return strings.Join(b.conds, " AND ")
 }
@@ -270,8 +274,10 @@ func (p listPlan) arms(withKeyset bool) []sqlBuilder {
 // source is the table an arm reads. A listing of the enquiries flagged risk reads the partial index of flagged
 // enquiries and sorts what it finds: its cost is bounded by how many are flagged, where walking the status index
 // in order would step over every enquiry of that status that is not (the board asks for each column's).
+// PostgreSQL has no index hints: its planner weighs the partial index against the status index from the
+// table's statistics, which know how few are flagged.
 func (p listPlan) source() string {
-	if p.risk {
+	if p.risk && !p.pg {
 		return "enquiries e INDEXED BY enquiries_risk"
 	}
 	return "enquiries e"

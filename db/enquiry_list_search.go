@@ -101,6 +101,9 @@ func phoneDigits(s string) (string, bool) {
 
 // searchKeys returns the positions of the first limit+1 rows of a listing with text (see "How lists are read").
 func searchKeys(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
+	if p.pg {
+		return sortedMatches(ctx, tx, p) // the planner chooses the index (see "How lists are read")
+	}
 	narrow, err := narrowFilter(ctx, tx, p)
 	if err != nil {
 		return nil, err
@@ -260,7 +263,8 @@ func filteredMatches(ctx context.Context, tx *Tx, p listPlan) ([]position, error
 	return keys, nil
 }
 
-// sortedMatches reads every match and sorts them: the fallback when enquiry ids are not in created_at order.
+// sortedMatches reads every match and sorts them: the fallback when enquiry ids are not in created_at order,
+// and PostgreSQL's search.
 func sortedMatches(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 	q, args := p.sortedSQL()
 	var keys []position
@@ -280,12 +284,17 @@ func (p listPlan) filteredSQL() (string, []any) {
 		append(b.args, p.limit+1)
 }
 
-// sortedSQL is the query of sortedMatches.
+// sortedSQL is the query of sortedMatches. SQLite's CROSS JOIN keeps the full-text table the outer loop;
+// PostgreSQL's planner picks the join order itself.
 func (p listPlan) sortedSQL() (string, []any) {
 	var b sqlBuilder
 	p.filter(&b)
 	p.keyset(&b)
-	return `SELECT e.id, e.created_at FROM enquiry_search s CROSS JOIN enquiries e ON e.id = s.rowid
-		WHERE s.enquiry_search MATCH ? AND ` + b.where() + ` ORDER BY ` + p.order("e.") + ` LIMIT ?`,
+	from, match := `enquiry_search s CROSS JOIN enquiries e ON e.id = s.rowid`, `s.enquiry_search MATCH ?`
+	if p.pg {
+		from, match = tsMatchFrom, tsMatchSQL
+	}
+	return `SELECT e.id, e.created_at FROM ` + from + `
+		WHERE ` + match + ` AND ` + b.where() + ` ORDER BY ` + p.order("e.") + ` LIMIT ?`,
 		append(append([]any{p.match}, b.args...), p.limit+1)
 }

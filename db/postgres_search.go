@@ -6,6 +6,14 @@ import (
 	"unicode/utf8"
 )
 
+// tsMatchFrom and tsMatchSQL are PostgreSQL's text search in a listing: the enquiries (e) joined to their
+// search rows (s, one per enquiry), kept when the document matches the tsQuery given as the argument. The GIN
+// index on enquiry_search.document answers the match; the rows come in no order.
+const (
+	tsMatchFrom = `enquiry_search s JOIN enquiries e ON e.id = s.enquiry_id`
+	tsMatchSQL  = `s.document @@ to_tsquery('frontdesk_search', ?)`
+)
+
 // tsQuery is ftsQuery for PostgreSQL: what a person typed, as a to_tsquery('frontdesk_search', …) query over
 // enquiry_search.document that cannot be a syntax error and matches what the FTS5 query matches in SQLite (see
 // docs/postgres.md for where the two engines differ). Every whitespace-separated term is split into tokens where
