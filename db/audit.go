@@ -24,9 +24,19 @@ func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 }
 
 // appendAudit appends e to the audit log inside tx, the transaction of the change it records, sealed into the
-// hash chain after the last entry (crm.ChainHash). The single writer makes "the last entry" well defined: no
-// other transaction can append between the read and the insert.
+// hash chain after the last entry (crm.ChainHash), with the last entry's id + 1. "The last entry" must not
+// change between the read and the insert. On SQLite the single writer sees to that: no other transaction can
+// append meanwhile. On PostgreSQL other processes (and this one's other connections) write at once, so the
+// transaction first takes the audit chain's advisory lock, held until it commits or rolls back: appends wait
+// for each other, and each reads the last entry only once the one before it has committed (every statement
+// of a READ COMMITTED transaction sees what committed before it began). Without the lock two of them would
+// read the same last entry, and the second insert would fail on the primary key.
 func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
+	if d.pg {
+		if _, err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, lockAuditChain); err != nil {
+			return fmt.Errorf("lock the audit chain: %w", err)
+		}
+	}
 	var last struct {
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`
@@ -145,18 +155,28 @@ func (d *DB) ListAudit(ctx context.Context, q crm.AuditQuery) ([]crm.AuditEntry,
 	}
 	if q.Reference != "" {
 		// The one enquiry of a view (indexed), or any of the references a list or search showed.
-		b.add("(l.enquiry_id = (SELECT id FROM enquiries WHERE reference = ?) OR instr(' ' || l.refs || ' ', ?) > 0)",
+		// SQLite's instr(text, part) is PostgreSQL's strpos.
+		find := "instr"
+		if d.pg {
+			find = "strpos"
+		}
+		b.add("(l.enquiry_id = (SELECT id FROM enquiries WHERE reference = ?) OR "+find+"(' ' || l.refs || ' ', ?) > 0)",
 			q.Reference, " "+q.Reference+" ")
 	}
 	if q.Action != "" {
 		b.add("l.action = ?", q.Action)
+	}
+	// With no condition, TRUE: sqlBuilder's "1" is no boolean to PostgreSQL.
+	where := "TRUE"
+	if len(b.conds) > 0 {
+		where = b.where()
 	}
 	var rows []auditRow
 	err := d.read.SelectContext(ctx, &rows, `SELECT `+auditColumns+`,
 			coalesce(s.email, '') AS actor_email, coalesce(s.name, '') AS actor_name
 		FROM audit_log l
 		LEFT JOIN staff s ON s.id = l.actor_id
-		WHERE `+b.where()+`
+		WHERE `+where+`
 		ORDER BY l.id DESC
 		LIMIT ?`, append(b.args, limit+1)...)
 	if err != nil {
