@@ -64,7 +64,9 @@ func (t *Tx) QueryRowxContext(ctx context.Context, q string, args ...any) *sqlx.
 func (t *Tx) QueryRowx(q string, args ...any) *sqlx.Row { return t.Tx.QueryRowx(t.Rebind(q), args...) }
 
 // Queryx is sqlx.Tx.Queryx with the query rebound (sqlx.Select calls it).
-func (t *Tx) Queryx(q string, args ...any) (*sqlx.Rows, error) { return t.Tx.Queryx(t.Rebind(q), args...) }
+func (t *Tx) Queryx(q string, args ...any) (*sqlx.Rows, error) {
+	return t.Tx.Queryx(t.Rebind(q), args...)
+}
 
 // Query is sqlx.Tx.Query with the query rebound.
 func (t *Tx) Query(q string, args ...any) (*sql.Rows, error) { return t.Tx.Query(t.Rebind(q), args...) }
@@ -132,13 +134,19 @@ func (p *pool) QueryRowxContext(ctx context.Context, q string, args ...any) *sql
 }
 
 // QueryRowx is sqlx.DB.QueryRowx with the query rebound (sqlx.Get calls it).
-func (p *pool) QueryRowx(q string, args ...any) *sqlx.Row { return p.DB.QueryRowx(p.Rebind(q), args...) }
+func (p *pool) QueryRowx(q string, args ...any) *sqlx.Row {
+	return p.DB.QueryRowx(p.Rebind(q), args...)
+}
 
 // Queryx is sqlx.DB.Queryx with the query rebound (sqlx.Select calls it).
-func (p *pool) Queryx(q string, args ...any) (*sqlx.Rows, error) { return p.DB.Queryx(p.Rebind(q), args...) }
+func (p *pool) Queryx(q string, args ...any) (*sqlx.Rows, error) {
+	return p.DB.Queryx(p.Rebind(q), args...)
+}
 
 // Query is sqlx.DB.Query with the query rebound.
-func (p *pool) Query(q string, args ...any) (*sql.Rows, error) { return p.DB.Query(p.Rebind(q), args...) }
+func (p *pool) Query(q string, args ...any) (*sql.Rows, error) {
+	return p.DB.Query(p.Rebind(q), args...)
+}
 
 // BeginTxx is sqlx.DB.BeginTxx, the transaction's queries rebound too.
 func (p *pool) BeginTxx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
