@@ -32,10 +32,8 @@ func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 // of a READ COMMITTED transaction sees what committed before it began). Without the lock two of them would
 // read the same last entry, and the second insert would fail on the primary key.
 func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
-	if d.pg {
-		if _, err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, lockAuditChain); err != nil {
-			return fmt.Errorf("lock the audit chain: %w", err)
-		}
+	if err := d.lockAuditChain(tx); err != nil {
+		return err
 	}
 	var last struct {
 		ID   int64  `db:"id"`
@@ -65,10 +63,26 @@ func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
 	return err
 }
 
+// lockAuditChain takes, on PostgreSQL, the audit chain's advisory lock until tx ends (see appendAudit). On
+// SQLite it does nothing: the writer is alone.
+func (d *DB) lockAuditChain(tx *Tx) error {
+	if !d.pg {
+		return nil
+	}
+	if _, err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, lockAuditChain); err != nil {
+		return fmt.Errorf("lock the audit chain: %w", err)
+	}
+	return nil
+}
+
 // sealAudit chains the entries written before the log had a hash chain (migration 00003), oldest first. It is
-// idempotent: entries already sealed are left as they are.
+// idempotent: entries already sealed are left as they are. On PostgreSQL it holds the chain's lock, like an
+// append, as other processes may be appending meanwhile.
 func (d *DB) sealAudit(ctx context.Context) error {
 	return d.writer.do(ctx, func(tx *Tx) error {
+		if err := d.lockAuditChain(tx); err != nil {
+			return err
+		}
 		var rows []auditRow
 		if err := tx.Select(&rows, `SELECT `+auditColumns+` FROM audit_log l WHERE l.hash = '' ORDER BY l.id`); err != nil {
 			return err
