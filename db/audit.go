@@ -24,9 +24,17 @@ func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 }
 
 // appendAudit appends e to the audit log inside tx, the transaction of the change it records, sealed into the
-// hash chain after the last entry (crm.ChainHash). The single writer makes "the last entry" well defined: no
-// other transaction can append between the read and the insert.
+// hash chain after the last entry (crm.ChainHash), with the last entry's id + 1. "The last entry" must not
+// change between the read and the insert. On SQLite the single writer sees to that: no other transaction can
+// append meanwhile. On PostgreSQL other processes (and this one's other connections) write at once, so the
+// transaction first takes the audit chain's advisory lock, held until it commits or rolls back: appends wait
+// for each other, and each reads the last entry only once the one before it has committed (every statement
+// of a READ COMMITTED transaction sees what committed before it began). Without the lock two of them would
+// read the same last entry, and the second insert would fail on the primary key.
 func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
+	if err := d.lockAuditChain(tx); err != nil {
+		return err
+	}
 	var last struct {
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`
@@ -55,10 +63,26 @@ func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
 	return err
 }
 
+// lockAuditChain takes, on PostgreSQL, the audit chain's advisory lock until tx ends (see appendAudit). On
+// SQLite it does nothing: the writer is alone.
+func (d *DB) lockAuditChain(tx *Tx) error {
+	if !d.pg {
+		return nil
+	}
+	if _, err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, lockAuditChain); err != nil {
+		return fmt.Errorf("lock the audit chain: %w", err)
+	}
+	return nil
+}
+
 // sealAudit chains the entries written before the log had a hash chain (migration 00003), oldest first. It is
-// idempotent: entries already sealed are left as they are.
+// idempotent: entries already sealed are left as they are. On PostgreSQL it holds the chain's lock, like an
+// append, as other processes may be appending meanwhile.
 func (d *DB) sealAudit(ctx context.Context) error {
 	return d.writer.do(ctx, func(tx *Tx) error {
+		if err := d.lockAuditChain(tx); err != nil {
+			return err
+		}
 		var rows []auditRow
 		if err := tx.Select(&rows, `SELECT `+auditColumns+` FROM audit_log l WHERE l.hash = '' ORDER BY l.id`); err != nil {
 			return err
@@ -145,18 +169,28 @@ func (d *DB) ListAudit(ctx context.Context, q crm.AuditQuery) ([]crm.AuditEntry,
 	}
 	if q.Reference != "" {
 		// The one enquiry of a view (indexed), or any of the references a list or search showed.
-		b.add("(l.enquiry_id = (SELECT id FROM enquiries WHERE reference = ?) OR instr(' ' || l.refs || ' ', ?) > 0)",
+		// SQLite's instr(text, part) is PostgreSQL's strpos.
+		find := "instr"
+		if d.pg {
+			find = "strpos"
+		}
+		b.add("(l.enquiry_id = (SELECT id FROM enquiries WHERE reference = ?) OR "+find+"(' ' || l.refs || ' ', ?) > 0)",
 			q.Reference, " "+q.Reference+" ")
 	}
 	if q.Action != "" {
 		b.add("l.action = ?", q.Action)
+	}
+	// With no condition, TRUE: sqlBuilder's "1" is no boolean to PostgreSQL.
+	where := "TRUE"
+	if len(b.conds) > 0 {
+		where = b.where()
 	}
 	var rows []auditRow
 	err := d.read.SelectContext(ctx, &rows, `SELECT `+auditColumns+`,
 			coalesce(s.email, '') AS actor_email, coalesce(s.name, '') AS actor_name
 		FROM audit_log l
 		LEFT JOIN staff s ON s.id = l.actor_id
-		WHERE `+b.where()+`
+		WHERE `+where+`
 		ORDER BY l.id DESC
 		LIMIT ?`, append(b.args, limit+1)...)
 	if err != nil {

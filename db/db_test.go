@@ -33,15 +33,40 @@ func sqliteOnly(t testing.TB) {
 	}
 }
 
+// postgresOnly skips a test of what only PostgreSQL does (its transactions, its settings) in the SQLite run
+// of the store tests.
+func postgresOnly(t testing.TB) {
+	t.Helper()
+	if !onPostgres() {
+		t.Skip("tests PostgreSQL's own behaviour; it runs in the PostgreSQL run of the store tests")
+	}
+}
+
+// opensPostgresItself skips, in the PostgreSQL run, a test that opens its PostgreSQL database itself (one
+// comparing the engines, or one of the PostgreSQL schema alone): it does the same in both runs, so it runs
+// once, in the SQLite run (and in `make test-postgres`, which runs the tests named *Postgres*).
+func opensPostgresItself(t testing.TB) {
+	t.Helper()
+	if onPostgres() {
+		t.Skip("opens PostgreSQL itself, whatever the engine: it runs in the SQLite run of the store tests")
+	}
+}
+
+// testSource is where a test's database is: a new SQLite file's path, or in the PostgreSQL run the URL of a
+// new, empty PostgreSQL database.
+func testSource(t testing.TB) string {
+	t.Helper()
+	if onPostgres() {
+		return pgtest.URL(t)
+	}
+	return filepath.Join(t.TempDir(), "sub", "frontdesk.db")
+}
+
 // openTest opens a migrated database for one test: a fresh SQLite file, or a fresh PostgreSQL database in
 // the PostgreSQL run.
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	where := filepath.Join(t.TempDir(), "sub", "frontdesk.db")
-	if onPostgres() {
-		where = pgtest.URL(t)
-	}
-	d, err := Open(where, Options{})
+	d, err := Open(testSource(t), Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -55,6 +80,29 @@ func openTest(t testing.TB) *DB {
 func TestEveryConnectionHasTheDurabilityPragmas(t *testing.T) {
 	d := openTest(t)
 	ctx := context.Background()
+	if onPostgres() {
+		// PostgreSQL's durability is the server's, but for synchronous_commit, which a session may turn off:
+		// every connection of the pool commits with it on, whatever the server's default.
+		var held []*sqlx.Conn
+		for i := 0; i < 4; i++ {
+			c, err := d.write.Connx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			held = append(held, c)
+		}
+		for i, c := range held {
+			var got string
+			if err := c.GetContext(ctx, &got, "SHOW synchronous_commit"); err != nil || got != "on" {
+				t.Errorf("conn %d: synchronous_commit = %q (%v), want on", i, got, err)
+			}
+		}
+		if n := d.write.Stats().MaxOpenConnections; n != postgresConns {
+			t.Errorf("the pool allows %d connections, want %d", n, postgresConns)
+		}
+		return
+	}
 	check := func(name string, db *sqlx.DB, conns int, want map[string]string) {
 		// Hold several connections at once so the pool must open distinct ones.
 		var held []*sqlx.Conn
@@ -98,6 +146,7 @@ func TestEveryConnectionHasTheDurabilityPragmas(t *testing.T) {
 }
 
 func TestReadersCannotWrite(t *testing.T) {
+	sqliteOnly(t) // PostgreSQL has one pool for reads and writes
 	d := openTest(t)
 	if _, err := d.read.Exec(`DELETE FROM enquiries`); err == nil {
 		t.Error("a reader connection could write")
@@ -151,6 +200,7 @@ func TestSchemaRefusesValuesOutsideTheEnumerations(t *testing.T) {
 }
 
 func TestPipelineQueriesUseIndexes(t *testing.T) {
+	sqliteOnly(t)
 	d := openTest(t)
 	for _, q := range []string{
 		`SELECT id FROM enquiries WHERE status = 'new' ORDER BY created_at DESC LIMIT 50`,
@@ -214,7 +264,15 @@ func TestCreateEnquiryStoresEverythingInOneTransaction(t *testing.T) {
 		t.Errorf("created events = %d (want 1), outbox rows = %d (want confirmation + inbox notice)", events, mails)
 	}
 	var hits int
-	d.read.Get(&hits, `SELECT count(*) FROM enquiry_search WHERE enquiry_search MATCH 'ann'`)
+	search := `SELECT count(*) FROM enquiry_search
+		WHERE enquiry_search MATCH 'ann' AND rowid = (SELECT id FROM enquiries WHERE reference = ?)`
+	if onPostgres() {
+		search = `SELECT count(*) FROM enquiry_search s JOIN enquiries q ON q.id = s.enquiry_id
+			WHERE q.reference = ? AND s.document @@ to_tsquery('frontdesk_search', 'ann')`
+	}
+	if err := d.read.Get(&hits, search, rec.Reference); err != nil {
+		t.Fatal(err)
+	}
 	if hits != 1 {
 		t.Errorf("search index has %d rows for the new enquiry", hits)
 	}
@@ -460,7 +518,37 @@ func TestConcurrentIntake(t *testing.T) {
 
 // TestGroupCommitIsolatesAFailingWrite: writes that share a transaction are rolled back alone.
 func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
+	sqliteOnly(t) // group commit is SQLite's; see TestEachPostgresWriteIsItsOwnTransaction
+	failingWritesRollBackAlone(t, openTest(t), nil)
+}
+
+// TestEachPostgresWriteIsItsOwnTransaction: on PostgreSQL there is no group commit; writes run at once, each in
+// a transaction of its own, and one that fails or panics is rolled back alone while the others commit.
+func TestEachPostgresWriteIsItsOwnTransaction(t *testing.T) {
+	postgresOnly(t)
 	d := openTest(t)
+	var mu sync.Mutex
+	txids := map[int64]int{}
+	failingWritesRollBackAlone(t, d, func(i int, tx *Tx) error {
+		var id int64
+		if err := tx.Get(&id, `SELECT txid_current()`); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if j, ok := txids[id]; ok {
+			t.Errorf("writes %d and %d ran in one transaction (%d)", j, i, id)
+		}
+		txids[id] = i
+		return nil
+	})
+}
+
+// failingWritesRollBackAlone runs 64 writes at once, each inserting a row and then calling also (when not
+// nil); one in four then fails or panics. Every other write must commit its row, and no failed one's row
+// may be stored.
+func failingWritesRollBackAlone(t *testing.T, d *DB, also func(i int, tx *Tx) error) {
+	t.Helper()
 	ctx := context.Background()
 	const n = 64
 	var wg sync.WaitGroup
@@ -472,8 +560,14 @@ func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
 			defer wg.Done()
 			<-start
 			errs[i] = d.writer.do(ctx, func(tx *Tx) error {
-				if _, err := tx.Exec(`INSERT INTO audit_log (at, action, detail) VALUES (?, 'test', ?)`, i, fmt.Sprint(i)); err != nil {
+				if _, err := tx.Exec(`INSERT INTO audit_log (id, at, action, detail) VALUES (?, ?, 'test', ?)`,
+					i+1, i, fmt.Sprint(i)); err != nil {
 					return err
+				}
+				if also != nil {
+					if err := also(i, tx); err != nil {
+						return err
+					}
 				}
 				switch i % 8 {
 				case 3:
@@ -512,7 +606,7 @@ func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
 }
 
 func TestClosedDatabaseRefusesWrites(t *testing.T) {
-	d, err := Open(filepath.Join(t.TempDir(), "f.db"), Options{})
+	d, err := Open(testSource(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

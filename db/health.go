@@ -145,9 +145,10 @@ func (w *writer) reconnectIfFaulted() {
 
 // WriteHealth reports whether the database takes writes, for /readyz. It returns nil when the last write
 // committed less than 5 seconds ago: under load that answers at once, without a probe queued behind the
-// writes. Otherwise — no recent write, or the last one met a storage fault — it runs a write probe: a
-// transaction that rewrites the file's user_version, one page of WAL committed with its fsync, like any
-// write. It returns an error wrapping crm.ErrUnavailable when the probe fails, or when ctx ends before the
+// writes. Otherwise — no recent write, or the last one met a storage fault — it runs a write probe: on SQLite
+// a transaction that rewrites the file's user_version, one page of WAL committed with its fsync, like any
+// write; on PostgreSQL a transaction given a transaction id, which must not be read-only (see
+// postgresWriteProbe). It returns an error wrapping crm.ErrUnavailable when the probe fails, or when ctx ends before the
 // probe finishes (a write hung in fsync is not a database that takes writes). Concurrent calls share one
 // probe. A probe that succeeds is a committed write: the next call answers from it, and so recovery shows
 // as soon as the storage takes writes again.

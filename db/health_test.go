@@ -12,6 +12,8 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/db/disktest"
+	"github.com/frontdesk/frontdesk/db/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 // openOn opens and migrates a database at path, closed when the test ends.
@@ -47,6 +49,7 @@ func enquiriesOnDisk(t *testing.T, path string) int {
 // crm.ErrUnavailable and none is stored, WriteHealth says so, and once space is freed the next write (on a
 // connection with no transaction left over) commits — without reopening the database.
 func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
+	sqliteOnly(t)
 	disk := disktest.Small(t, 4<<20)
 	path := filepath.Join(disk.Dir, "frontdesk.db")
 	d := openOn(t, path)
@@ -105,6 +108,7 @@ func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
 // which changes nothing, commits; WriteHealth must still see that nothing can be written, and writes fail with
 // crm.ErrUnavailable. Made writable again, the same open database takes writes.
 func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
+	sqliteOnly(t)
 	disk := disktest.Small(t, 8<<20)
 	ctx := context.Background()
 	first := filepath.Join(disk.Dir, "first.db")
@@ -158,20 +162,39 @@ func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 }
 
 // TestWriteHealthTrustsARecentCommit: under load WriteHealth answers from the last commit, without a probe
-// queued behind the writes; the probe, when it runs, leaves the file's user_version as it was.
+// queued behind the writes; the probe, when it runs, leaves the file's user_version as it was. On PostgreSQL
+// it changes no row either, but its transaction is given an id, so its commit is a WAL record flushed to disk
+// like any write's.
 func TestWriteHealthTrustsARecentCommit(t *testing.T) {
 	d := openTest(t)
 	ctx := context.Background()
 	if err := d.WriteHealth(ctx); err != nil {
 		t.Fatalf("WriteHealth with no write yet (a probe): %v", err)
 	}
-	var v int
-	if err := d.read.Get(&v, "PRAGMA user_version"); err != nil || v != 0 {
-		t.Errorf("user_version after the probe = %d (%v), want 0", v, err)
-	}
 	at, fault := d.writer.health.last()
 	if at.IsZero() || fault != nil {
 		t.Fatalf("the probe's commit was not recorded: %v %v", at, fault)
+	}
+	if onPostgres() {
+		var xid sql.NullInt64
+		err := d.writer.do(ctx, func(tx *Tx) error {
+			if err := postgresWriteProbe(tx); err != nil {
+				return err
+			}
+			return tx.Get(&xid, `SELECT txid_current_if_assigned()`)
+		})
+		if err != nil || !xid.Valid {
+			t.Fatalf("the probe's transaction has no transaction id (%v): its commit would write nothing", err)
+		}
+		var status string
+		if err := d.read.Get(&status, `SELECT txid_status(?)`, xid.Int64); err != nil || status != "committed" {
+			t.Errorf("the probe's transaction is %q (%v), want committed", status, err)
+		}
+	} else {
+		var v int
+		if err := d.read.Get(&v, "PRAGMA user_version"); err != nil || v != 0 {
+			t.Errorf("user_version after the probe = %d (%v), want 0", v, err)
+		}
 	}
 	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1), crm.PlanIntake); err != nil {
 		t.Fatal(err)
@@ -184,6 +207,7 @@ func TestWriteHealthTrustsARecentCommit(t *testing.T) {
 // A lock another process holds past the busy timeout (a backup tool, an operator's shell) is a write not
 // taken for now: crm.ErrUnavailable (503 with Retry-After), and the next write after the lock goes works.
 func TestALockHeldElsewhereIsUnavailableNotAnError(t *testing.T) {
+	sqliteOnly(t)
 	path := filepath.Join(t.TempDir(), "f.db")
 	d, err := Open(path, Options{BusyTimeout: 200 * time.Millisecond})
 	if err != nil {
@@ -210,5 +234,66 @@ func TestALockHeldElsewhereIsUnavailableNotAnError(t *testing.T) {
 	}
 	if _, err := d.CreateEnquiry(context.Background(), newEnquiry("ann@example.org"), crm.PlanIntake); err != nil {
 		t.Errorf("a write once the lock is gone: %v", err)
+	}
+}
+
+// TestAPostgresThatRefusesWritesIsUnavailable: a PostgreSQL database that takes no writes (a standby, or
+// default_transaction_read_only on, as some managed services set it when their disk fills up) answers reads,
+// but WriteHealth reports crm.ErrUnavailable and writes fail with it (web answers 503) — nothing is stored.
+// Once the database takes writes again, the same handle writes: the connections that started read-only are
+// replaced.
+func TestAPostgresThatRefusesWritesIsUnavailable(t *testing.T) {
+	postgresOnly(t)
+	d := openTest(t)
+	ctx := context.Background()
+	var name string
+	if err := d.read.Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	// From the server's own database: a connection to this one would start read-only once it is set.
+	admin, err := sql.Open(pgtest.DriverName, pgtest.ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	readOnly := func(on bool) {
+		t.Helper()
+		q := `ALTER DATABASE ` + pgx.Identifier{name}.Sanitize() + ` SET default_transaction_read_only = on`
+		if !on {
+			q = `ALTER DATABASE ` + pgx.Identifier{name}.Sanitize() + ` RESET default_transaction_read_only`
+		}
+		if _, err := admin.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readOnly(true)
+	// A process started now: every connection it opens is read-only.
+	p, err := Open(d.source, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Ping(ctx); err != nil {
+		t.Errorf("Ping of a read-only database: %v", err)
+	}
+	if err := p.WriteHealth(ctx); !errors.Is(err, crm.ErrUnavailable) {
+		t.Errorf("WriteHealth of a read-only database: %v, want crm.ErrUnavailable", err)
+	}
+	if _, err := p.CreateEnquiry(ctx, benchEnquiry(1), crm.PlanIntake); !errors.Is(err, crm.ErrUnavailable) {
+		t.Errorf("a write to a read-only database: %v, want crm.ErrUnavailable", err)
+	}
+	if err := p.RecordAudit(ctx, crm.AuditEntry{At: t0, Action: "view"}); !errors.Is(err, crm.ErrUnavailable) {
+		t.Errorf("an audit entry in a read-only database: %v, want crm.ErrUnavailable", err)
+	}
+	if n := count(t, d, `SELECT count(*) FROM enquiries`); n != 0 {
+		t.Errorf("%d enquiries stored in a read-only database", n)
+	}
+
+	readOnly(false)
+	if err := p.WriteHealth(ctx); err != nil {
+		t.Errorf("WriteHealth once the database takes writes again: %v", err)
+	}
+	if _, err := p.CreateEnquiry(ctx, benchEnquiry(2), crm.PlanIntake); err != nil {
+		t.Errorf("a write once the database takes writes again: %v", err)
 	}
 }

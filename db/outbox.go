@@ -58,25 +58,32 @@ const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.a
 	FROM outbox o LEFT JOIN enquiries e ON e.id = o.enquiry_id LEFT JOIN staff s ON s.id = e.assignee_id`
 
 // ClaimDue implements crm.OutboxQueue: the claim is one UPDATE … RETURNING in a write transaction, which only
-// takes rows whose lease is unset or expired, so two processes sharing the file never claim the same row.
+// takes rows whose lease is unset or expired, so two processes sharing the database never claim the same row,
+// and a row whose claimer died is claimed again once its lease runs out. On SQLite the one writer at a time
+// makes the choice and the update one step. On PostgreSQL several processes claim at once: the subquery
+// locks the rows it chooses (FOR UPDATE) and passes over rows another claim has locked (SKIP LOCKED), so
+// concurrent claims take different rows instead of waiting for each other; a row another claim updated and
+// committed meanwhile is checked again against the lease condition before it is taken.
 func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
+	due := `SELECT id FROM outbox
+				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+				ORDER BY next_attempt_at, id LIMIT ?`
+	if d.pg {
+		due += ` FOR UPDATE SKIP LOCKED`
+	}
 	var rows []outboxMessage
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		rows = nil
 		ct := d.writer.cached(tx)
 		var ids []int64
 		err := ct.Select(&ids, `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
-			WHERE id IN (SELECT id FROM outbox
-				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-				ORDER BY next_attempt_at, id LIMIT ?)
+			WHERE id IN (`+due+`)
 			RETURNING id`, ms(now.Add(lease)), ms(now), ms(now), limit)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		// The ids go in as one JSON array, so the query text is the same for every batch size and stays
-		// prepared.
-		return ct.Select(&rows, outboxMessageSelect+` WHERE o.id IN (SELECT value FROM json_each(?))
-			ORDER BY o.next_attempt_at, o.id`, idList(ids))
+		return ct.Select(&rows, outboxMessageSelect+` WHERE `+d.idIn("o.id")+`
+			ORDER BY o.next_attempt_at, o.id`, d.idArg(ids))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim due mail: %w", err)
@@ -157,6 +164,24 @@ func (d *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
 		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '', link_token = NULL`, ms(at))
 }
 
+// idIn is the condition "col is one of a list of ids", the list being one argument (idArg): the query text is
+// the same for every list, so it stays prepared. SQLite reads the list as a JSON array; PostgreSQL takes an
+// array of bigint, which pgx encodes from a []int64.
+func (d *DB) idIn(col string) string {
+	if d.pg {
+		return col + ` = ANY(?)`
+	}
+	return col + ` IN (SELECT value FROM json_each(?))`
+}
+
+// idArg is ids as the argument of idIn's condition.
+func (d *DB) idArg(ids []int64) any {
+	if d.pg {
+		return ids
+	}
+	return idList(ids)
+}
+
 // idList is ids as a JSON array, for `IN (SELECT value FROM json_each(?))`.
 func idList(ids []int64) string {
 	b := make([]byte, 0, 2+len(ids)*8)
@@ -176,7 +201,7 @@ func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int6
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	list := idList(ids)
+	list := d.idArg(ids)
 	var gone []int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		gone = nil
@@ -184,12 +209,12 @@ func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int6
 		var done []int64
 		err := ct.Select(&done, `UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '',
 				link_token = NULL
-			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' RETURNING id`, ms(at), list)
+			WHERE `+d.idIn("id")+` AND status = 'queued' RETURNING id`, ms(at), list)
 		if err != nil || len(done) == len(ids) {
 			return err
 		}
 		var present []int64
-		if err := ct.Select(&present, `SELECT id FROM outbox WHERE id IN (SELECT value FROM json_each(?))`, list); err != nil {
+		if err := ct.Select(&present, `SELECT id FROM outbox WHERE `+d.idIn("id"), list); err != nil {
 			return err
 		}
 		have := make(map[int64]bool, len(present))
@@ -219,8 +244,8 @@ func (d *DB) RenewLease(ctx context.Context, ids []int64, held, until time.Time)
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		renewed = nil
 		return d.writer.cached(tx).Select(&renewed, `UPDATE outbox SET lease_until = ?
-			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'queued' AND lease_until = ? RETURNING id`,
-			ms(until), idList(ids), ms(held))
+			WHERE `+d.idIn("id")+` AND status = 'queued' AND lease_until = ? RETURNING id`,
+			ms(until), d.idArg(ids), ms(held))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("renew the lease of %d outbox messages: %w", len(ids), err)
@@ -242,8 +267,12 @@ func (d *DB) MarkFailed(ctx context.Context, id int64, lastErr string) error {
 
 // Release implements crm.OutboxQueue.
 func (d *DB) Release(ctx context.Context, id int64) error {
-	return d.updateQueued(ctx, "release", id,
-		`UPDATE outbox SET lease_until = NULL, attempts = max(attempts - 1, 0)`)
+	// SQLite's max of several arguments is PostgreSQL's greatest.
+	fewer := `max(attempts - 1, 0)`
+	if d.pg {
+		fewer = `greatest(attempts - 1, 0)`
+	}
+	return d.updateQueued(ctx, "release", id, `UPDATE outbox SET lease_until = NULL, attempts = `+fewer)
 }
 
 // Requeue implements crm.OutboxStore: the row and the audit entry are written in one transaction.

@@ -11,9 +11,13 @@ import (
 	"github.com/frontdesk/frontdesk/crm"
 )
 
+// TestTwoProcessesNeverClaimTheSameMessage: several claimers in each of two processes (two handles on one
+// database) claim at once until nothing is due: every message is claimed, and none twice. On SQLite a
+// process's claims queue for its one writer and the file's write lock serializes the two processes; on
+// PostgreSQL every claimer runs its own transaction at the same moment, and the claims race for the same rows.
 func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
 	a := openTest(t)
-	// A second handle on the same file stands for a second process: its own writer connection and readers.
+	// A second handle on the same database stands for a second process: its own writer and connections.
 	b, err := Open(a.source, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -30,10 +34,13 @@ func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[int64]int{}
 	var wg sync.WaitGroup
-	for _, d := range []*DB{a, b, a, b} {
+	start := make(chan struct{})
+	for i := range 8 {
+		d := []*DB{a, b}[i%2]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start
 			for range 100 { // bounded: a claim that ignored leases would never run dry
 				ms, err := d.ClaimDue(ctx, time.Now(), time.Minute, 7)
 				if err != nil {
@@ -51,6 +58,7 @@ func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
 			}
 		}()
 	}
+	close(start)
 	wg.Wait()
 	if len(seen) != 80 {
 		t.Errorf("claimed %d distinct messages, want 80", len(seen))
@@ -58,6 +66,42 @@ func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
 	for id, n := range seen {
 		if n != 1 {
 			t.Errorf("message %d claimed %d times", id, n)
+		}
+	}
+}
+
+// TestALeaseOfAProcessThatDiedRunsOut: a process that claimed mail and died before sending (closed here
+// without releasing anything) holds its messages until the lease runs out; then another process claims them,
+// as a second attempt.
+func TestALeaseOfAProcessThatDiedRunsOut(t *testing.T) {
+	a := openTest(t)
+	b, err := Open(a.source, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, email := range []string{"ann@example.org", "bob@example.org"} {
+		if _, err := a.CreateEnquiry(ctx, newEnquiry(email), crm.PlanIntake); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	const lease = time.Minute
+	claimed, err := b.ClaimDue(ctx, now, lease, 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("the first process claimed %d, %v; want 2", len(claimed), err)
+	}
+	b.Close()
+	if again, err := a.ClaimDue(ctx, now.Add(lease-time.Millisecond), lease, 10); err != nil || len(again) != 0 {
+		t.Fatalf("claimed %d (%v) while the dead process's lease ran", len(again), err)
+	}
+	again, err := a.ClaimDue(ctx, now.Add(lease), lease, 10)
+	if err != nil || len(again) != 2 {
+		t.Fatalf("claimed %d (%v) once the lease ran out, want 2", len(again), err)
+	}
+	for i, m := range again {
+		if m.ID != claimed[i].ID || m.Attempts != 2 {
+			t.Errorf("claimed again %d (attempt %d), want %d as attempt 2", m.ID, m.Attempts, claimed[i].ID)
 		}
 	}
 }

@@ -73,10 +73,18 @@ func openPostgres(rawURL string, opts Options) (*DB, error) {
 	}
 	d := &DB{path: shown, source: rawURL, pg: true, write: &pool{p}, read: &pool{p},
 		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
-	d.writer = &writer{db: p, pg: true, quit: make(chan struct{}), done: make(chan struct{})}
+	d.writer = &writer{db: p, pg: true, readers: p, readerIdle: conns, quit: make(chan struct{}), done: make(chan struct{})}
 	close(d.checkpointsDone)
 	return d, nil
 }
+
+// Keys of PostgreSQL's advisory locks, taken with pg_advisory_xact_lock by work that must run one at a time
+// across every process on the database. They share one key space with whatever else uses advisory locks on
+// that database (goose's migration lock among them), hence the arbitrary large values.
+const (
+	// lockAuditChain is held while an entry is appended to the audit chain (see appendAudit).
+	lockAuditChain int64 = 0x46445f4155444954 // "FD_AUDIT"
+)
 
 // errRetry asks the writer to run a write again from the start, in a new transaction: another process
 // changed what the write read (PostgreSQL only; SQLite has one writer).
@@ -130,9 +138,18 @@ func (w *writer) postgresOnce(ctx context.Context, fn func(*Tx) error) error {
 
 // outcomePostgres records a write's outcome for WriteHealth: a commit, or a fault of the server or the
 // connection. Other errors (a constraint a write broke, say) say nothing of the storage.
+//
+// A write refused as read-only also closes the pool's idle connections. A session keeps the read-only default
+// it started with (default_transaction_read_only, which some managed services set while the disk is full, or
+// a server that was a standby when the connection opened): only a new connection sees the server take writes
+// again. A connection busy meanwhile is closed by the next refusal it meets.
 func (w *writer) outcomePostgres(err error) {
 	if err == nil || isStorageFault(err) {
 		w.health.record(err)
+	}
+	if isPostgresReadOnly(err) {
+		w.db.SetMaxIdleConns(0)
+		w.db.SetMaxIdleConns(w.readerIdle)
 	}
 }
 
@@ -159,15 +176,29 @@ func isPostgresFault(err error) bool {
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
 			strings.HasPrefix(pe.Code, "53"),  // insufficient resources: disk full, out of memory, too many connections
 			strings.HasPrefix(pe.Code, "57P"), // admin or crash shutdown, cannot connect now
-			pe.Code == "25006":                // read-only SQL transaction (a standby)
+			isPostgresReadOnly(err):           // read-only SQL transaction (a standby, or writes turned off)
 			return true
 		}
 		return false
+	}
+	if isPostgresReadOnly(err) {
+		return true
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
 	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
 		pgconn.SafeToRetry(err) || pgconn.Timeout(err)
+}
+
+// errPostgresReadOnly is the write probe finding its transaction read-only: the server would refuse any write.
+var errPostgresReadOnly = errors.New("the database takes no writes: its transactions are read-only")
+
+// isPostgresReadOnly reports whether err is PostgreSQL refusing a write because the transaction is read-only
+// (SQLSTATE 25006): the server is a standby, or default_transaction_read_only is on for the database or the
+// role; or the write probe having found so.
+func isPostgresReadOnly(err error) bool {
+	var pe *pgconn.PgError
+	return errors.Is(err, errPostgresReadOnly) || (errors.As(err, &pe) && pe.Code == "25006")
 }
 
 // isPostgresUnique reports whether err is PostgreSQL refusing a duplicate in a UNIQUE column.
@@ -177,10 +208,20 @@ func isPostgresUnique(err error) bool {
 }
 
 // postgresWriteProbe is WriteHealth's probe on PostgreSQL: a transaction given a transaction id commits a
-// record to the server's WAL and waits for it to be flushed, like any write.
+// record to the server's WAL and waits for it to be flushed, like any write. The server hands out a
+// transaction id even to a read-only transaction, though, which then refuses every INSERT, UPDATE and DELETE
+// (a standby; default_transaction_read_only, which managed services set when the disk fills up): the probe
+// reads whether its transaction is read-only, and fails with errPostgresReadOnly if so.
 func postgresWriteProbe(tx *Tx) error {
-	if _, err := tx.Exec(`SELECT txid_current()`); err != nil {
+	var probe struct {
+		XID      int64  `db:"xid"`
+		ReadOnly string `db:"read_only"`
+	}
+	if err := tx.Get(&probe, `SELECT txid_current() AS xid, current_setting('transaction_read_only') AS read_only`); err != nil {
 		return fmt.Errorf("write probe: %w", err)
+	}
+	if probe.ReadOnly != "off" {
+		return fmt.Errorf("write probe: %w", errPostgresReadOnly)
 	}
 	return nil
 }

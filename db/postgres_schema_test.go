@@ -45,6 +45,7 @@ func migratePostgres(t *testing.T) (*sql.DB, *goose.Provider) {
 }
 
 func TestPostgresSchemaMatchesSQLite(t *testing.T) {
+	opensPostgresItself(t)
 	pg, _ := migratePostgres(t)
 	lite := openTest(t)
 	ctx := context.Background()
@@ -128,6 +129,7 @@ func withoutTrailingID(cols []string) []string {
 }
 
 func TestPostgresMigrationsRunOnceAndDown(t *testing.T) {
+	opensPostgresItself(t)
 	pg, p := migratePostgres(t)
 	ctx := context.Background()
 	res, err := p.Up(ctx)

@@ -107,6 +107,7 @@ func orderState(t *testing.T, e parityEngine) string {
 }
 
 func TestPostgresTriggersMatchSQLite(t *testing.T) {
+	opensPostgresItself(t)
 	engines := bothEngines(t)
 	state := map[string][]string{}
 	record := func(e parityEngine, what string) {
@@ -193,6 +194,7 @@ func TestPostgresTriggersMatchSQLite(t *testing.T) {
 // The lateness bound is voided, as in SQLite, by an enquiry inserted below the highest id and by a change of
 // created_at.
 func TestPostgresEnquiryOrderVoided(t *testing.T) {
+	opensPostgresItself(t)
 	for _, e := range bothEngines(t) {
 		insertParity(t, e, parityRow("R1", "new", "A", "a@example.com", "", "", nil, 100),
 			parityRow("R2", "new", "B", "b@example.com", "", "", nil, 200))

@@ -81,3 +81,35 @@ func TestSessionStore(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSessionsWorkFromEveryProcess: a session saved by one process (one handle on the database) is read,
+// replaced and ended by another, as behind a load balancer; the value comes back byte for byte (Fiber's
+// session data is binary: BYTEA on PostgreSQL, BLOB on SQLite).
+func TestSessionsWorkFromEveryProcess(t *testing.T) {
+	a := openTest(t)
+	b, err := Open(a.source, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	one, other := a.Sessions(), b.Sessions()
+	val := []byte{0x00, 0xff, 0xfe, 'g', 'o', 'b', 0x00, 0x80, '\n'}
+	if err := one.Set("k1", val, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := other.Get("k1"); err != nil || !bytes.Equal(got, val) {
+		t.Fatalf("the other process read %q (%v), want %q", got, err, val)
+	}
+	if err := other.Set("k1", []byte("renewed"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := one.Get("k1"); err != nil || string(got) != "renewed" {
+		t.Errorf("after the other process saved it: %q (%v)", got, err)
+	}
+	if err := other.Delete("k1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := one.Get("k1"); err != nil || got != nil {
+		t.Errorf("ended by the other process, yet read %q (%v)", got, err)
+	}
+}

@@ -36,19 +36,14 @@ func (d *DB) SecondFactor(ctx context.Context, staffID int64) (crm.SecondFactor,
 	return f, nil
 }
 
-// EnrolSecondFactor implements crm.TwoFactorStore.
+// EnrolSecondFactor implements crm.TwoFactorStore: crm.ErrConflict when the account has a second factor
+// already. The insert does nothing on a conflict rather than failing, so of two enrolments at once on
+// PostgreSQL the second also ends in crm.ErrConflict (a failed statement would abort its transaction).
 func (d *DB) EnrolSecondFactor(ctx context.Context, f crm.SecondFactor, codeHashes []string, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
-		var exists bool
-		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff_totp WHERE staff_id = ?)`, f.StaffID); err != nil {
-			return err
-		}
-		if exists {
-			return crm.ErrConflict
-		}
-		_, err := tx.Exec(`INSERT INTO staff_totp (staff_id, secret, enrolled_at, last_step) VALUES (?, ?, ?, ?)`,
-			f.StaffID, f.Secret, ms(f.EnrolledAt), f.LastStep)
-		if err != nil {
+		res, err := tx.Exec(`INSERT INTO staff_totp (staff_id, secret, enrolled_at, last_step) VALUES (?, ?, ?, ?)
+			ON CONFLICT (staff_id) DO NOTHING`, f.StaffID, f.Secret, ms(f.EnrolledAt), f.LastStep)
+		if err := affectedOr(res, err, crm.ErrConflict); err != nil {
 			return err
 		}
 		if err := replaceRecoveryCodes(tx, f.StaffID, codeHashes, f.EnrolledAt); err != nil {

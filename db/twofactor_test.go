@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -75,5 +76,50 @@ func TestSecondFactorIsClaimedOnce(t *testing.T) {
 	}
 	if err := d.UseSecondFactor(ctx, crm.FactorUse{StaffID: s.ID, Step: 200, At: t0}); !errors.Is(err, crm.ErrNotFound) {
 		t.Errorf("use after reset: %v", err)
+	}
+}
+
+// TestEnrolmentsAtOnceEnrolOnce: of several enrolments of one account at once (two browser tabs, two
+// processes), exactly one is stored with its recovery codes and its audit entry; the others are told
+// crm.ErrConflict and change nothing.
+func TestEnrolmentsAtOnceEnrolOnce(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	s := addStaff(t, d, "coord@clinic.example", crm.RoleCoordinator)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	start := make(chan struct{})
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			f := crm.SecondFactor{StaffID: s.ID, Secret: fmt.Sprintf("SECRET%d", i), EnrolledAt: t0}
+			errs[i] = d.EnrolSecondFactor(ctx, f, []string{fmt.Sprintf("h%d", i)}, crm.AuditEntry{At: t0, Action: "2fa_enrol"})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Errorf("enrolments %d and %d both succeeded", won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, crm.ErrConflict):
+			t.Errorf("enrolment %d: %v, want crm.ErrConflict", i, err)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no enrolment succeeded")
+	}
+	got, err := d.SecondFactor(ctx, s.ID)
+	if err != nil || got.Secret != fmt.Sprintf("SECRET%d", won) || len(got.RecoveryCodes) != 1 ||
+		got.RecoveryCodes[0].Hash != fmt.Sprintf("h%d", won) {
+		t.Errorf("stored %+v (%v), want enrolment %d's", got, err, won)
+	}
+	if n := count(t, d, `SELECT count(*) FROM audit_log WHERE action = '2fa_enrol'`); n != 1 {
+		t.Errorf("%d enrolment entries in the audit log, want 1", n)
 	}
 }

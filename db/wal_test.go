@@ -84,6 +84,7 @@ func walSampler(d *DB, stop <-chan struct{}) (wait func() (largest int64, sample
 // 3 s here; 1.7 GB in 30 s over HTTP). Eight writers store enquiries with no pause while the WAL file's size
 // is sampled throughout: it must never pass the bound by more than one batch.
 func TestTheWALStaysBoundedUnderContinuousIntake(t *testing.T) {
+	sqliteOnly(t)
 	setWALLimit(t, testWALLimit)
 	d := openTest(t)
 	var auto int
@@ -111,6 +112,7 @@ func TestTheWALStaysBoundedUnderContinuousIntake(t *testing.T) {
 // restarting. The writer's checkpoint gives up after a bounded wait and writes go on — none fails, none
 // waits for the reader — and once the reader ends, the WAL is brought back under its bound.
 func TestALongReadDoesNotStopWrites(t *testing.T) {
+	sqliteOnly(t)
 	setWALLimit(t, testWALLimit)
 	d := openTest(t)
 	ctx := context.Background()
@@ -178,6 +180,7 @@ func walSize(t *testing.T, d *DB) int64 {
 // TestTheWriterRestartsTheWALOnItsOwnConnection: the restart runs on the writer's connection and gives it back
 // with the busy timeout it had, so later writes still wait as long as configured for another process's lock.
 func TestTheWriterRestartsTheWALOnItsOwnConnection(t *testing.T) {
+	sqliteOnly(t)
 	d := openTest(t)
 	if _, err := d.CreateEnquiry(context.Background(), benchEnquiry(1), crm.PlanIntake); err != nil {
 		t.Fatal(err)
