@@ -19,7 +19,7 @@ func TestUrgentNoticeFallsBackToAdministrators(t *testing.T) {
 	addStaff(t, d, "admin1@clinic.example", crm.RoleAdmin)
 	addStaff(t, d, "admin2@clinic.example", crm.RoleAdmin)
 	gone := addStaff(t, d, "admin3@clinic.example", crm.RoleAdmin)
-	if _, err := d.writer.db.Exec(`UPDATE staff SET disabled_at = 1 WHERE id = ?`, gone.ID); err != nil {
+	if _, err := d.write.Exec(`UPDATE staff SET disabled_at = 1 WHERE id = ?`, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	addStaff(t, d, "coord@clinic.example", crm.RoleCoordinator)
