@@ -278,7 +278,10 @@ func TestQueueOverdueReminders(t *testing.T) {
 		t.Errorf("no inbox: reminded again")
 	}
 
-	plan := strings.Join(planOf(t, d, overdueSQL, 0, reminderBatch), "; ")
+	if onPostgres() {
+		return // the plan below is SQLite's (INDEXED BY); PostgreSQL's planner chooses by its statistics
+	}
+	plan := strings.Join(planOf(t, d, d.overdueSQL(), 0, reminderBatch), "; ")
 	if !strings.Contains(plan, "enquiries_unreminded") || strings.Contains(plan, "TEMP B-TREE") {
 		t.Errorf("the reminder sweep does not use its partial index: %s", plan)
 	}
