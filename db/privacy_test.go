@@ -251,3 +251,61 @@ func TestBackupIsFrontdesksOnSQLiteAndTheServersOnPostgres(t *testing.T) {
 		t.Errorf("the backup holds %d enquiries (%v), want 1", n, err)
 	}
 }
+
+// A retention batch anonymises the closed enquiries and deletes the spam that are due, with one audit entry. On
+// PostgreSQL, while another process applies a batch (it holds lockRetention), it does nothing at all — no audit
+// entry either — and returns an empty result; once that ends, it applies the batch.
+func TestRetentionBatchRunsInOneProcessAtATime(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	rows := []*row{
+		{Ref: "CLOS-OLD1", Status: crm.StatusLost, Name: "Old Closed", CreatedAt: t0.AddDate(-3, 0, 0)},
+		{Ref: "SPAM-OLD1", Status: crm.StatusSpam, CreatedAt: t0.AddDate(-1, 0, 0)},
+		{Ref: "OPEN-OLD1", Status: crm.StatusContacted, Name: "Old Open", CreatedAt: t0.AddDate(-3, 0, 0)},
+		{Ref: "CLOS-NEW1", Status: crm.StatusLost, Name: "New Closed", CreatedAt: t0.AddDate(0, -1, 0)},
+	}
+	insertRows(t, d, rows)
+	batch := crm.RetentionBatch{Closed: crm.ClosedStatuses, ClosedBefore: t0.AddDate(-2, 0, 0),
+		SpamBefore: t0.AddDate(0, -6, 0), Limit: 10}
+	apply := func() crm.RetentionResult {
+		t.Helper()
+		res, err := d.ApplyRetention(ctx, batch, t0, func(r crm.RetentionResult) crm.AuditEntry {
+			return crm.AuditEntry{At: t0, Action: "retention", References: append(r.Anonymised, r.DeletedSpam...)}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	names := func() string {
+		t.Helper()
+		var got []string
+		if err := d.read.Select(&got, `SELECT reference || ' ' || name FROM enquiries ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, ", ")
+	}
+	if onPostgres() {
+		release := holdJobLock(t, d, lockRetention)
+		if res := apply(); len(res.Anonymised)+len(res.DeletedSpam) != 0 {
+			t.Errorf("while another process applies retention: %+v, want nothing done", res)
+		}
+		if got, want := names(), "CLOS-OLD1 Old Closed, SPAM-OLD1 Patient 1, OPEN-OLD1 Old Open, CLOS-NEW1 New Closed"; got != want {
+			t.Errorf("while another process applies retention: %s, want %s", got, want)
+		}
+		if n := count(t, d, `SELECT count(*) FROM audit_log`); n != 0 {
+			t.Errorf("while another process applies retention: %d audit entries, want none", n)
+		}
+		release()
+	}
+	res := apply()
+	if fmt.Sprint(res.Anonymised, res.DeletedSpam) != "[CLOS-OLD1] [SPAM-OLD1]" {
+		t.Errorf("retention did %+v, want CLOS-OLD1 anonymised and SPAM-OLD1 deleted", res)
+	}
+	if got, want := names(), "CLOS-OLD1 "+erasedName+", OPEN-OLD1 Old Open, CLOS-NEW1 New Closed"; got != want {
+		t.Errorf("after retention: %s, want %s", got, want)
+	}
+	if n := count(t, d, `SELECT count(*) FROM audit_log WHERE action = 'retention'`); n != 1 {
+		t.Errorf("%d audit entries, want 1", n)
+	}
+}
