@@ -59,10 +59,15 @@ func (d *DB) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditE
 	if len(refs) == 0 {
 		return nil, nil
 	}
+	// Where ' REF ' occurs in ' refs ': instr on SQLite, strpos on PostgreSQL (each lacks the other's name).
+	position := "instr"
+	if d.pg {
+		position = "strpos"
+	}
 	var b sqlBuilder
 	conds := make([]string, len(refs))
 	for i, ref := range refs {
-		conds[i] = "instr(' ' || l.refs || ' ', ?) > 0"
+		conds[i] = position + "(' ' || l.refs || ' ', ?) > 0"
 		b.args = append(b.args, " "+ref+" ")
 	}
 	b.conds = []string{"(" + strings.Join(conds, " OR ") + ")"}

@@ -309,3 +309,38 @@ func TestRetentionBatchRunsInOneProcessAtATime(t *testing.T) {
 		t.Errorf("%d audit entries, want 1", n)
 	}
 }
+
+// A subject access request finds every audit entry that names one of the references, as its own or among
+// those a list showed, and no entry that names only a longer or shorter one.
+func TestAuditOfReferencesFindsEveryEntryNamingThem(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	for _, e := range []crm.AuditEntry{
+		{Action: "view", Reference: "AAAA-AAAA"},
+		{Action: "list", References: []string{"BBBB-BBBB", "AAAA-AAAA", "CCCC-CCCC"}},
+		{Action: "list", References: []string{"AAAA-AAAAX", "XAAAA-AAAA"}},
+		{Action: "view", Reference: "CCCC-CCCC"},
+	} {
+		e.At = t0
+		if err := d.writer.do(ctx, func(tx *Tx) error { return d.appendAudit(tx, e) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for refs, want := range map[string]string{
+		"AAAA-AAAA":           "view list",
+		"CCCC-CCCC BBBB-BBBB": "list view",
+		"AAAA":                "",
+	} {
+		got, err := d.AuditOfReferences(ctx, strings.Fields(refs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, e := range got {
+			actions = append(actions, e.Action)
+		}
+		if strings.Join(actions, " ") != want {
+			t.Errorf("audit of %s: %v, want %s", refs, actions, want)
+		}
+	}
+}
