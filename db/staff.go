@@ -39,7 +39,7 @@ const staffSelect = `SELECT s.id, s.email, s.name, s.role, s.password_hash, ` + 
 const staffSelectWithoutHash = `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, ` + staffColumns
 
 // staffColumns are the columns of staffRow after the password hash. string_agg is PostgreSQL's aggregate and,
-// since 3.44, SQLite's name for group_concat: one text for both engines (the order is the Go code's, see staff).
+// since 3.44, SQLite's name for group_concat: one text for both engines (staffRow.staff sorts the list).
 const staffColumns = `s.disabled_at, s.last_assigned_at, s.created_at,
 		coalesce((SELECT string_agg(t.treatment, ',') FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
 		s.open_enquiries, ` + staffFactorColumns
