@@ -307,45 +307,65 @@ func (d *DB) Notes(ctx context.Context, enquiryID int64) ([]crm.Note, error) {
 	return out, nil
 }
 
-// overdueSQL selects the enquiries to remind. INDEXED BY holds the planner to the partial index: without
+// indexedBy is the clause that holds SQLite's planner to the index name, written after a table in FROM: SQLite
+// plans without statistics, and some scans need the index it would pass over. PostgreSQL has no such clause (its
+// planner has the statistics ANALYZE keeps), so there it is empty.
+func (d *DB) indexedBy(name string) string {
+	if d.pg {
+		return ""
+	}
+	return " INDEXED BY " + name
+}
+
+// overdueSQL selects the enquiries to remind. INDEXED BY holds SQLite's planner to the partial index: without
 // statistics it would prefer (status, created_at) and step over every enquiry already reminded.
-const overdueSQL = `SELECT e.id, s.email AS assignee_email
-	FROM enquiries e INDEXED BY enquiries_unreminded LEFT JOIN staff s ON s.id = e.assignee_id
+func (d *DB) overdueSQL() string {
+	return `SELECT e.id, s.email AS assignee_email
+	FROM enquiries e` + d.indexedBy("enquiries_unreminded") + ` LEFT JOIN staff s ON s.id = e.assignee_id
 	WHERE e.status = 'new' AND e.reminded_at IS NULL AND e.erased_at IS NULL AND e.created_at < ?
 	ORDER BY e.created_at, e.id
 	LIMIT ?`
+}
 
 // urgentSQL selects the enquiries flagged risk to remind, through the partial index of flagged enquiries:
 // those past their urgent target, which is counted from the flag.
-const urgentSQL = `SELECT e.id, s.email AS assignee_email
-	FROM enquiries e INDEXED BY enquiries_risk LEFT JOIN staff s ON s.id = e.assignee_id
+func (d *DB) urgentSQL() string {
+	return `SELECT e.id, s.email AS assignee_email
+	FROM enquiries e` + d.indexedBy("enquiries_risk") + ` LEFT JOIN staff s ON s.id = e.assignee_id
 	WHERE e.flag_risk_at IS NOT NULL AND e.flag_risk_at < ? AND e.status = 'new' AND e.reminded_at IS NULL
 		AND e.erased_at IS NULL
 	ORDER BY e.flag_risk_at, e.id
 	LIMIT ?`
+}
 
 // QueueOverdueReminders implements crm.EnquiryStore. It reminds at most reminderBatch enquiries in one write
 // transaction: those flagged risk past their urgent target first, then the rest oldest first; the partial
 // indexes enquiries_risk and enquiries_unreminded keep the sweep from stepping over enquiries already reminded.
 // The reminder goes to the assignee's email even if that account is disabled.
+//
+// On PostgreSQL several processes may run the sweep at once: the transaction first tries the advisory lock
+// lockReminders, and when another process holds it (it is sweeping now) returns 0 having changed nothing.
 func (d *DB) QueueOverdueReminders(ctx context.Context, dueBefore, urgentBefore time.Time, inbox string, at time.Time) (int, error) {
 	var n int
 	var mailed bool
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		n, mailed = 0, false
+		if ok, err := d.tryJobLock(tx, lockReminders); err != nil || !ok {
+			return err
+		}
 		type dueRow struct {
 			ID            int64          `db:"id"`
 			AssigneeEmail sql.NullString `db:"assignee_email"`
 		}
 		var due []dueRow
 		if !urgentBefore.IsZero() {
-			if err := tx.Select(&due, urgentSQL, ms(urgentBefore), reminderBatch); err != nil {
+			if err := tx.Select(&due, d.urgentSQL(), ms(urgentBefore), reminderBatch); err != nil {
 				return fmt.Errorf("find enquiries past their urgent target: %w", err)
 			}
 		}
 		if len(due) < reminderBatch {
 			var overdue []dueRow
-			if err := tx.Select(&overdue, overdueSQL, ms(dueBefore), reminderBatch); err != nil {
+			if err := tx.Select(&overdue, d.overdueSQL(), ms(dueBefore), reminderBatch); err != nil {
 				return fmt.Errorf("find overdue enquiries: %w", err)
 			}
 			for _, o := range overdue {

@@ -17,7 +17,7 @@ const erasedName = "(erased)"
 
 var _ crm.PrivacyStore = (*DB)(nil)
 
-// Erasure leaves no byte behind because of three things together:
+// Erasure leaves no byte behind in SQLite's files because of three things together:
 //   - the writer connection runs with secure_delete, so SQLite overwrites deleted rows, index entries and
 //     freed pages with zeros (in the page images it writes, and so in the file once checkpointed);
 //   - the full-text index is contentless with contentless_delete: deleting a row only marks it deleted, and its
@@ -26,42 +26,54 @@ var _ crm.PrivacyStore = (*DB)(nil)
 //   - the WAL keeps every earlier version of every page it holds until it is overwritten: Scrub checkpoints it
 //     and truncates it to nothing.
 // A backup (VACUUM INTO) copies only live content, so one taken afterwards holds nothing erased either.
+//
+// PostgreSQL has no secure_delete: an updated or deleted row stays in its table's file as a dead tuple until
+// VACUUM frees its space (Scrub runs it on the tables that hold patient data), and in the server's WAL, its
+// archives and the backups taken meanwhile until the clinic's retention of those expires. docs/security.md
+// says so.
 
-// eraseSteps empty every personal field of one enquiry (?1 its id; ?2 the time, where withTime); see
-// EraseEnquiries.
+// eraseSteps empty every personal field of one enquiry; see EraseEnquiries. Each query takes the enquiry's id
+// as its one value, except where withTime: then the time twice, then the id. pg, where set, is the query on
+// PostgreSQL.
 var eraseSteps = []struct {
-	what, query string
-	withTime    bool
+	what, query, pg string
+	withTime        bool
 }{
 	// Notes may name the patient or quote them; the events that pointed at them stay, without text.
-	{"notes", `DELETE FROM notes WHERE enquiry_id = ?1`, false},
+	{what: "notes", query: `DELETE FROM notes WHERE enquiry_id = ?`},
 	// Reasons are words (why a status changed, what raised a flag); a priority event keeps its priority.
-	{"reasons", `UPDATE events SET reason = '' WHERE enquiry_id = ?1`, false},
-	{"unsent mail", `DELETE FROM outbox WHERE enquiry_id = ?1 AND status = 'queued'`, false},
-	{"mail addresses", `UPDATE outbox SET recipient = '', last_error = '' WHERE enquiry_id = ?1`, false},
-	{"idempotency keys", `DELETE FROM idempotency_keys WHERE enquiry_id = ?1`, false},
+	{what: "reasons", query: `UPDATE events SET reason = '' WHERE enquiry_id = ?`},
+	{what: "unsent mail", query: `DELETE FROM outbox WHERE enquiry_id = ? AND status = 'queued'`},
+	{what: "mail addresses", query: `UPDATE outbox SET recipient = '', last_error = '' WHERE enquiry_id = ?`},
+	{what: "idempotency keys", query: `DELETE FROM idempotency_keys WHERE enquiry_id = ?`},
 	// The questionnaire answers and the link to give them; the flags stay (they count in the reports).
-	{"screening answers", `DELETE FROM screenings WHERE enquiry_id = ?1`, false},
-	{"screening link", `DELETE FROM screening_links WHERE enquiry_id = ?1`, false},
+	{what: "screening answers", query: `DELETE FROM screenings WHERE enquiry_id = ?`},
+	{what: "screening link", query: `DELETE FROM screening_links WHERE enquiry_id = ?`},
 	// The update trigger re-indexes the row with the emptied fields, so search forgets it too.
-	{"enquiry", `UPDATE enquiries SET name = '` + erasedName + `', email = '', phone = '', message = '',
+	{what: "enquiry", query: `UPDATE enquiries SET name = '` + erasedName + `', email = '', phone = '', message = '',
 		date_of_birth = '', utm_source = '', utm_medium = '', utm_campaign = '', close_reason = '',
-		related_id = NULL, erased_at = coalesce(erased_at, ?2), updated_at = ?2, version = version + 1
-		WHERE id = ?1`, true},
+		related_id = NULL, erased_at = coalesce(erased_at, ?), updated_at = ?, version = version + 1
+		WHERE id = ?`, withTime: true},
 	// Later enquiries linked to this one keep their own data but lose the link.
-	{"links", `UPDATE enquiries SET related_id = NULL WHERE related_id = ?1`, false},
-	{"search entry", `DELETE FROM enquiry_search WHERE rowid = ?1`, false},
+	{what: "links", query: `UPDATE enquiries SET related_id = NULL WHERE related_id = ?`},
+	// SQLite's search table is keyed by the enquiry's id as its rowid; PostgreSQL's has a column for it.
+	{what: "search entry", query: `DELETE FROM enquiry_search WHERE rowid = ?`,
+		pg: `DELETE FROM enquiry_search WHERE enquiry_id = ?`},
 }
 
 // eraseEnquiry erases the personal data of the enquiry id inside tx and records an 'erased' event by actor
 // (NULL: Frontdesk itself) at now.
-func eraseEnquiry(tx *Tx, id int64, actor sql.NullInt64, now int64) error {
+func (d *DB) eraseEnquiry(tx *Tx, id int64, actor sql.NullInt64, now int64) error {
 	for _, s := range eraseSteps {
+		q := s.query
+		if d.pg && s.pg != "" {
+			q = s.pg
+		}
 		args := []any{id}
 		if s.withTime {
-			args = append(args, now)
+			args = []any{now, now, id}
 		}
-		if _, err := tx.Exec(s.query, args...); err != nil {
+		if _, err := tx.Exec(q, args...); err != nil {
 			return fmt.Errorf("erase %s: %w", s.what, err)
 		}
 	}
@@ -81,7 +93,7 @@ func (d *DB) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor,
 				}
 				return err
 			}
-			if err := eraseEnquiry(tx, id, actorID(actor), ms(at)); err != nil {
+			if err := d.eraseEnquiry(tx, id, actorID(actor), ms(at)); err != nil {
 				return fmt.Errorf("%s: %w", ref, err)
 			}
 			if err := d.appendAudit(tx, entry(ref)); err != nil {
@@ -89,7 +101,7 @@ func (d *DB) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor,
 			}
 		}
 		// In the same transaction, so the erased tokens never outlive the erasure committed.
-		return optimizeSearch(tx)
+		return d.optimizeSearch(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("erase enquiries: %w", err)
@@ -97,15 +109,24 @@ func (d *DB) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor,
 	return nil
 }
 
-// optimizeSearch merges every segment of the full-text index into one, leaving out the rows marked deleted.
-// It does nothing when the index is one segment with nothing marked deleted; otherwise it rewrites the whole
-// index (about half a second per 200,000 enquiries).
-func optimizeSearch(tx *Tx) error {
+// optimizeSearch merges every segment of SQLite's full-text index into one, leaving out the rows marked
+// deleted. It does nothing when the index is one segment with nothing marked deleted; otherwise it rewrites the
+// whole index (about half a second per 200,000 enquiries). PostgreSQL's search table has no segments to merge:
+// an erased enquiry's search row is deleted like any row (see Scrub), so there it does nothing.
+func (d *DB) optimizeSearch(tx *Tx) error {
+	if d.pg {
+		return nil
+	}
 	if _, err := tx.Exec(`INSERT INTO enquiry_search (enquiry_search) VALUES ('optimize')`); err != nil {
 		return fmt.Errorf("merge the search index: %w", err)
 	}
 	return nil
 }
+
+// ErrServerBackup is Backup's answer on PostgreSQL: the database lives on a server, whose backups (pg_dump,
+// or the provider's point-in-time recovery) are the clinic's and the provider's to run, not Frontdesk's.
+var ErrServerBackup = errors.New("a PostgreSQL database is backed up by its server, not by Frontdesk: " +
+	"use pg_dump, or the point-in-time recovery of the server or its provider")
 
 // scrubAttempts and scrubPause bound how long Scrub waits for readers to leave the WAL.
 var (
@@ -113,10 +134,29 @@ var (
 	scrubPause    = 50 * time.Millisecond
 )
 
+// patientTables are the tables that hold (or held, before an erasure) a patient's data, which Scrub vacuums on
+// PostgreSQL. A table's TOAST table (long messages, notes and answers) and its indexes are vacuumed with it.
+const patientTables = `enquiries, notes, events, outbox, idempotency_keys, screenings, screening_links, enquiry_search`
+
 // Scrub implements crm.PrivacyStore: the search index is merged, then the WAL checkpointed and truncated on
 // the writer connection, after every write queued before and before any queued after.
+//
+// On PostgreSQL it runs VACUUM on patientTables instead, outside any transaction (VACUUM refuses to run in
+// one): the space of deleted and updated rows, and their index entries, is freed for reuse in the table files.
+// The server's WAL, its archives and backups are the server's business: see docs/security.md. It returns the
+// error of the checkpoint, or of VACUUM.
 func (d *DB) Scrub(ctx context.Context) error {
-	if err := d.writer.do(ctx, optimizeSearch); err != nil {
+	if d.pg {
+		err := d.writer.doAlone(ctx, func(ctx context.Context, db *sqlx.DB) error {
+			_, err := db.ExecContext(ctx, `VACUUM `+patientTables)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("scrub: vacuum: %w", err)
+		}
+		return nil
+	}
+	if err := d.writer.do(ctx, d.optimizeSearch); err != nil {
 		return fmt.Errorf("scrub: %w", err)
 	}
 	err := d.writer.doAlone(ctx, func(ctx context.Context, w *sqlx.DB) error {
@@ -151,7 +191,12 @@ func (d *DB) Scrub(ctx context.Context) error {
 // snapshot taken while Frontdesk serves, compacted, without holding up writers for long. The copy is
 // readable by its owner only (0600) from the moment it exists. Being a copy of the live rows only, it holds
 // nothing erased before it was taken.
+//
+// On PostgreSQL it returns ErrServerBackup and writes nothing.
 func (d *DB) Backup(ctx context.Context, path string) error {
+	if d.pg {
+		return ErrServerBackup
+	}
 	// VACUUM INTO writes into an empty file that already exists, keeping its permissions.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

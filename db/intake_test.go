@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,8 +58,8 @@ func TestIntakeFactsAreReadAsTheLookupAsks(t *testing.T) {
 	}
 	insertRows(t, d, rows)
 	d.write.MustExec(`INSERT INTO outbox (enquiry_id, kind, recipient, message_id, next_attempt_at, queued_at, created_at)
-		VALUES (?1, 'confirmation', 'ann@example.org', 'm1', 0, 0, 0), (?1, 'staff_new', 'x', 'm2', 0, 0, 0),
-		(?2, 'confirmation', 'ann@example.org', 'm3', 0, 0, 0)`, rows[4].ID, rows[1].ID)
+		VALUES (?, 'confirmation', 'ann@example.org', 'm1', 0, 0, 0), (?, 'staff_new', 'x', 'm2', 0, 0, 0),
+		(?, 'confirmation', 'ann@example.org', 'm3', 0, 0, 0)`, rows[4].ID, rows[4].ID, rows[1].ID)
 
 	var got crm.IntakeFacts
 	e := newEnquiry("ann@example.org")
@@ -200,5 +201,53 @@ func TestCreateEnquiryStoresThePlanAsItIs(t *testing.T) {
 	})
 	if err != nil || !again.Replayed {
 		t.Errorf("replay: %+v, %v", again, err)
+	}
+}
+
+// Two requests with the same idempotency key at once get the same reference, and one enquiry is stored. On
+// PostgreSQL each is its own transaction: both are held in decide until both have looked the key up and found
+// nothing, so both insert; the second waits on the first's key, finds it taken once the first commits, and is
+// run again from the start (errRetry), when it finds the key and answers as the first request was answered. On
+// SQLite the one writer runs them one after the other, and the second finds the key.
+func TestConcurrentRequestsWithOneIdempotencyKeyStoreOneEnquiry(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	bothLookedUp := make(chan struct{})
+	go func() { arrived.Wait(); close(bothLookedUp) }()
+	var once [2]sync.Once
+	recs := make([]crm.Receipt, 2)
+	errs := make([]error, 2)
+	var done sync.WaitGroup
+	for i := range 2 {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			e := newEnquiry("ann@example.org")
+			e.ReceivedAt = t0
+			e.IdempotencyKey = "api:at-once"
+			recs[i], errs[i] = d.CreateEnquiry(ctx, e, func(e crm.NewEnquiry, f crm.IntakeFacts) (crm.IntakePlan, error) {
+				if onPostgres() { // SQLite's writer would not run the other request until this one returned
+					once[i].Do(arrived.Done)
+					<-bothLookedUp
+				}
+				return crm.PlanIntake(e, f)
+			})
+		}()
+	}
+	done.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if recs[0].Reference == "" || recs[0].Reference != recs[1].Reference || recs[0].Replayed == recs[1].Replayed {
+		t.Errorf("receipts %+v and %+v: want one reference, one of them replayed", recs[0], recs[1])
+	}
+	for table, want := range map[string]int{"enquiries": 1, "idempotency_keys": 1, "events": 1} {
+		if n := count(t, d, `SELECT count(*) FROM `+table); n != want {
+			t.Errorf("%d rows in %s, want %d", n, table, want)
+		}
 	}
 }

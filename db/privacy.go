@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,10 +59,15 @@ func (d *DB) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditE
 	if len(refs) == 0 {
 		return nil, nil
 	}
+	// Where ' REF ' occurs in ' refs ': instr on SQLite, strpos on PostgreSQL (each lacks the other's name).
+	position := "instr"
+	if d.pg {
+		position = "strpos"
+	}
 	var b sqlBuilder
 	conds := make([]string, len(refs))
 	for i, ref := range refs {
-		conds[i] = "instr(' ' || l.refs || ' ', ?) > 0"
+		conds[i] = position + "(' ' || l.refs || ' ', ?) > 0"
 		b.args = append(b.args, " "+ref+" ")
 	}
 	b.conds = []string{"(" + strings.Join(conds, " OR ") + ")"}
@@ -82,56 +88,75 @@ func (d *DB) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditE
 	return out, nil
 }
 
+// dueCond is a condition, on enquiries e, of an enquiry due for retention, with the values of its
+// placeholders.
+type dueCond struct {
+	sql  string
+	args []any
+}
+
+// with returns the condition's values followed by more, for a query that adds placeholders after it.
+func (c dueCond) with(more ...any) []any { return append(slices.Clip(c.args), more...) }
+
 // closedSQL is the condition, on enquiries e, of a closed enquiry not yet anonymised whose close came before
-// ?1: the close is the latest status event into its current status (updated_at when it has none). The
+// before: the close is the latest status event into its current status (updated_at when it has none). The
 // statuses are written into the query (they are checked values) so SQLite can use the partial index
-// enquiries_closed_unerased (see closedScan); created_at < ?1 holds whenever the close does, and bounds the
-// scan.
-func closedSQL(statuses []crm.Status) (string, error) {
+// enquiries_closed_unerased (see closedScan); created_at < before holds whenever the close does, and bounds
+// the scan.
+func closedSQL(statuses []crm.Status, before time.Time) (dueCond, error) {
 	quoted := make([]string, len(statuses))
 	for i, s := range statuses {
 		if !s.Valid() || !s.Closed() {
-			return "", fmt.Errorf("retention: %q is not a closing status", s)
+			return dueCond{}, fmt.Errorf("retention: %q is not a closing status", s)
 		}
 		quoted[i] = "'" + string(s) + "'"
 	}
-	return `e.erased_at IS NULL AND e.status IN (` + strings.Join(quoted, ", ") + `) AND e.created_at < ?1
+	return dueCond{sql: `e.erased_at IS NULL AND e.status IN (` + strings.Join(quoted, ", ") + `) AND e.created_at < ?
 		AND coalesce((SELECT max(v.at) FROM events v
-			WHERE v.enquiry_id = e.id AND v.kind = 'status' AND v.to_status = e.status), e.updated_at) < ?1`, nil
+			WHERE v.enquiry_id = e.id AND v.kind = 'status' AND v.to_status = e.status), e.updated_at) < ?`,
+		args: []any{ms(before), ms(before)}}, nil
 }
 
 // closedScan starts the search for closed enquiries due: through the partial index of those not yet
-// anonymised, which the planner would otherwise pass over for enquiries_status_created and then step over
-// every enquiry anonymised in earlier years.
-const closedScan = `SELECT e.id FROM enquiries e INDEXED BY enquiries_closed_unerased WHERE `
+// anonymised, which SQLite's planner would otherwise pass over for enquiries_status_created and then step
+// over every enquiry anonymised in earlier years.
+func (d *DB) closedScan() string {
+	return `SELECT e.id FROM enquiries e` + d.indexedBy("enquiries_closed_unerased") + ` WHERE `
+}
 
-// spamSQL is the condition, on enquiries e, of spam that arrived before ?1.
-const spamSQL = `e.status = 'spam' AND e.created_at < ?1`
+// spamSQL is the condition, on enquiries e, of spam that arrived before before.
+func spamSQL(before time.Time) dueCond {
+	return dueCond{sql: `e.status = 'spam' AND e.created_at < ?`, args: []any{ms(before)}}
+}
 
 // ApplyRetention implements crm.PrivacyStore. The due enquiries are found on a reader, outside the writer
 // (the scan may take a moment on a large database), and each is checked again inside the transaction, so one
 // reopened or moved meanwhile is left alone.
+//
+// On PostgreSQL several processes may run retention at once: the transaction first tries the advisory lock
+// lockRetention, and when another process holds it (it is applying a batch now) returns an empty result
+// having changed nothing, not even the audit log: that process records its own batch.
 func (d *DB) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.Time,
 	entry func(crm.RetentionResult) crm.AuditEntry) (crm.RetentionResult, error) {
 	if b.Limit <= 0 {
 		b.Limit = 500
 	}
-	var closedCond string
+	var closed, spam dueCond
 	var closedIDs, spamIDs []int64
 	if !b.ClosedBefore.IsZero() && len(b.Closed) > 0 {
 		var err error
-		if closedCond, err = closedSQL(b.Closed); err != nil {
+		if closed, err = closedSQL(b.Closed, b.ClosedBefore); err != nil {
 			return crm.RetentionResult{}, err
 		}
-		err = d.read.SelectContext(ctx, &closedIDs, closedScan+closedCond+` LIMIT ?2`,
-			ms(b.ClosedBefore), b.Limit)
+		err = d.read.SelectContext(ctx, &closedIDs, d.closedScan()+closed.sql+` LIMIT ?`, closed.with(b.Limit)...)
 		if err != nil {
 			return crm.RetentionResult{}, fmt.Errorf("find closed enquiries due: %w", err)
 		}
 	}
 	if !b.SpamBefore.IsZero() {
-		err := d.read.SelectContext(ctx, &spamIDs, `SELECT e.id FROM enquiries e WHERE `+spamSQL+` LIMIT ?2`,
-			ms(b.SpamBefore), b.Limit)
+		spam = spamSQL(b.SpamBefore)
+		err := d.read.SelectContext(ctx, &spamIDs, `SELECT e.id FROM enquiries e WHERE `+spam.sql+` LIMIT ?`,
+			spam.with(b.Limit)...)
 		if err != nil {
 			return crm.RetentionResult{}, fmt.Errorf("find spam due: %w", err)
 		}
@@ -139,21 +164,24 @@ func (d *DB) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.T
 	var res crm.RetentionResult
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res = crm.RetentionResult{Anonymised: []string{}, DeletedSpam: []string{}}
+		if ok, err := d.tryJobLock(tx, lockRetention); err != nil || !ok {
+			return err
+		}
 		for _, id := range closedIDs {
-			ref, err := stillDue(tx, id, closedCond, b.ClosedBefore)
+			ref, err := stillDue(tx, id, closed)
 			if err != nil {
 				return err
 			}
 			if ref == "" {
 				continue
 			}
-			if err := eraseEnquiry(tx, id, sql.NullInt64{}, ms(at)); err != nil {
+			if err := d.eraseEnquiry(tx, id, sql.NullInt64{}, ms(at)); err != nil {
 				return fmt.Errorf("anonymise %s: %w", ref, err)
 			}
 			res.Anonymised = append(res.Anonymised, ref)
 		}
 		for _, id := range spamIDs {
-			ref, err := stillDue(tx, id, spamSQL, b.SpamBefore)
+			ref, err := stillDue(tx, id, spam)
 			if err != nil {
 				return err
 			}
@@ -173,10 +201,10 @@ func (d *DB) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.T
 	return res, nil
 }
 
-// stillDue returns the reference of enquiry id when it still meets cond (with ?1 = before), or "".
-func stillDue(tx *Tx, id int64, cond string, before time.Time) (string, error) {
+// stillDue returns the reference of enquiry id when it still meets cond, or "".
+func stillDue(tx *Tx, id int64, cond dueCond) (string, error) {
 	var ref string
-	err := tx.Get(&ref, `SELECT e.reference FROM enquiries e WHERE `+cond+` AND e.id = ?2`, ms(before), id)
+	err := tx.Get(&ref, `SELECT e.reference FROM enquiries e WHERE `+cond.sql+` AND e.id = ?`, cond.with(id)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -25,19 +25,27 @@ var _ report.Store = (*DB)(nil)
 
 // exportSelect reads what an export writes of each enquiry: its own columns, its flags, and its screening as
 // one JSON array (one indexed lookup per row; NULL when nothing was answered), with the answers themselves only
-// when asked for.
-func exportSelect(answers bool) string {
-	answersJSON := ""
-	if answers {
-		answersJSON = `, 'a', json(s.answers)`
+// when asked for. The array is built by each engine's JSON functions, in the order of instruments (SQLite
+// walks the index on (enquiry_id, instrument)); Scan reads either text alike.
+func (d *DB) exportSelect(answers bool) string {
+	screening := `CASE WHEN EXISTS (SELECT 1 FROM screenings s WHERE s.enquiry_id = e.id) THEN (SELECT json_group_array(json_object('i', s.instrument, 't', s.total, 'b', s.band%s))
+			FROM screenings s WHERE s.enquiry_id = e.id) END`
+	answersJSON := `, 'a', json(s.answers)`
+	if d.pg {
+		// json_agg of no rows is NULL already.
+		screening = `(SELECT json_agg(json_build_object('i', s.instrument, 't', s.total, 'b', s.band%s) ORDER BY s.instrument)
+			FROM screenings s WHERE s.enquiry_id = e.id)`
+		answersJSON = `, 'a', s.answers::json`
+	}
+	if !answers {
+		answersJSON = ""
 	}
 	return `SELECT e.reference, e.status, e.name, e.email, e.phone, e.preferred_contact, e.treatment,
 		e.message, e.date_of_birth, e.referral_source, e.utm_source, e.utm_medium, e.utm_campaign, e.consent_at,
 		e.consent_version, e.priority, e.assignee_id, coalesce(a.email, ''), coalesce(a.name, ''), e.close_reason,
 		e.created_at, e.updated_at, e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at,
-		CASE WHEN EXISTS (SELECT 1 FROM screenings s WHERE s.enquiry_id = e.id) THEN (SELECT json_group_array(json_object('i', s.instrument, 't', s.total, 'b', s.band` + answersJSON + `))
-			FROM screenings s WHERE s.enquiry_id = e.id) END
-	FROM enquiries e INDEXED BY enquiries_created
+		` + fmt.Sprintf(screening, answersJSON) + `
+	FROM enquiries e` + d.indexedBy("enquiries_created") + `
 	LEFT JOIN staff a ON a.id = e.assignee_id`
 }
 
@@ -70,7 +78,7 @@ func exportWhere(q report.Query) sqlBuilder {
 // ExportEnquiries implements report.Store.
 func (d *DB) ExportEnquiries(ctx context.Context, q report.Query) (report.Rows, error) {
 	b := exportWhere(q)
-	rows, err := d.read.QueryContext(ctx, exportSelect(q.Answers)+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...)
+	rows, err := d.read.QueryContext(ctx, d.exportSelect(q.Answers)+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("export enquiries: %w", err)
 	}
@@ -180,18 +188,25 @@ func stageRank(col string) string {
 	return b.String()
 }
 
-// factsSelect reads a report.Fact per enquiry; furthest is the highest rank its status events name.
-var factsSelect = `SELECT e.created_at, e.first_contacted_at, e.status, e.treatment, e.referral_source, e.utm_source,
+// factsSelect reads a report.Fact per enquiry; furthest is the highest rank its status events name (the
+// larger of two values is max(a, b) on SQLite, greatest(a, b) on PostgreSQL, whose max is the aggregate only).
+func (d *DB) factsSelect() string {
+	larger := "max"
+	if d.pg {
+		larger = "greatest"
+	}
+	return `SELECT e.created_at, e.first_contacted_at, e.status, e.treatment, e.referral_source, e.utm_source,
 		e.utm_medium, e.utm_campaign, e.assignee_id, coalesce(a.email, ''), coalesce(a.name, ''), e.close_reason,
-		coalesce((SELECT max(max(` + stageRank("ev.from_status") + `, ` + stageRank("ev.to_status") + `))
+		coalesce((SELECT max(` + larger + `(` + stageRank("ev.from_status") + `, ` + stageRank("ev.to_status") + `))
 			FROM events ev WHERE ev.enquiry_id = e.id AND ev.kind = 'status'), -1), e.flag_risk_at
-	FROM enquiries e INDEXED BY enquiries_created
+	FROM enquiries e` + d.indexedBy("enquiries_created") + `
 	LEFT JOIN staff a ON a.id = e.assignee_id
 	WHERE e.created_at >= ? AND e.created_at < ?`
+}
 
 // ReportFacts implements report.Store: one statement over the created_at index, a row at a time.
 func (d *DB) ReportFacts(ctx context.Context, from, to time.Time, fn func(*report.Fact) error) error {
-	rows, err := d.read.QueryContext(ctx, factsSelect, ms(from), ms(to))
+	rows, err := d.read.QueryContext(ctx, d.factsSelect(), ms(from), ms(to))
 	if err != nil {
 		return fmt.Errorf("report facts: %w", err)
 	}
@@ -232,7 +247,9 @@ func (d *DB) ReportFacts(ctx context.Context, from, to time.Time, fn func(*repor
 	return nil
 }
 
-// Workload implements report.Store: one grouped count over the active statuses.
+// Workload implements report.Store: one grouped count over the active statuses. The assignee's email and name
+// are grouped by too: PostgreSQL allows only grouped columns (and those of a grouped primary key) beside the
+// aggregates, and they follow from the assignee anyway.
 func (d *DB) Workload(ctx context.Context, overdueBefore time.Time) ([]report.WorkloadCount, error) {
 	var rows []struct {
 		AssigneeID sql.NullInt64 `db:"assignee_id"`
@@ -244,10 +261,10 @@ func (d *DB) Workload(ctx context.Context, overdueBefore time.Time) ([]report.Wo
 	}
 	err := d.read.SelectContext(ctx, &rows, `SELECT e.assignee_id, coalesce(a.email, '') AS email,
 			coalesce(a.name, '') AS name, e.status, count(*) AS n,
-			coalesce(sum(e.status = 'new' AND e.created_at < ?), 0) AS overdue
+			count(*) FILTER (WHERE e.status = 'new' AND e.created_at < ?) AS overdue
 		FROM enquiries e LEFT JOIN staff a ON a.id = e.assignee_id
 		WHERE e.status IN (`+strings.Repeat("?, ", len(crm.ActiveStatuses)-1)+`?)
-		GROUP BY e.assignee_id, e.status`, append([]any{ms(overdueBefore)}, anys(crm.ActiveStatuses)...)...)
+		GROUP BY e.assignee_id, a.email, a.name, e.status`, append([]any{ms(overdueBefore)}, anys(crm.ActiveStatuses)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("workload: %w", err)
 	}

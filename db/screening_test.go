@@ -2,13 +2,18 @@ package db
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/report"
 	"github.com/frontdesk/frontdesk/intake"
+	"github.com/frontdesk/frontdesk/intake/screening"
 )
 
 // A risk-flagged enquiry nobody is set to be told of (no intake inbox, no clinician for its treatment) reaches
@@ -19,7 +24,7 @@ func TestUrgentNoticeFallsBackToAdministrators(t *testing.T) {
 	addStaff(t, d, "admin1@clinic.example", crm.RoleAdmin)
 	addStaff(t, d, "admin2@clinic.example", crm.RoleAdmin)
 	gone := addStaff(t, d, "admin3@clinic.example", crm.RoleAdmin)
-	if _, err := d.writer.db.Exec(`UPDATE staff SET disabled_at = 1 WHERE id = ?`, gone.ID); err != nil {
+	if _, err := d.write.Exec(`UPDATE staff SET disabled_at = 1 WHERE id = ?`, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	addStaff(t, d, "coord@clinic.example", crm.RoleCoordinator)
@@ -46,5 +51,77 @@ func TestUrgentNoticeFallsBackToAdministrators(t *testing.T) {
 	if n := count(t, d, `SELECT count(*) FROM outbox o JOIN enquiries e ON e.id = o.enquiry_id WHERE e.reference = ?
 		AND o.kind = 'staff_urgent'`, ref); n != 1 {
 		t.Errorf("%d urgent notices with an intake inbox set, want 1", n)
+	}
+}
+
+// Answers given through a screening link are stored once: the link is taken, the answers and their flags
+// stored, the risk flag raises the priority to urgent and tells the intake inbox; a second use of the link is
+// refused and changes nothing. Exports read the stored answers back, instrument by instrument.
+func TestAnswersThroughTheScreeningLinkAreStoredOnce(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	e := newEnquiry("ann@example.org")
+	e.ReceivedAt = t0
+	e.Link = crm.ScreeningLink{Hash: "link-hash", ExpiresAt: t0.Add(24 * time.Hour)}
+	rec, err := d.CreateEnquiry(ctx, e, crm.PlanIntake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := screening.Answers{Questionnaires: map[string][]int{"phq9": {1, 1, 1, 1, 1, 1, 1, 1, 3}},
+		Safety: map[string]bool{"self_harm_thoughts": true}}
+	assessment, err := screening.Default().Assess(answers, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !assessment.Has(screening.FlagRisk) {
+		t.Fatalf("the answers raise no risk flag: %+v", assessment)
+	}
+	at := t0.Add(time.Hour)
+	out, err := d.AnswerScreening(ctx, crm.ScreeningAnswers{Hash: "link-hash", At: at, Answers: answers,
+		Assessment: assessment, IntakeInbox: "intake@clinic.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Reference != rec.Reference || !slices.Contains(out.Raised, screening.FlagRisk) {
+		t.Errorf("outcome %+v", out)
+	}
+	got, err := d.GetEnquiry(ctx, rec.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Priority != crm.PriorityUrgent || got.RiskAt == nil || !got.RiskAt.Equal(at) {
+		t.Errorf("after the answers: priority %s, risk flag at %v", got.Priority, got.RiskAt)
+	}
+	if n := count(t, d, `SELECT count(*) FROM outbox WHERE kind = 'staff_urgent' AND recipient = 'intake@clinic.example'`); n != 1 {
+		t.Errorf("%d urgent notices to the inbox, want 1", n)
+	}
+	snapshot := func() string {
+		return fmt.Sprint(count(t, d, `SELECT count(*) FROM events`), count(t, d, `SELECT count(*) FROM outbox`),
+			count(t, d, `SELECT count(*) FROM screenings`))
+	}
+	before := snapshot()
+	_, err = d.AnswerScreening(ctx, crm.ScreeningAnswers{Hash: "link-hash", At: at.Add(time.Minute), Answers: answers,
+		Assessment: assessment})
+	var le *crm.ScreeningLinkError
+	if !errors.As(err, &le) || le.Problem != crm.LinkUsed {
+		t.Errorf("a second use of the link: %v, want a used-link error", err)
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("a refused second use changed events, outbox, screenings: %s → %s", before, after)
+	}
+
+	rows, err := d.ExportEnquiries(ctx, report.Query{Answers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var exported crm.Enquiry
+	if !rows.Next() || rows.Scan(&exported) != nil {
+		t.Fatalf("no exported row: %v", rows.Err())
+	}
+	s := rows.Screening()
+	if len(s) != 2 || s[0].Instrument != "phq9" || s[0].Total != 11 || fmt.Sprint(s[0].Answers) != "[1 1 1 1 1 1 1 1 3]" ||
+		s[1].Instrument != crm.SafetyInstrument || !s[1].Safety["self_harm_thoughts"] {
+		t.Errorf("exported screening %+v", s)
 	}
 }

@@ -38,9 +38,10 @@ const staffSelect = `SELECT s.id, s.email, s.name, s.role, s.password_hash, ` + 
 // callers add FROM (with staff as s) and what follows.
 const staffSelectWithoutHash = `SELECT s.id, s.email, s.name, s.role, '' AS password_hash, ` + staffColumns
 
-// staffColumns are the columns of staffRow after the password hash.
+// staffColumns are the columns of staffRow after the password hash. string_agg is PostgreSQL's aggregate and,
+// since 3.44, SQLite's name for group_concat: one text for both engines (staffRow.staff sorts the list).
 const staffColumns = `s.disabled_at, s.last_assigned_at, s.created_at,
-		coalesce((SELECT group_concat(t.treatment) FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
+		coalesce((SELECT string_agg(t.treatment, ',') FROM staff_treatments t WHERE t.staff_id = s.id), '') AS treatments,
 		s.open_enquiries, ` + staffFactorColumns
 
 // staffFactorColumns read whether an account s has a second factor, and its failed sign-in count.
@@ -127,13 +128,15 @@ func (d *DB) StaffByEmail(ctx context.Context, email string) (crm.Staff, string,
 	return row.staff(), row.PasswordHash, nil
 }
 
-// ListStaff implements crm.StaffStore. OpenEnquiries is staff.open_enquiries, which triggers keep (see
-// migration 00002), so the list costs the same however many enquiries there are.
+// ListStaff implements crm.StaffStore: every account, without its password hash, by name regardless of the
+// case of ASCII letters (lower() folds those alone on SQLite, as COLLATE NOCASE did; on PostgreSQL it folds
+// every letter the database's character type knows), then by id. OpenEnquiries is staff.open_enquiries, which
+// triggers keep (see migration 00002), so the list costs the same however many enquiries there are.
 func (d *DB) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 	var rows []staffRow
 	err := d.read.SelectContext(ctx, &rows, staffSelectWithoutHash+`
 		FROM staff s
-		ORDER BY s.name COLLATE NOCASE, s.id`)
+		ORDER BY lower(s.name), s.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list staff: %w", err)
 	}

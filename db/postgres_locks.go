@@ -1,0 +1,27 @@
+package db
+
+import "fmt"
+
+// PostgreSQL advisory lock keys, one per job that must run in one process at a time when several `serve`
+// processes share the database. They are arbitrary but fixed numbers ("FD" and a job number), kept here so no
+// two jobs share one; goose's migration lock uses a key of its own, far from these.
+const (
+	// lockReminders is held by the overdue-reminder sweep (QueueOverdueReminders).
+	lockReminders int64 = 0x4644_0001
+	// lockRetention is held by a retention batch (ApplyRetention).
+	lockRetention int64 = 0x4644_0002
+)
+
+// tryJobLock tries, on PostgreSQL, to take the advisory lock key for the rest of tx, without waiting, and
+// reports whether it got it: false means another transaction (another process) holds it now. On SQLite, where
+// the one writer already runs jobs one at a time, it reports true and does nothing.
+func (d *DB) tryJobLock(tx *Tx, key int64) (bool, error) {
+	if !d.pg {
+		return true, nil
+	}
+	var ok bool
+	if err := tx.Get(&ok, `SELECT pg_try_advisory_xact_lock(?)`, key); err != nil {
+		return false, fmt.Errorf("try advisory lock %#x: %w", key, err)
+	}
+	return ok, nil
+}
