@@ -78,14 +78,6 @@ func openPostgres(rawURL string, opts Options) (*DB, error) {
 	return d, nil
 }
 
-// Keys of PostgreSQL's advisory locks, taken with pg_advisory_xact_lock by work that must run one at a time
-// across every process on the database. They share one key space with whatever else uses advisory locks on
-// that database (goose's migration lock among them), hence the arbitrary large values.
-const (
-	// lockAuditChain is held while an entry is appended to the audit chain (see appendAudit).
-	lockAuditChain int64 = 0x46445f4155444954 // "FD_AUDIT"
-)
-
 // errRetry asks the writer to run a write again from the start, in a new transaction: another process
 // changed what the write read (PostgreSQL only; SQLite has one writer).
 var errRetry = errors.New("a concurrent write changed what this write read: try again")

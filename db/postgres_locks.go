@@ -2,10 +2,12 @@ package db
 
 import "fmt"
 
-// PostgreSQL advisory lock keys, one per job that must run in one process at a time when several `serve`
-// processes share the database. They are arbitrary but fixed numbers ("FD" and a job number), kept here so no
-// two jobs share one; goose's migration lock uses a key of its own, far from these.
+// PostgreSQL advisory lock keys, one per piece of work that must run in one process at a time when several
+// `serve` processes share the database. They are arbitrary but fixed numbers ("FD" and a number), kept here so
+// no two share one; goose's migration lock uses a key of its own, far from these.
 const (
+	// lockAuditChain is held (waiting for it) while an entry is appended to the audit chain (see appendAudit).
+	lockAuditChain int64 = 0x46445f4155444954 // "FD_AUDIT"
 	// lockReminders is held by the overdue-reminder sweep (QueueOverdueReminders).
 	lockReminders int64 = 0x4644_0001
 	// lockRetention is held by a retention batch (ApplyRetention).
