@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/jackc/pgx/v5"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -143,8 +144,10 @@ const patientTables = `enquiries, notes, events, outbox, idempotency_keys, scree
 //
 // On PostgreSQL it runs VACUUM on patientTables instead, outside any transaction (VACUUM refuses to run in
 // one): the space of deleted and updated rows, and their index entries, is freed for reuse in the table files.
-// The server's WAL, its archives and backups are the server's business: see docs/security.md. It returns the
-// error of the checkpoint, or of VACUUM.
+// Then it rebuilds the search index, whose keys are the words indexed (a GIN index never drops a key, even once
+// no row has it): REINDEX CONCURRENTLY, so searches and intake go on meanwhile; the half-built copy an
+// interrupted rebuild leaves behind is dropped first. The server's WAL, its archives and backups are the
+// server's business: see docs/security.md. It returns the error of the checkpoint, of VACUUM or of the rebuild.
 func (d *DB) Scrub(ctx context.Context) error {
 	if d.pg {
 		err := d.writer.doAlone(ctx, func(ctx context.Context, db *sqlx.DB) error {
@@ -153,6 +156,9 @@ func (d *DB) Scrub(ctx context.Context) error {
 		})
 		if err != nil {
 			return fmt.Errorf("scrub: vacuum: %w", err)
+		}
+		if err := d.reindexSearch(ctx); err != nil {
+			return fmt.Errorf("scrub: rebuild the search index: %w", err)
 		}
 		return nil
 	}
@@ -211,4 +217,29 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return os.Chmod(path, 0o600)
+}
+
+// searchIndex is the GIN index of the search documents on PostgreSQL.
+const searchIndex = "enquiry_search_document"
+
+// reindexSearch rebuilds the PostgreSQL search index without blocking writes. REINDEX CONCURRENTLY builds a copy
+// named searchIndex_ccnew (…_ccnew1, … when one exists) and swaps it in; stopped half-way, it leaves that copy
+// invalid, and it is dropped here before the next rebuild.
+func (d *DB) reindexSearch(ctx context.Context) error {
+	return d.writer.doAlone(ctx, func(ctx context.Context, db *sqlx.DB) error {
+		var leftovers []string
+		if err := db.SelectContext(ctx, &leftovers, `SELECT c.relname FROM pg_index i
+			JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE NOT i.indisvalid AND c.relname LIKE $1 AND c.relnamespace = current_schema()::regnamespace`,
+			searchIndex+"_ccnew%"); err != nil {
+			return err
+		}
+		for _, name := range leftovers {
+			if _, err := db.ExecContext(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+pgx.Identifier{name}.Sanitize()); err != nil {
+				return err
+			}
+		}
+		_, err := db.ExecContext(ctx, `REINDEX INDEX CONCURRENTLY `+searchIndex)
+		return err
+	})
 }

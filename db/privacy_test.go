@@ -199,8 +199,30 @@ func scrubVacuumsOnPostgres(t *testing.T, d *DB) {
 		func(ref string) crm.AuditEntry { return crm.AuditEntry{Action: "erase", Reference: ref} }); err != nil {
 		t.Fatal(err)
 	}
+	// A half-built copy of the search index, as an interrupted REINDEX CONCURRENTLY leaves it.
+	d.write.MustExec(`CREATE INDEX ` + searchIndex + `_ccnew ON enquiry_search USING gin (document)`)
+	d.write.MustExec(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = '` + searchIndex + `_ccnew'::regclass`)
+	fileOf := func() (node int64) {
+		if err := d.read.Get(&node, `SELECT relfilenode FROM pg_class WHERE relname = ?`, searchIndex); err != nil {
+			t.Fatal(err)
+		}
+		return node
+	}
+	before := fileOf()
 	if err := d.Scrub(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// The GIN index keeps every word it ever indexed as a key; only a rebuild (a new file) drops the erased ones.
+	if after := fileOf(); after == before {
+		t.Errorf("the search index was not rebuilt by Scrub (file %d before and after)", before)
+	}
+	if n := count(t, d, `SELECT count(*) FROM pg_class WHERE relname LIKE ?`, searchIndex+"_ccnew%"); n != 0 {
+		t.Errorf("%d half-built copies of the search index left after Scrub", n)
+	}
+	var found []int64
+	if err := d.read.Select(&found, `SELECT enquiry_id FROM enquiry_search WHERE document @@ to_tsquery('frontdesk_search', ?)`,
+		tsQuery("words")); err != nil || len(found) != 1 || found[0] != rows[1].ID {
+		t.Errorf("search after the rebuild finds %v (%v), want only the enquiry kept, %d", found, err, rows[1].ID)
 	}
 	for _, table := range strings.Split(patientTables, ", ") {
 		var st struct {

@@ -86,3 +86,15 @@ func TestMigrateOnPostgres(t *testing.T) {
 		t.Errorf("migrate status: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// backup is SQLite's: on PostgreSQL it exits 1 saying to use the server's backups, and writes no file.
+func TestBackupOnPostgresPointsAtTheServersBackups(t *testing.T) {
+	out := t.TempDir() + "/copy.db"
+	code, _, stderr := runInProcess([]string{"backup", "--out", out}, map[string]string{"FRONTDESK_DB": pgtest.URL(t)})
+	if code != exitFailure || !strings.Contains(stderr, "pg_dump") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("backup on PostgreSQL: exit %d, stderr %q; want 1 and one line pointing at pg_dump", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("backup on PostgreSQL wrote %s", out)
+	}
+}

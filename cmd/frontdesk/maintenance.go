@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/frontdesk/frontdesk/db"
 )
 
 // cmdBackup is `frontdesk backup --out FILE`: a consistent copy of the live database, safe while serve runs.
@@ -43,7 +46,10 @@ func cmdBackup(args []string, e env) error {
 	// Write beside the target, then rename: a failed backup never leaves a partial file under its name.
 	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".partial")
 	_ = os.Remove(tmp)
-	if err := d.Backup(ctx, tmp); err != nil {
+	if err := d.Backup(ctx, tmp); errors.Is(err, db.ErrServerBackup) {
+		_ = os.Remove(tmp)
+		return err
+	} else if err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("backup to %s failed: check the folder exists and is writable (%v)", out, err)
 	}
