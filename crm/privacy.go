@@ -41,9 +41,10 @@ type PrivacyStore interface {
 	// b.SpamBefore with all their rows; a zero time does none of that kind. It records the audit entry
 	// entry(result) in the same transaction, also when nothing was due, and returns what it did.
 	ApplyRetention(ctx context.Context, b RetentionBatch, at time.Time, entry func(RetentionResult) AuditEntry) (RetentionResult, error)
-	// Scrub leaves no byte of erased or deleted data in the database's files: it merges the search index's
-	// segments and then checkpoints the write-ahead log and truncates it to nothing. It fails when readers
-	// keep the log in use for too long; calling it again later finishes the job.
+	// Scrub leaves no byte of erased or deleted data in the database's files: on SQLite it merges the search
+	// index's segments and then checkpoints the write-ahead log and truncates it to nothing (it fails when
+	// readers keep the log in use for too long); on PostgreSQL it vacuums the tables and rebuilds the search
+	// index. Calling it again later finishes the job.
 	Scrub(ctx context.Context) error
 }
 

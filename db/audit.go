@@ -12,10 +12,14 @@ import (
 	"github.com/frontdesk/frontdesk/crm"
 )
 
+// AuditStore keeps the audit log as a hash chain (crm.AuditStore). Every other store appends to it inside its
+// own transactions (engine.appendAudit).
+type AuditStore struct{ *engine }
+
 var _ crm.AuditStore = (*DB)(nil)
 
 // RecordAudit implements crm.AuditStore: the entry is appended to the chain in a write of its own.
-func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
+func (d *AuditStore) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error { return d.appendAudit(tx, e) })
 	if err != nil {
 		return fmt.Errorf("record audit %s: %w", e.Action, err)
@@ -31,7 +35,7 @@ func (d *DB) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 // for each other, and each reads the last entry only once the one before it has committed (every statement
 // of a READ COMMITTED transaction sees what committed before it began). Without the lock two of them would
 // read the same last entry, and the second insert would fail on the primary key.
-func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
+func (d *engine) appendAudit(tx *Tx, e crm.AuditEntry) error {
 	if err := d.lockAuditChain(tx); err != nil {
 		return err
 	}
@@ -65,7 +69,7 @@ func (d *DB) appendAudit(tx *Tx, e crm.AuditEntry) error {
 
 // lockAuditChain takes, on PostgreSQL, the audit chain's advisory lock until tx ends (see appendAudit). On
 // SQLite it does nothing: the writer is alone.
-func (d *DB) lockAuditChain(tx *Tx) error {
+func (d *engine) lockAuditChain(tx *Tx) error {
 	if !d.pg {
 		return nil
 	}
@@ -78,7 +82,7 @@ func (d *DB) lockAuditChain(tx *Tx) error {
 // sealAudit chains the entries written before the log had a hash chain (migration 00003), oldest first. It is
 // idempotent: entries already sealed are left as they are. On PostgreSQL it holds the chain's lock, like an
 // append, as other processes may be appending meanwhile.
-func (d *DB) sealAudit(ctx context.Context) error {
+func (d *AuditStore) sealAudit(ctx context.Context) error {
 	return d.writer.do(ctx, func(tx *Tx) error {
 		if err := d.lockAuditChain(tx); err != nil {
 			return err
@@ -126,7 +130,7 @@ func (r auditRow) entry() crm.AuditEntry {
 }
 
 // WalkAudit implements crm.AuditStore, reading the log in id order from one snapshot.
-func (d *DB) WalkAudit(ctx context.Context, fn func(crm.AuditEntry) error) error {
+func (d *AuditStore) WalkAudit(ctx context.Context, fn func(crm.AuditEntry) error) error {
 	rows, err := d.read.QueryxContext(ctx, `SELECT `+auditColumns+` FROM audit_log l ORDER BY l.id`)
 	if err != nil {
 		return fmt.Errorf("walk audit: %w", err)
@@ -149,7 +153,7 @@ func (d *DB) WalkAudit(ctx context.Context, fn func(crm.AuditEntry) error) error
 
 // ListAudit implements crm.AuditStore: newest first by ID, continued by an opaque cursor; a malformed cursor is
 // a crm.InputError naming "cursor".
-func (d *DB) ListAudit(ctx context.Context, q crm.AuditQuery) ([]crm.AuditEntry, string, error) {
+func (d *AuditStore) ListAudit(ctx context.Context, q crm.AuditQuery) ([]crm.AuditEntry, string, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultPageSize

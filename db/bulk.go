@@ -34,7 +34,7 @@ type BulkChange struct {
 // pass enquiries in created_at order, and in created_at order after every enquiry already stored, or searches
 // lose their fast path (see enquiry_order in migration 00002). It returns the receipts in the order given; if
 // any enquiry fails nothing is stored.
-func (d *DB) BulkLoad(ctx context.Context, batch []BulkEnquiry) ([]crm.Receipt, error) {
+func (d *EnquiryStore) BulkLoad(ctx context.Context, batch []BulkEnquiry) ([]crm.Receipt, error) {
 	out := make([]crm.Receipt, len(batch))
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		ct := d.writer.cached(tx)

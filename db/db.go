@@ -61,9 +61,23 @@ func init() {
 	})
 }
 
-// DB is an open Frontdesk database: one writer connection behind a group-commit queue and a pool of readers.
-// Its methods are safe for concurrent use.
+// DB is an open Frontdesk database: on SQLite one writer connection behind a group-commit queue and a pool of
+// readers, on PostgreSQL one pool. It is made of one store per aggregate, each implementing the interfaces crm
+// declares for it (EnquiryStore, PrivacyStore, StaffStore, OutboxStore, AuditStore, ReportStore), embedded so
+// that a DB is also each of them; its own methods open, migrate, check and close the database. Everything is
+// safe for concurrent use.
 type DB struct {
+	*engine
+	*EnquiryStore
+	*PrivacyStore
+	*StaffStore
+	*OutboxStore
+	*AuditStore
+	*ReportStore
+}
+
+// engine is what every store shares: the connections, the writer, and which engine it is.
+type engine struct {
 	// pg is set when the database is PostgreSQL (see openPostgres); the fields about SQLite's files and
 	// checkpoints are then unused.
 	pg   bool
@@ -168,10 +182,17 @@ func Open(path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	d := &DB{path: path, source: path, write: &pool{w}, read: &pool{r}, stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
+	d := newDB(&engine{path: path, source: path, write: &pool{w}, read: &pool{r}, stopCheckpoints: make(chan struct{}),
+		checkpointsDone: make(chan struct{})})
 	d.writer = newWriter(w, r, opts.Readers, path+"-wal", opts.BusyTimeout)
 	go d.checkpoint()
 	return d, nil
+}
+
+// newDB makes the stores over e.
+func newDB(e *engine) *DB {
+	return &DB{engine: e, EnquiryStore: &EnquiryStore{e}, PrivacyStore: &PrivacyStore{e, &EnquiryStore{e}}, StaffStore: &StaffStore{e},
+		OutboxStore: &OutboxStore{e}, AuditStore: &AuditStore{e}, ReportStore: &ReportStore{e}}
 }
 
 // checkpoint copies the WAL back into the database file every checkpointEvery, until Close. SQLite would
@@ -185,7 +206,7 @@ func Open(path string, opts Options) (*DB, error) {
 // goroutine. It runs on a connection of the read pool: a checkpoint is not a write transaction, and query_only
 // allows it. A failure (another process holding the checkpoint lock, say) is simply tried again at the next
 // tick.
-func (d *DB) checkpoint() {
+func (d *engine) checkpoint() {
 	defer close(d.checkpointsDone)
 	tick := time.NewTicker(checkpointEvery)
 	defer tick.Stop()

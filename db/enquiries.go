@@ -13,6 +13,11 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
+// EnquiryStore keeps the enquiries: intake (crm.IntakeStore), the pipeline with its timeline, notes and
+// reminders (crm.EnquiryStore), the lists and searches, and the screening answers and links
+// (crm.ScreeningStore, crm.ScreeningLinkStore).
+type EnquiryStore struct{ *engine }
+
 var _ crm.EnquiryStore = (*DB)(nil)
 
 // reminderBatch bounds how many enquiries one QueueOverdueReminders call reminds, so the sweep never holds the
@@ -96,7 +101,7 @@ func actorID(a crm.Actor) sql.NullInt64 {
 
 // GetEnquiry implements crm.EnquiryStore: one indexed lookup by reference with the assignee and the related
 // enquiry's reference joined.
-func (d *DB) GetEnquiry(ctx context.Context, ref string) (crm.Enquiry, error) {
+func (d *EnquiryStore) GetEnquiry(ctx context.Context, ref string) (crm.Enquiry, error) {
 	e, err := getEnquiry(ctx, d.read, ref)
 	if err != nil {
 		return crm.Enquiry{}, fmt.Errorf("get enquiry %s: %w", ref, err)
@@ -118,7 +123,7 @@ func getEnquiry(ctx context.Context, q sqlx.QueryerContext, ref string) (crm.Enq
 
 // UpdateEnquiry implements crm.EnquiryStore. decide runs inside the write transaction on the writer goroutine,
 // so it sees the enquiry as no other write can change it before the change lands.
-func (d *DB) UpdateEnquiry(ctx context.Context, ref string, actor crm.Actor, at time.Time,
+func (d *EnquiryStore) UpdateEnquiry(ctx context.Context, ref string, actor crm.Actor, at time.Time,
 	decide func(crm.Enquiry) (crm.Change, error)) (crm.Enquiry, error) {
 	var (
 		out       crm.Enquiry
@@ -240,7 +245,7 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 }
 
 // Timeline implements crm.EnquiryStore.
-func (d *DB) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error) {
+func (d *EnquiryStore) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error) {
 	var rows []struct {
 		ID            int64         `db:"id"`
 		At            int64         `db:"at"`
@@ -282,7 +287,7 @@ func (d *DB) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error)
 }
 
 // Notes implements crm.EnquiryStore.
-func (d *DB) Notes(ctx context.Context, enquiryID int64) ([]crm.Note, error) {
+func (d *EnquiryStore) Notes(ctx context.Context, enquiryID int64) ([]crm.Note, error) {
 	var rows []struct {
 		ID          int64         `db:"id"`
 		Body        string        `db:"body"`
@@ -310,7 +315,7 @@ func (d *DB) Notes(ctx context.Context, enquiryID int64) ([]crm.Note, error) {
 // indexedBy is the clause that holds SQLite's planner to the index name, written after a table in FROM: SQLite
 // plans without statistics, and some scans need the index it would pass over. PostgreSQL has no such clause (its
 // planner has the statistics ANALYZE keeps), so there it is empty.
-func (d *DB) indexedBy(name string) string {
+func (d *engine) indexedBy(name string) string {
 	if d.pg {
 		return ""
 	}
@@ -319,7 +324,7 @@ func (d *DB) indexedBy(name string) string {
 
 // overdueSQL selects the enquiries to remind. INDEXED BY holds SQLite's planner to the partial index: without
 // statistics it would prefer (status, created_at) and step over every enquiry already reminded.
-func (d *DB) overdueSQL() string {
+func (d *EnquiryStore) overdueSQL() string {
 	return `SELECT e.id, s.email AS assignee_email
 	FROM enquiries e` + d.indexedBy("enquiries_unreminded") + ` LEFT JOIN staff s ON s.id = e.assignee_id
 	WHERE e.status = 'new' AND e.reminded_at IS NULL AND e.erased_at IS NULL AND e.created_at < ?
@@ -329,7 +334,7 @@ func (d *DB) overdueSQL() string {
 
 // urgentSQL selects the enquiries flagged risk to remind, through the partial index of flagged enquiries:
 // those past their urgent target, which is counted from the flag.
-func (d *DB) urgentSQL() string {
+func (d *EnquiryStore) urgentSQL() string {
 	return `SELECT e.id, s.email AS assignee_email
 	FROM enquiries e` + d.indexedBy("enquiries_risk") + ` LEFT JOIN staff s ON s.id = e.assignee_id
 	WHERE e.flag_risk_at IS NOT NULL AND e.flag_risk_at < ? AND e.status = 'new' AND e.reminded_at IS NULL
@@ -345,7 +350,7 @@ func (d *DB) urgentSQL() string {
 //
 // On PostgreSQL several processes may run the sweep at once: the transaction first tries the advisory lock
 // lockReminders, and when another process holds it (it is sweeping now) returns 0 having changed nothing.
-func (d *DB) QueueOverdueReminders(ctx context.Context, dueBefore, urgentBefore time.Time, inbox string, at time.Time) (int, error) {
+func (d *EnquiryStore) QueueOverdueReminders(ctx context.Context, dueBefore, urgentBefore time.Time, inbox string, at time.Time) (int, error) {
 	var n int
 	var mailed bool
 	err := d.writer.do(ctx, func(tx *Tx) error {

@@ -34,7 +34,7 @@ import (
 // docs/postgres.md).
 
 // ListEnquiries implements crm.EnquiryStore. A malformed cursor is a crm.InputError naming "cursor".
-func (d *DB) ListEnquiries(ctx context.Context, q crm.ListQuery) (crm.Page, error) {
+func (d *EnquiryStore) ListEnquiries(ctx context.Context, q crm.ListQuery) (crm.Page, error) {
 	p, err := plan(q, d.pg)
 	if err != nil {
 		return crm.Page{}, err
@@ -71,7 +71,7 @@ func (d *DB) ListEnquiries(ctx context.Context, q crm.ListQuery) (crm.Page, erro
 // transaction does (WAL keeps its snapshot from its first read); PostgreSQL's default, READ COMMITTED, takes a
 // new snapshot for every statement, so a list would read keys and rows from two different states: REPEATABLE
 // READ keeps the first statement's. Read-only, it never fails to serialize.
-func (d *DB) snapshot(ctx context.Context) (*Tx, error) {
+func (d *engine) snapshot(ctx context.Context) (*Tx, error) {
 	if d.pg {
 		return d.read.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	}

@@ -13,7 +13,7 @@ import (
 // This file counts what a listing selects, up to a bound, with the same plan and strategies as the listing.
 
 // CountEnquiries implements crm.EnquiryStore; the cursor and limit of q are ignored.
-func (d *DB) CountEnquiries(ctx context.Context, q crm.ListQuery, upTo int) (int, error) {
+func (d *EnquiryStore) CountEnquiries(ctx context.Context, q crm.ListQuery, upTo int) (int, error) {
 	q.Cursor = ""
 	p, err := plan(q, d.pg)
 	if err != nil {

@@ -64,7 +64,7 @@ var eraseSteps = []struct {
 
 // eraseEnquiry erases the personal data of the enquiry id inside tx and records an 'erased' event by actor
 // (NULL: Frontdesk itself) at now.
-func (d *DB) eraseEnquiry(tx *Tx, id int64, actor sql.NullInt64, now int64) error {
+func (d *PrivacyStore) eraseEnquiry(tx *Tx, id int64, actor sql.NullInt64, now int64) error {
 	for _, s := range eraseSteps {
 		q := s.query
 		if d.pg && s.pg != "" {
@@ -84,7 +84,7 @@ func (d *DB) eraseEnquiry(tx *Tx, id int64, actor sql.NullInt64, now int64) erro
 
 // EraseEnquiries implements crm.PrivacyStore: every enquiry of refs is erased with its audit entry and the
 // search index merged, in one transaction.
-func (d *DB) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor, at time.Time, entry func(string) crm.AuditEntry) error {
+func (d *PrivacyStore) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor, at time.Time, entry func(string) crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		for _, ref := range refs {
 			var id int64
@@ -114,7 +114,7 @@ func (d *DB) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor,
 // deleted. It does nothing when the index is one segment with nothing marked deleted; otherwise it rewrites the
 // whole index (about half a second per 200,000 enquiries). PostgreSQL's search table has no segments to merge:
 // an erased enquiry's search row is deleted like any row (see Scrub), so there it does nothing.
-func (d *DB) optimizeSearch(tx *Tx) error {
+func (d *engine) optimizeSearch(tx *Tx) error {
 	if d.pg {
 		return nil
 	}
@@ -148,7 +148,7 @@ const patientTables = `enquiries, notes, events, outbox, idempotency_keys, scree
 // no row has it): REINDEX CONCURRENTLY, so searches and intake go on meanwhile; the half-built copy an
 // interrupted rebuild leaves behind is dropped first. The server's WAL, its archives and backups are the
 // server's business: see docs/security.md. It returns the error of the checkpoint, of VACUUM or of the rebuild.
-func (d *DB) Scrub(ctx context.Context) error {
+func (d *PrivacyStore) Scrub(ctx context.Context) error {
 	if d.pg {
 		err := d.writer.doAlone(ctx, func(ctx context.Context, db *sqlx.DB) error {
 			_, err := db.ExecContext(ctx, `VACUUM `+patientTables)
@@ -225,7 +225,7 @@ const searchIndex = "enquiry_search_document"
 // reindexSearch rebuilds the PostgreSQL search index without blocking writes. REINDEX CONCURRENTLY builds a copy
 // named searchIndex_ccnew (…_ccnew1, … when one exists) and swaps it in; stopped half-way, it leaves that copy
 // invalid, and it is dropped here before the next rebuild.
-func (d *DB) reindexSearch(ctx context.Context) error {
+func (d *engine) reindexSearch(ctx context.Context) error {
 	return d.writer.doAlone(ctx, func(ctx context.Context, db *sqlx.DB) error {
 		var leftovers []string
 		if err := db.SelectContext(ctx, &leftovers, `SELECT c.relname FROM pg_index i

@@ -22,7 +22,7 @@ var _ crm.IntakeStore = (*DB)(nil)
 // stored as planned — with its idempotency key, assignment, link to an earlier enquiry, timeline events,
 // screening answers and outbox messages — in one transaction on the writer goroutine, so no other write can
 // change the facts before the plan lands. It is committed (fsynced) before it returns.
-func (d *DB) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
+func (d *EnquiryStore) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
 	decide func(crm.NewEnquiry, crm.IntakeFacts) (crm.IntakePlan, error)) (crm.Receipt, error) {
 	var (
 		rec       crm.Receipt
@@ -291,7 +291,7 @@ func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error 
 
 // PurgeIdempotencyKeys deletes the idempotency keys older than crm.IdempotencyWindow and returns how many;
 // serve calls it periodically (CreateEnquiry already ignores them, this only reclaims the space).
-func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
+func (d *EnquiryStore) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM idempotency_keys WHERE created_at <= ?`, ms(now.Add(-crm.IdempotencyWindow)))

@@ -11,6 +11,10 @@ import (
 	"github.com/frontdesk/frontdesk/crm"
 )
 
+// OutboxStore keeps the emails to send (crm.OutboxStore for the worker, crm.OutboxQueue for staff): queued in
+// the transaction of the change that asks for them, claimed with a lease, marked sent or failed.
+type OutboxStore struct{ *engine }
+
 // The outbox: the listing and retry the crm.Outbox service needs (crm.OutboxStore), and the claims and outcomes
 // of the mail worker (crm.OutboxQueue).
 var (
@@ -20,9 +24,9 @@ var (
 
 // OnMailQueued registers fn to be called, in the caller's goroutine, after each commit that queued mail — the
 // mail worker's Wake, so a new message goes out at once rather than at the next poll. fn must not block.
-func (d *DB) OnMailQueued(fn func()) { d.mailQueued.Store(&fn) }
+func (d *OutboxStore) OnMailQueued(fn func()) { d.mailQueued.Store(&fn) }
 
-func (d *DB) notifyMailQueued() {
+func (d *engine) notifyMailQueued() {
 	if fn := d.mailQueued.Load(); fn != nil {
 		(*fn)()
 	}
@@ -64,7 +68,7 @@ const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.a
 // locks the rows it chooses (FOR UPDATE) and passes over rows another claim has locked (SKIP LOCKED), so
 // concurrent claims take different rows instead of waiting for each other; a row another claim updated and
 // committed meanwhile is checked again against the lease condition before it is taken.
-func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
+func (d *OutboxStore) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
 	due := `SELECT id FROM outbox
 				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
 				ORDER BY next_attempt_at, id LIMIT ?`
@@ -110,14 +114,14 @@ func (d *DB) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, l
 
 // updateQueued runs one UPDATE on a queued outbox row in a write transaction: crm.ErrNotFound when the row does
 // not exist, a *crm.OutboxStateError when it is no longer queued.
-func (d *DB) updateQueued(ctx context.Context, what string, id int64, query string, args ...any) error {
+func (d *OutboxStore) updateQueued(ctx context.Context, what string, id int64, query string, args ...any) error {
 	return d.updateOutbox(ctx, what, id, crm.OutboxQueued, nil, query, args...)
 }
 
 // updateOutbox runs one UPDATE on outbox row id while it has status from, and appends entry (when not nil) to
 // the audit log, in one write transaction: crm.ErrNotFound when the row does not exist, a *crm.OutboxStateError
 // when it is in another status (and then nothing is recorded).
-func (d *DB) updateOutbox(ctx context.Context, what string, id int64, from crm.OutboxStatus, entry *crm.AuditEntry,
+func (d *OutboxStore) updateOutbox(ctx context.Context, what string, id int64, from crm.OutboxStatus, entry *crm.AuditEntry,
 	query string, args ...any) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := d.writer.cached(tx).Exec(query+` WHERE id = ? AND status = ?`, append(args, id, from)...)
@@ -159,7 +163,7 @@ func outboxRowState(tx *Tx, id int64, want crm.OutboxStatus) error {
 }
 
 // MarkSent implements crm.OutboxQueue. A password reset's token is forgotten once its email is sent.
-func (d *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
+func (d *OutboxStore) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	return d.updateQueued(ctx, "mark sent", id,
 		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '', link_token = NULL`, ms(at))
 }
@@ -167,7 +171,7 @@ func (d *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
 // idIn is the condition "col is one of a list of ids", the list being one argument (idArg): the query text is
 // the same for every list, so it stays prepared. SQLite reads the list as a JSON array; PostgreSQL takes an
 // array of bigint, which pgx encodes from a []int64.
-func (d *DB) idIn(col string) string {
+func (d *engine) idIn(col string) string {
 	if d.pg {
 		return col + ` = ANY(?)`
 	}
@@ -175,7 +179,7 @@ func (d *DB) idIn(col string) string {
 }
 
 // idArg is ids as the argument of idIn's condition.
-func (d *DB) idArg(ids []int64) any {
+func (d *engine) idArg(ids []int64) any {
 	if d.pg {
 		return ids
 	}
@@ -197,7 +201,7 @@ func idList(ids []int64) string {
 
 // MarkSentAll implements crm.OutboxQueue: one UPDATE for the whole batch, then, only when some row was not
 // updated, one read to tell a deleted row from one in another status.
-func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int64, error) {
+func (d *OutboxStore) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -236,7 +240,7 @@ func (d *DB) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int6
 
 // RenewLease implements crm.OutboxQueue. The lease a worker holds is its token: a row whose lease_until is no
 // longer held was claimed by someone else after the lease ran out, and is left alone.
-func (d *DB) RenewLease(ctx context.Context, ids []int64, held, until time.Time) ([]int64, error) {
+func (d *OutboxStore) RenewLease(ctx context.Context, ids []int64, held, until time.Time) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -254,19 +258,19 @@ func (d *DB) RenewLease(ctx context.Context, ids []int64, held, until time.Time)
 }
 
 // MarkRetry implements crm.OutboxQueue.
-func (d *DB) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
+func (d *OutboxStore) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
 	return d.updateQueued(ctx, "mark retry", id,
 		`UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?`, ms(next), lastErr)
 }
 
 // MarkFailed implements crm.OutboxQueue. A password reset's token is forgotten too: asking again sends a new link.
-func (d *DB) MarkFailed(ctx context.Context, id int64, lastErr string) error {
+func (d *OutboxStore) MarkFailed(ctx context.Context, id int64, lastErr string) error {
 	return d.updateQueued(ctx, "mark failed", id,
 		`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?, link_token = NULL`, lastErr)
 }
 
 // Release implements crm.OutboxQueue.
-func (d *DB) Release(ctx context.Context, id int64) error {
+func (d *OutboxStore) Release(ctx context.Context, id int64) error {
 	// SQLite's max of several arguments is PostgreSQL's greatest.
 	fewer := `max(attempts - 1, 0)`
 	if d.pg {
@@ -276,7 +280,7 @@ func (d *DB) Release(ctx context.Context, id int64) error {
 }
 
 // Requeue implements crm.OutboxStore: the row and the audit entry are written in one transaction.
-func (d *DB) Requeue(ctx context.Context, id int64, now time.Time, entry crm.AuditEntry) error {
+func (d *OutboxStore) Requeue(ctx context.Context, id int64, now time.Time, entry crm.AuditEntry) error {
 	err := d.updateOutbox(ctx, "queue again", id, crm.OutboxFailed, &entry,
 		`UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, queued_at = ?, lease_until = NULL`,
 		ms(now), ms(now))
@@ -288,7 +292,7 @@ func (d *DB) Requeue(ctx context.Context, id int64, now time.Time, entry crm.Aud
 }
 
 // List implements crm.OutboxStore.
-func (d *DB) List(ctx context.Context, f crm.OutboxFilter) ([]crm.OutboxEntry, error) {
+func (d *OutboxStore) List(ctx context.Context, f crm.OutboxFilter) ([]crm.OutboxEntry, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -333,7 +337,7 @@ func (d *DB) List(ctx context.Context, f crm.OutboxFilter) ([]crm.OutboxEntry, e
 }
 
 // CountUnsent implements crm.OutboxQueue.
-func (d *DB) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, error) {
+func (d *OutboxStore) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, error) {
 	var n int
 	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'queued' AND queued_at < ?`,
 		ms(queuedBefore))
@@ -345,7 +349,7 @@ func (d *DB) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, erro
 
 // DiscardQueuedMail deletes every message still queued and returns how many. Only the demo uses it: its
 // fictional patients must not be emailed.
-func (d *DB) DiscardQueuedMail(ctx context.Context) (int, error) {
+func (d *OutboxStore) DiscardQueuedMail(ctx context.Context) (int, error) {
 	var n int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM outbox WHERE status = 'queued'`)

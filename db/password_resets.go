@@ -14,7 +14,7 @@ var _ crm.PasswordResetStore = (*DB)(nil)
 
 // CreatePasswordReset implements crm.PasswordResetStore. The email is queued with no enquiry; its link_token
 // column carries the token to the mail worker and is cleared once the message is sent or has failed.
-func (d *DB) CreatePasswordReset(ctx context.Context, r crm.PasswordReset, tokenHash, token, recipient string, ch crm.StaffChange) error {
+func (d *StaffStore) CreatePasswordReset(ctx context.Context, r crm.PasswordReset, tokenHash, token, recipient string, ch crm.StaffChange) error {
 	now := ms(ch.At)
 	msgID, err := newMessageID(now)
 	if err != nil {
@@ -46,7 +46,7 @@ func (d *DB) CreatePasswordReset(ctx context.Context, r crm.PasswordReset, token
 }
 
 // CountPasswordResets implements crm.PasswordResetStore.
-func (d *DB) CountPasswordResets(ctx context.Context, staffID int64, since time.Time) (int, error) {
+func (d *StaffStore) CountPasswordResets(ctx context.Context, staffID int64, since time.Time) (int, error) {
 	var n int
 	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM password_resets WHERE staff_id = ? AND created_at > ?`,
 		staffID, ms(since))
@@ -66,7 +66,7 @@ type passwordResetRow struct {
 }
 
 // PasswordResetByHash implements crm.PasswordResetStore.
-func (d *DB) PasswordResetByHash(ctx context.Context, tokenHash string) (crm.PasswordReset, error) {
+func (d *StaffStore) PasswordResetByHash(ctx context.Context, tokenHash string) (crm.PasswordReset, error) {
 	var r passwordResetRow
 	err := d.read.GetContext(ctx, &r, `SELECT id, staff_id, requested_by, created_at, expires_at, used_at
 		FROM password_resets WHERE token_hash = ?`, tokenHash)
@@ -82,7 +82,7 @@ func (d *DB) PasswordResetByHash(ctx context.Context, tokenHash string) (crm.Pas
 
 // UsePasswordReset implements crm.PasswordResetStore. The reset is taken by an UPDATE that only matches an
 // unused, unexpired link of an enabled account, so two uses racing each other cannot both succeed.
-func (d *DB) UsePasswordReset(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
+func (d *StaffStore) UsePasswordReset(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var staffID int64
 		err := tx.Get(&staffID, `UPDATE password_resets SET used_at = ?

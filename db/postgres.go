@@ -71,8 +71,8 @@ func openPostgres(rawURL string, opts Options) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("open database %s: %w", shown, err)
 	}
-	d := &DB{path: shown, source: rawURL, pg: true, write: &pool{p}, read: &pool{p},
-		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
+	d := newDB(&engine{path: shown, source: rawURL, pg: true, write: &pool{p}, read: &pool{p},
+		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})})
 	d.writer = &writer{db: p, pg: true, readers: p, readerIdle: conns, quit: make(chan struct{}), done: make(chan struct{})}
 	close(d.checkpointsDone)
 	return d, nil

@@ -17,7 +17,7 @@ const (
 // tryJobLock tries, on PostgreSQL, to take the advisory lock key for the rest of tx, without waiting, and
 // reports whether it got it: false means another transaction (another process) holds it now. On SQLite, where
 // the one writer already runs jobs one at a time, it reports true and does nothing.
-func (d *DB) tryJobLock(tx *Tx, key int64) (bool, error) {
+func (d *engine) tryJobLock(tx *Tx, key int64) (bool, error) {
 	if !d.pg {
 		return true, nil
 	}

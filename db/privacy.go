@@ -12,8 +12,18 @@ import (
 	"github.com/frontdesk/frontdesk/crm"
 )
 
+// PrivacyStore carries out the patient-data rules (crm.PrivacyStore): erasure, subject access, retention, and
+// the scrub that leaves nothing erased in the database's files.
+//
+// The subject access document also reads the enquiries' timelines, notes and screenings, through the
+// EnquiryStore it embeds.
+type PrivacyStore struct {
+	*engine
+	*EnquiryStore
+}
+
 // EnquiriesByEmail implements crm.PrivacyStore with the email index.
-func (d *DB) EnquiriesByEmail(ctx context.Context, email string) ([]crm.Enquiry, error) {
+func (d *PrivacyStore) EnquiriesByEmail(ctx context.Context, email string) ([]crm.Enquiry, error) {
 	if email == "" {
 		return []crm.Enquiry{}, nil // erased enquiries have an empty email: never theirs to find
 	}
@@ -31,7 +41,7 @@ func (d *DB) EnquiriesByEmail(ctx context.Context, email string) ([]crm.Enquiry,
 }
 
 // EnquiryMail implements crm.PrivacyStore.
-func (d *DB) EnquiryMail(ctx context.Context, enquiryID int64) ([]crm.SentMail, error) {
+func (d *PrivacyStore) EnquiryMail(ctx context.Context, enquiryID int64) ([]crm.SentMail, error) {
 	var rows []struct {
 		Kind      string        `db:"kind"`
 		Status    string        `db:"status"`
@@ -55,7 +65,7 @@ func (d *DB) EnquiryMail(ctx context.Context, enquiryID int64) ([]crm.SentMail, 
 
 // AuditOfReferences implements crm.PrivacyStore. It reads the whole log once (refs is a space-separated list,
 // not indexed): a subject access request is rare, and one pass serves every reference of the address.
-func (d *DB) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditEntry, error) {
+func (d *PrivacyStore) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditEntry, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
@@ -120,7 +130,7 @@ func closedSQL(statuses []crm.Status, before time.Time) (dueCond, error) {
 // closedScan starts the search for closed enquiries due: through the partial index of those not yet
 // anonymised, which SQLite's planner would otherwise pass over for enquiries_status_created and then step
 // over every enquiry anonymised in earlier years.
-func (d *DB) closedScan() string {
+func (d *PrivacyStore) closedScan() string {
 	return `SELECT e.id FROM enquiries e` + d.indexedBy("enquiries_closed_unerased") + ` WHERE `
 }
 
@@ -136,7 +146,7 @@ func spamSQL(before time.Time) dueCond {
 // On PostgreSQL several processes may run retention at once: the transaction first tries the advisory lock
 // lockRetention, and when another process holds it (it is applying a batch now) returns an empty result
 // having changed nothing, not even the audit log: that process records its own batch.
-func (d *DB) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.Time,
+func (d *PrivacyStore) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.Time,
 	entry func(crm.RetentionResult) crm.AuditEntry) (crm.RetentionResult, error) {
 	if b.Limit <= 0 {
 		b.Limit = 500

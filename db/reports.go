@@ -12,6 +12,10 @@ import (
 	"github.com/frontdesk/frontdesk/crm/report"
 )
 
+// ReportStore reads what the reports and exports need (report.Store), in streams that never sort a large
+// table.
+type ReportStore struct{ *engine }
+
 var _ report.Store = (*DB)(nil)
 
 // How exports are read
@@ -27,7 +31,7 @@ var _ report.Store = (*DB)(nil)
 // one JSON array (one indexed lookup per row; NULL when nothing was answered), with the answers themselves only
 // when asked for. The array is built by each engine's JSON functions, in the order of instruments (SQLite
 // walks the index on (enquiry_id, instrument)); Scan reads either text alike.
-func (d *DB) exportSelect(answers bool) string {
+func (d *ReportStore) exportSelect(answers bool) string {
 	screening := `CASE WHEN EXISTS (SELECT 1 FROM screenings s WHERE s.enquiry_id = e.id) THEN (SELECT json_group_array(json_object('i', s.instrument, 't', s.total, 'b', s.band%s))
 			FROM screenings s WHERE s.enquiry_id = e.id) END`
 	answersJSON := `, 'a', json(s.answers)`
@@ -76,7 +80,7 @@ func exportWhere(q report.Query) sqlBuilder {
 }
 
 // ExportEnquiries implements report.Store.
-func (d *DB) ExportEnquiries(ctx context.Context, q report.Query) (report.Rows, error) {
+func (d *ReportStore) ExportEnquiries(ctx context.Context, q report.Query) (report.Rows, error) {
 	b := exportWhere(q)
 	rows, err := d.read.QueryContext(ctx, d.exportSelect(q.Answers)+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...)
 	if err != nil {
@@ -86,7 +90,7 @@ func (d *DB) ExportEnquiries(ctx context.Context, q report.Query) (report.Rows, 
 }
 
 // CountExport implements report.Store.
-func (d *DB) CountExport(ctx context.Context, q report.Query) (int, error) {
+func (d *ReportStore) CountExport(ctx context.Context, q report.Query) (int, error) {
 	b := exportWhere(q)
 	var n int
 	if err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM enquiries e WHERE `+b.where(), b.args...); err != nil {
@@ -190,7 +194,7 @@ func stageRank(col string) string {
 
 // factsSelect reads a report.Fact per enquiry; furthest is the highest rank its status events name (the
 // larger of two values is max(a, b) on SQLite, greatest(a, b) on PostgreSQL, whose max is the aggregate only).
-func (d *DB) factsSelect() string {
+func (d *ReportStore) factsSelect() string {
 	larger := "max"
 	if d.pg {
 		larger = "greatest"
@@ -205,7 +209,7 @@ func (d *DB) factsSelect() string {
 }
 
 // ReportFacts implements report.Store: one statement over the created_at index, a row at a time.
-func (d *DB) ReportFacts(ctx context.Context, from, to time.Time, fn func(*report.Fact) error) error {
+func (d *ReportStore) ReportFacts(ctx context.Context, from, to time.Time, fn func(*report.Fact) error) error {
 	rows, err := d.read.QueryContext(ctx, d.factsSelect(), ms(from), ms(to))
 	if err != nil {
 		return fmt.Errorf("report facts: %w", err)
@@ -250,7 +254,7 @@ func (d *DB) ReportFacts(ctx context.Context, from, to time.Time, fn func(*repor
 // Workload implements report.Store: one grouped count over the active statuses. The assignee's email and name
 // are grouped by too: PostgreSQL allows only grouped columns (and those of a grouped primary key) beside the
 // aggregates, and they follow from the assignee anyway.
-func (d *DB) Workload(ctx context.Context, overdueBefore time.Time) ([]report.WorkloadCount, error) {
+func (d *ReportStore) Workload(ctx context.Context, overdueBefore time.Time) ([]report.WorkloadCount, error) {
 	var rows []struct {
 		AssigneeID sql.NullInt64 `db:"assignee_id"`
 		Email      string        `db:"email"`

@@ -64,7 +64,7 @@ func adminEmails(tx writeTx) ([]string, error) {
 }
 
 // ScreeningsOf implements crm.ScreeningStore: one indexed read for every enquiry of ids.
-func (d *DB) ScreeningsOf(ctx context.Context, ids []int64) (map[int64][]crm.Screening, error) {
+func (d *EnquiryStore) ScreeningsOf(ctx context.Context, ids []int64) (map[int64][]crm.Screening, error) {
 	out := map[int64][]crm.Screening{}
 	if len(ids) == 0 {
 		return out, nil

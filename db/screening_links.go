@@ -36,7 +36,7 @@ func (r screeningLinkRow) state() crm.ScreeningLinkState {
 }
 
 // ScreeningLink implements crm.ScreeningLinkStore: one lookup through the UNIQUE index on token_hash.
-func (d *DB) ScreeningLink(ctx context.Context, hash string) (crm.ScreeningLinkState, error) {
+func (d *EnquiryStore) ScreeningLink(ctx context.Context, hash string) (crm.ScreeningLinkState, error) {
 	var row screeningLinkRow
 	err := d.read.GetContext(ctx, &row, screeningLinkSelect, hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -50,7 +50,7 @@ func (d *DB) ScreeningLink(ctx context.Context, hash string) (crm.ScreeningLinkS
 
 // AnswerScreening implements crm.ScreeningLinkStore. The link is taken by a conditional UPDATE, so of two
 // submissions racing for it only one stores anything; the rest of the change rides in the same transaction.
-func (d *DB) AnswerScreening(ctx context.Context, a crm.ScreeningAnswers) (crm.ScreeningOutcome, error) {
+func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswers) (crm.ScreeningOutcome, error) {
 	var out crm.ScreeningOutcome
 	var mailed bool
 	err := d.writer.do(ctx, func(tx *Tx) error {

@@ -14,7 +14,7 @@ import (
 // database's writer; reads use the read pool. Fiber's interface carries no context, so each call is bounded by
 // storageTimeout.
 type SessionStore struct {
-	d *DB
+	d *engine
 	// table is sessions or rate_limits: a constant, never input.
 	table string
 }
@@ -23,11 +23,13 @@ type SessionStore struct {
 const storageTimeout = 10 * time.Second
 
 // Sessions returns the session storage over d.
-func (d *DB) Sessions() *SessionStore { return &SessionStore{d: d, table: "sessions"} }
+func (d *StaffStore) Sessions() *SessionStore { return &SessionStore{d: d.engine, table: "sessions"} }
 
 // RateLimits returns the storage of the intake rate limit's counters over d, shared by every process using the
 // database. Its Reset forgets every counter.
-func (d *DB) RateLimits() *SessionStore { return &SessionStore{d: d, table: "rate_limits"} }
+func (d *StaffStore) RateLimits() *SessionStore {
+	return &SessionStore{d: d.engine, table: "rate_limits"}
+}
 
 // Get returns the value stored under key, or nil (and no error) when there is none or it has expired.
 func (s *SessionStore) Get(key string) ([]byte, error) {
@@ -104,7 +106,7 @@ func (s *SessionStore) exec(what, query string, args ...any) error {
 // counters, and the records of
 // sessions long gone (see purgeStaffSessions); serve calls it periodically (Get already ignores them, this only
 // reclaims the space).
-func (d *DB) PurgeExpiredSessions(ctx context.Context) (int, error) {
+func (d *StaffStore) PurgeExpiredSessions(ctx context.Context) (int, error) {
 	var n int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		now := time.Now()

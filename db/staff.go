@@ -13,6 +13,11 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
+// StaffStore keeps the staff and their access (crm.StaffStore, crm.StaffSessionStore, crm.TokenStore,
+// crm.TwoFactorStore, crm.PasswordResetStore): accounts, sign-in sessions, API tokens, second factors and
+// password resets; and the storage Fiber keeps sessions and rate-limit counters in (Sessions, RateLimits).
+type StaffStore struct{ *engine }
+
 var _ crm.StaffStore = (*DB)(nil)
 
 // staffRow is an account with its treatments as a comma-separated list.
@@ -83,7 +88,7 @@ func setTreatments(tx *Tx, staffID int64, treatments []string) error {
 }
 
 // CreateStaff implements crm.StaffStore.
-func (d *DB) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash string, ch crm.StaffChange) (crm.Staff, error) {
+func (d *StaffStore) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash string, ch crm.StaffChange) (crm.Staff, error) {
 	var row staffRow
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var id int64
@@ -111,7 +116,7 @@ func (d *DB) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash strin
 }
 
 // GetStaff implements crm.StaffStore.
-func (d *DB) GetStaff(ctx context.Context, id int64) (crm.Staff, error) {
+func (d *StaffStore) GetStaff(ctx context.Context, id int64) (crm.Staff, error) {
 	row, err := getStaff(ctx, d.read, "s.id = ?", id)
 	if err != nil {
 		return crm.Staff{}, fmt.Errorf("get staff %d: %w", id, err)
@@ -120,7 +125,7 @@ func (d *DB) GetStaff(ctx context.Context, id int64) (crm.Staff, error) {
 }
 
 // StaffByEmail implements crm.StaffStore.
-func (d *DB) StaffByEmail(ctx context.Context, email string) (crm.Staff, string, error) {
+func (d *StaffStore) StaffByEmail(ctx context.Context, email string) (crm.Staff, string, error) {
 	row, err := getStaff(ctx, d.read, "s.email = ?", email)
 	if err != nil {
 		return crm.Staff{}, "", fmt.Errorf("get staff by email: %w", err)
@@ -132,7 +137,7 @@ func (d *DB) StaffByEmail(ctx context.Context, email string) (crm.Staff, string,
 // case of ASCII letters (lower() folds those alone on SQLite, as COLLATE NOCASE did; on PostgreSQL it folds
 // every letter the database's character type knows), then by id. OpenEnquiries is staff.open_enquiries, which
 // triggers keep (see migration 00002), so the list costs the same however many enquiries there are.
-func (d *DB) ListStaff(ctx context.Context) ([]crm.Staff, error) {
+func (d *StaffStore) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 	var rows []staffRow
 	err := d.read.SelectContext(ctx, &rows, staffSelectWithoutHash+`
 		FROM staff s
@@ -148,7 +153,7 @@ func (d *DB) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 }
 
 // CountStaff implements crm.StaffStore.
-func (d *DB) CountStaff(ctx context.Context) (int, error) {
+func (d *StaffStore) CountStaff(ctx context.Context) (int, error) {
 	var n int
 	if err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM staff`); err != nil {
 		return 0, fmt.Errorf("count staff: %w", err)
@@ -158,7 +163,7 @@ func (d *DB) CountStaff(ctx context.Context) (int, error) {
 
 // UpdateStaff implements crm.StaffStore. Only the role, the treatments and the disabled state are written;
 // disabling keeps the time it was first disabled.
-func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) (crm.StaffChange, error)) (crm.Staff, error) {
+func (d *StaffStore) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) (crm.StaffChange, error)) (crm.Staff, error) {
 	var row staffRow
 	var updateErr error
 	err := d.writer.do(ctx, func(tx *Tx) error {
@@ -205,7 +210,7 @@ func (d *DB) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) 
 }
 
 // SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins.
-func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
+func (d *StaffStore) SetPassword(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET password_hash = ?, failed_sign_ins = 0 WHERE id = ?`, passwordHash, id)
 		if err := affectedOne(res, err); err != nil {

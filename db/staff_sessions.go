@@ -17,7 +17,7 @@ const sessionTouchEvery = time.Minute
 
 // applyChange does inside tx what ch asks beside a change to the account staffID: end its access, and write the
 // audit entry. Store methods that change an account call it in their own transaction.
-func (d *DB) applyChange(tx *Tx, staffID int64, ch crm.StaffChange) error {
+func (d *StaffStore) applyChange(tx *Tx, staffID int64, ch crm.StaffChange) error {
 	if ch.EndAccess {
 		if err := endAccess(tx, staffID, ch.At); err != nil {
 			return err
@@ -67,7 +67,7 @@ func endSessions(tx *Tx, staffID int64, f crm.SessionFilter, at time.Time) (int,
 }
 
 // EndStaffAccess implements crm.StaffStore.
-func (d *DB) EndStaffAccess(ctx context.Context, id int64, ch crm.StaffChange) error {
+func (d *StaffStore) EndStaffAccess(ctx context.Context, id int64, ch crm.StaffChange) error {
 	ch.EndAccess = true
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
@@ -86,7 +86,7 @@ func (d *DB) EndStaffAccess(ctx context.Context, id int64, ch crm.StaffChange) e
 }
 
 // StartStaffSession implements crm.StaffSessionStore.
-func (d *DB) StartStaffSession(ctx context.Context, s crm.StaffSession) (int64, error) {
+func (d *StaffStore) StartStaffSession(ctx context.Context, s crm.StaffSession) (int64, error) {
 	var id int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		return tx.Get(&id, `INSERT INTO staff_sessions (session_key, staff_id, created_at, last_seen_at, client_ip,
@@ -121,7 +121,7 @@ func (r staffSessionRow) session() crm.StaffSession {
 
 // StaffSessionByKey implements crm.StaffSessionStore. Like a token's use, the session's last_seen_at is
 // written in the background at most about once a minute, so a page view does not wait for a write.
-func (d *DB) StaffSessionByKey(ctx context.Context, key string, now time.Time) (crm.StaffSession, error) {
+func (d *StaffStore) StaffSessionByKey(ctx context.Context, key string, now time.Time) (crm.StaffSession, error) {
 	var r staffSessionRow
 	err := d.read.GetContext(ctx, &r, `SELECT `+staffSessionColumns+` FROM staff_sessions ss WHERE ss.session_key = ?`, key)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -138,7 +138,7 @@ func (d *DB) StaffSessionByKey(ctx context.Context, key string, now time.Time) (
 
 // ListStaffSessions implements crm.StaffSessionStore: a session is live while it is not ended and its
 // session data has not expired.
-func (d *DB) ListStaffSessions(ctx context.Context, staffID int64, createdAfter, now time.Time) ([]crm.StaffSession, error) {
+func (d *StaffStore) ListStaffSessions(ctx context.Context, staffID int64, createdAfter, now time.Time) ([]crm.StaffSession, error) {
 	var rows []staffSessionRow
 	err := d.read.SelectContext(ctx, &rows, `SELECT `+staffSessionColumns+`
 		FROM staff_sessions ss JOIN sessions f ON f.key = ss.session_key
@@ -155,7 +155,7 @@ func (d *DB) ListStaffSessions(ctx context.Context, staffID int64, createdAfter,
 }
 
 // EndStaffSessions implements crm.StaffSessionStore.
-func (d *DB) EndStaffSessions(ctx context.Context, staffID int64, f crm.SessionFilter, ch crm.StaffChange) (int, error) {
+func (d *StaffStore) EndStaffSessions(ctx context.Context, staffID int64, f crm.SessionFilter, ch crm.StaffChange) (int, error) {
 	var n int
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var err error

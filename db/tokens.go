@@ -15,7 +15,7 @@ import (
 const tokenTouchEvery = time.Minute
 
 // CreateToken implements crm.StaffStore; crm.ErrNotFound when there is no such account.
-func (d *DB) CreateToken(ctx context.Context, staffID int64, label, tokenHash string, expires time.Time, ch crm.StaffChange) (int64, error) {
+func (d *StaffStore) CreateToken(ctx context.Context, staffID int64, label, tokenHash string, expires time.Time, ch crm.StaffChange) (int64, error) {
 	var id int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
@@ -40,7 +40,7 @@ func (d *DB) CreateToken(ctx context.Context, staffID int64, label, tokenHash st
 
 // StaffByToken implements crm.StaffStore. It records the token's use at most about once a minute, in the
 // background through the writer, so the request never waits for it.
-func (d *DB) StaffByToken(ctx context.Context, tokenHash string, now time.Time) (crm.Staff, error) {
+func (d *StaffStore) StaffByToken(ctx context.Context, tokenHash string, now time.Time) (crm.Staff, error) {
 	var row struct {
 		staffRow
 		TokenID  int64         `db:"token_id"`
@@ -65,7 +65,7 @@ func (d *DB) StaffByToken(ctx context.Context, tokenHash string, now time.Time) 
 // touch records in the background that row id (of the UPDATE query, whose arguments are the time, the id and
 // the time every before) was used at now. Requests that arrive before the write commits may each ask for it
 // again; the query's condition makes the repeats change nothing.
-func (d *DB) touch(query string, id int64, now time.Time, every time.Duration) {
+func (d *StaffStore) touch(query string, id int64, now time.Time, every time.Duration) {
 	go func() {
 		// Best effort: a lost touch only leaves "last used" older than it should be.
 		_ = d.writer.do(context.Background(), func(tx *Tx) error {
@@ -76,7 +76,7 @@ func (d *DB) touch(query string, id int64, now time.Time, every time.Duration) {
 }
 
 // RevokeToken implements crm.StaffStore. Revoking a revoked token keeps its first revocation time.
-func (d *DB) RevokeToken(ctx context.Context, staffID, tokenID int64, ch crm.StaffChange) error {
+func (d *StaffStore) RevokeToken(ctx context.Context, staffID, tokenID int64, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND staff_id = ?`,
 			ms(ch.At), tokenID, staffID)
@@ -113,7 +113,7 @@ func (r tokenRow) token() crm.Token {
 }
 
 // GetToken implements crm.StaffStore.
-func (d *DB) GetToken(ctx context.Context, id int64) (crm.Token, error) {
+func (d *StaffStore) GetToken(ctx context.Context, id int64) (crm.Token, error) {
 	var r tokenRow
 	err := d.read.GetContext(ctx, &r, tokenSelect+` WHERE k.id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -126,7 +126,7 @@ func (d *DB) GetToken(ctx context.Context, id int64) (crm.Token, error) {
 }
 
 // ListTokens implements crm.StaffStore.
-func (d *DB) ListTokens(ctx context.Context, staffID int64) ([]crm.Token, error) {
+func (d *StaffStore) ListTokens(ctx context.Context, staffID int64) ([]crm.Token, error) {
 	var rows []tokenRow
 	err := d.read.SelectContext(ctx, &rows, tokenSelect+` WHERE ? = 0 OR k.staff_id = ?
 		ORDER BY k.created_at DESC, k.id DESC`, staffID, staffID)

@@ -13,7 +13,7 @@ import (
 var _ crm.TwoFactorStore = (*DB)(nil)
 
 // SecondFactor implements crm.TwoFactorStore.
-func (d *DB) SecondFactor(ctx context.Context, staffID int64) (crm.SecondFactor, error) {
+func (d *StaffStore) SecondFactor(ctx context.Context, staffID int64) (crm.SecondFactor, error) {
 	var row struct {
 		Secret     string `db:"secret"`
 		EnrolledAt int64  `db:"enrolled_at"`
@@ -39,7 +39,7 @@ func (d *DB) SecondFactor(ctx context.Context, staffID int64) (crm.SecondFactor,
 // EnrolSecondFactor implements crm.TwoFactorStore: crm.ErrConflict when the account has a second factor
 // already. The insert does nothing on a conflict rather than failing, so of two enrolments at once on
 // PostgreSQL the second also ends in crm.ErrConflict (a failed statement would abort its transaction).
-func (d *DB) EnrolSecondFactor(ctx context.Context, f crm.SecondFactor, codeHashes []string, e crm.AuditEntry) error {
+func (d *StaffStore) EnrolSecondFactor(ctx context.Context, f crm.SecondFactor, codeHashes []string, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`INSERT INTO staff_totp (staff_id, secret, enrolled_at, last_step) VALUES (?, ?, ?, ?)
 			ON CONFLICT (staff_id) DO NOTHING`, f.StaffID, f.Secret, ms(f.EnrolledAt), f.LastStep)
@@ -73,7 +73,7 @@ func replaceRecoveryCodes(tx *Tx, staffID int64, hashes []string, at time.Time) 
 
 // UseSecondFactor implements crm.TwoFactorStore. The step and the code are claimed by conditional updates, so
 // of two requests with one code only the first succeeds.
-func (d *DB) UseSecondFactor(ctx context.Context, u crm.FactorUse) error {
+func (d *StaffStore) UseSecondFactor(ctx context.Context, u crm.FactorUse) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
 		if err := tx.Get(&exists, `SELECT EXISTS (SELECT 1 FROM staff_totp WHERE staff_id = ?)`, u.StaffID); err != nil {
@@ -122,7 +122,7 @@ func (d *DB) UseSecondFactor(ctx context.Context, u crm.FactorUse) error {
 func claimed(res sql.Result, err error) error { return affectedOr(res, err, crm.ErrCodeReused) }
 
 // ResetSecondFactor implements crm.TwoFactorStore.
-func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffChange) (bool, error) {
+func (d *StaffStore) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffChange) (bool, error) {
 	var had bool
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM staff_totp WHERE staff_id = ?`, staffID)
@@ -146,7 +146,7 @@ func (d *DB) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffC
 }
 
 // RecordSignIn implements crm.TwoFactorStore.
-func (d *DB) RecordSignIn(ctx context.Context, staffID int64, ok bool, e crm.AuditEntry) error {
+func (d *StaffStore) RecordSignIn(ctx context.Context, staffID int64, ok bool, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		if staffID != 0 {
 			q := `UPDATE staff SET failed_sign_ins = failed_sign_ins + 1 WHERE id = ?`
@@ -166,7 +166,7 @@ func (d *DB) RecordSignIn(ctx context.Context, staffID int64, ok bool, e crm.Aud
 }
 
 // ClearFailedSignIns implements crm.TwoFactorStore.
-func (d *DB) ClearFailedSignIns(ctx context.Context, staffID int64, e crm.AuditEntry) error {
+func (d *StaffStore) ClearFailedSignIns(ctx context.Context, staffID int64, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET failed_sign_ins = 0 WHERE id = ?`, staffID)
 		if err := affectedOne(res, err); err != nil {

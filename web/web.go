@@ -99,7 +99,7 @@ type Deps struct {
 	// IntakeLimits, when set, keeps the intake rate limit's counters (FRONTDESK_INTAKE_PER_MINUTE), so that
 	// several processes on one database count together; nil keeps them in this process's memory.
 	IntakeLimits fiber.Storage
-	Ready    Readiness
+	Ready        Readiness
 	// Mail is optional: without it /readyz says nothing of mail.
 	Mail MailBacklog
 	// Outbox lists mail and queues failed mail again, for the admin outbox page; without it that page answers

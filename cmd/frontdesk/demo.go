@@ -62,8 +62,8 @@ func cmdDemo(args []string, e env) error {
 		staff = append(staff, s)
 	}
 	now := time.Now().UTC()
-	in := crm.NewIntakeService(svc.db, intake.NewValidator(nil, c.Timezone), c.IntakeInbox, quiet)
-	ws := crm.NewWorkspace(svc.db, svc.db, svc.db, crm.WorkspaceConfig{
+	in := crm.NewIntakeService(svc.db.EnquiryStore, intake.NewValidator(nil, c.Timezone), c.IntakeInbox, quiet)
+	ws := crm.NewWorkspace(svc.db.EnquiryStore, svc.db.StaffStore, svc.db.AuditStore, crm.WorkspaceConfig{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours),
 		IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 	}, quiet)

@@ -77,7 +77,7 @@ func cmdExport(args []string, e env) error {
 	defer svc.db.Close()
 	// Warnings only: the outcome is the one line below, not a log line.
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	reports := crmreport.New(svc.db, svc.db, svc.db, crmreport.Config{
+	reports := crmreport.New(svc.db.ReportStore, svc.db.StaffStore, svc.db.AuditStore, crmreport.Config{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
 		XLSX: xlsx.Write,
 	}, quiet)

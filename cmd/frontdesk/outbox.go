@@ -44,7 +44,7 @@ func newMailWorker(c *config, store *db.DB, log *slog.Logger) (*mailer.Worker, e
 	if err != nil {
 		return nil, err
 	}
-	return mailer.NewWorker(store, renderer, transport, mailer.WorkerConfig{}, log.With("component", "mailer")), nil
+	return mailer.NewWorker(store.OutboxStore, renderer, transport, mailer.WorkerConfig{}, log.With("component", "mailer")), nil
 }
 
 // cmdOutbox is `outbox list [--status S]` and `outbox retry --id N`.
@@ -94,7 +94,7 @@ func cmdOutboxList(args []string, e env) error {
 // newOutbox is the outbox service of the outbox commands, logging warnings only: their outcome is the line they
 // print.
 func newOutbox(d *db.DB, e env) *crm.Outbox {
-	return crm.NewOutbox(d, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	return crm.NewOutbox(d.OutboxStore, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 // writeOutbox prints the outbox as a table, newest first. The outbox service has masked the recipients and the

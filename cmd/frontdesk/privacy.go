@@ -21,7 +21,7 @@ import (
 // the copies the file mail transport keeps in FRONTDESK_MAIL_DIR (also when the transport is now smtp: copies
 // from before may be there).
 func newPrivacy(c *config, d *db.DB, log *slog.Logger) *crm.Privacy {
-	return crm.NewPrivacy(d, d, mailer.NewMailFolder(c.MailDir), crm.PrivacyConfig{
+	return crm.NewPrivacy(d.PrivacyStore, d.AuditStore, mailer.NewMailFolder(c.MailDir), crm.PrivacyConfig{
 		RetentionMonths: c.RetentionMonths, SpamRetentionDays: c.SpamRetentionDays,
 	}, log)
 }

@@ -84,7 +84,7 @@ func cmdServe(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	workspace := crm.NewWorkspace(store, store, store, crm.WorkspaceConfig{
+	workspace := crm.NewWorkspace(store.EnquiryStore, store.StaffStore, store.AuditStore, crm.WorkspaceConfig{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours),
 		IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 	}, log)
@@ -108,13 +108,13 @@ func cmdServe(args []string, e env) error {
 	go func() { defer close(retentionDone); runRetention(jobsCtx, privacy, log) }()
 	defer func() { stopJobs(); <-jobsDone; <-retentionDone }()
 
-	reports := crmreport.New(store, store, store, crmreport.Config{
+	reports := crmreport.New(store.ReportStore, store.StaffStore, store.AuditStore, crmreport.Config{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
 		XLSX: xlsx.Write,
 	}, log)
 	deps := web.Deps{
-		Intake:    crm.NewIntakeService(store, validator, c.IntakeInbox, log),
-		Screening: crm.NewScreeningService(store, c.IntakeInbox, log),
+		Intake:    crm.NewIntakeService(store.EnquiryStore, validator, c.IntakeInbox, log),
+		Screening: crm.NewScreeningService(store.EnquiryStore, c.IntakeInbox, log),
 		Workspace: workspace,
 		Privacy:   privacy,
 		Accounts:  accounts,
@@ -122,7 +122,7 @@ func cmdServe(args []string, e env) error {
 		Sessions:  store.Sessions(),
 		Ready:     store,
 		Mail:      worker,
-		Outbox:    crm.NewOutbox(store, log),
+		Outbox:    crm.NewOutbox(store.OutboxStore, log),
 		Log:       log,
 	}
 	if store.IsPostgres() {

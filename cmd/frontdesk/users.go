@@ -38,7 +38,7 @@ func openServices(ctx context.Context, c *config, e env) (*services, error) {
 	return &services{
 		db:       d,
 		accounts: accounts,
-		ws: crm.NewWorkspace(d, d, d, crm.WorkspaceConfig{
+		ws: crm.NewWorkspace(d.EnquiryStore, d.StaffStore, d.AuditStore, crm.WorkspaceConfig{
 			FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours),
 			IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 		}, log),
@@ -47,7 +47,7 @@ func openServices(ctx context.Context, c *config, e env) (*services, error) {
 
 // newAccounts returns the accounts service over d, with the configured token lifetime.
 func newAccounts(c *config, d *db.DB, log *slog.Logger) (*crm.Accounts, error) {
-	a := crm.NewAccounts(d, d, log)
+	a := crm.NewAccounts(d.StaffStore, d.AuditStore, log)
 	a.SetClinic(c.ClinicName)
 	if err := a.SetTokenDays(c.TokenDays); err != nil {
 		return nil, usagef("invalid FRONTDESK_TOKEN_DAYS: must be from %d to %d", crm.MinTokenDays, crm.MaxTokenDays)
