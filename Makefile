@@ -25,14 +25,16 @@ test:
 	FRONTDESK_TEST_ENGINE=postgres $(GO) test -tags $(TAGS) -count=1 -timeout 5m ./db/
 
 # `make test` runs the PostgreSQL tests too when FRONTDESK_TEST_POSTGRES names a server (`eval
-# "$(.ci/postgres-start)"` starts a throwaway one; .ci/run does); without it they skip. This runs only the tests
-# named *Postgres*, on a throwaway cluster started and deleted here unless FRONTDESK_TEST_POSTGRES is set.
+# "$(.ci/postgres-start)"` starts a throwaway one; .ci/run does); without it they skip. This runs only those: the
+# store tests on PostgreSQL and every test named *Postgres*, on a throwaway cluster started and deleted here
+# unless FRONTDESK_TEST_POSTGRES is set.
 PG_RUN ?= Postgres
 test-postgres: SHELL := /bin/bash
 test-postgres:
 	@if [ -z "$$FRONTDESK_TEST_POSTGRES" ]; then \
 		pg_env=$$(.ci/postgres-start) || exit 1; eval "$$pg_env"; trap '.ci/postgres-stop' EXIT; \
 	fi; \
+	FRONTDESK_TEST_ENGINE=postgres $(GO) test -tags $(TAGS) -count=1 ./db/ && \
 	$(GO) test -tags $(TAGS) -count=1 -run '$(PG_RUN)' $(PKGS)
 
 # Quicker feedback while working: no race detector, no browser.

@@ -1,8 +1,13 @@
-// Package db is Frontdesk's storage: SQLite opened with the pragmas that make an acknowledged write durable and
-// concurrent requests safe (WAL, synchronous=FULL, foreign keys, busy timeout, immediate transactions), one
-// writer connection fed by a group-commit queue, a separate pool of readers, checkpoints in the background,
-// embedded goose migrations, and one store file per aggregate implementing the interfaces that intake, crm and
-// mailer declare. It is the only package that imports sqlx and go-sqlite3.
+// Package db is Frontdesk's storage, on SQLite (the embedded default) or PostgreSQL, with one store per
+// aggregate (enquiries, privacy, staff, outbox, audit, reports) implementing the interfaces crm declares, written
+// once in SQL both engines take (see docs/postgres.md).
+//
+// SQLite is opened with the pragmas that make an acknowledged write durable and concurrent requests safe (WAL,
+// synchronous=FULL, foreign keys, busy timeout, immediate transactions), one writer connection fed by a
+// group-commit queue, a separate pool of readers, and checkpoints in the background. PostgreSQL (pgx's
+// database/sql driver) is one pool, each write its own transaction with synchronous_commit on, and advisory
+// locks where several processes must take turns. Migrations are embedded goose files, one set per engine. It is
+// the only package that imports sqlx, go-sqlite3 and pgx.
 package db
 
 import (
