@@ -81,8 +81,17 @@ func (d *engine) lockAuditChain(tx *Tx) error {
 
 // sealAudit chains the entries written before the log had a hash chain (migration 00003), oldest first. It is
 // idempotent: entries already sealed are left as they are. On PostgreSQL it holds the chain's lock, like an
-// append, as other processes may be appending meanwhile.
+// append, as other processes may be appending meanwhile. When every entry is sealed (always, after the first
+// start of a version with the chain) it only reads: a command run beside a busy serve then needs no write
+// lock to start.
 func (d *AuditStore) sealAudit(ctx context.Context) error {
+	var unsealed bool
+	if err := d.read.GetContext(ctx, &unsealed, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash = '')`); err != nil {
+		return err
+	}
+	if !unsealed {
+		return nil
+	}
 	return d.writer.do(ctx, func(tx *Tx) error {
 		if err := d.lockAuditChain(tx); err != nil {
 			return err
