@@ -78,7 +78,7 @@ func TestAnswersThroughTheScreeningLinkAreStoredOnce(t *testing.T) {
 	}
 	at := t0.Add(time.Hour)
 	out, err := d.AnswerScreening(ctx, crm.ScreeningAnswers{Hash: "link-hash", At: at, Answers: answers,
-		Assessment: assessment, IntakeInbox: "intake@clinic.example"})
+		Assessment: assessment, IntakeInbox: "intake@clinic.example"}, crm.PlanScreeningAnswers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestAnswersThroughTheScreeningLinkAreStoredOnce(t *testing.T) {
 	}
 	before := snapshot()
 	_, err = d.AnswerScreening(ctx, crm.ScreeningAnswers{Hash: "link-hash", At: at.Add(time.Minute), Answers: answers,
-		Assessment: assessment})
+		Assessment: assessment}, crm.PlanScreeningAnswers)
 	var le *crm.ScreeningLinkError
 	if !errors.As(err, &le) || le.Problem != crm.LinkUsed {
 		t.Errorf("a second use of the link: %v, want a used-link error", err)
