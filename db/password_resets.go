@@ -45,7 +45,8 @@ func (d *StaffStore) CreatePasswordReset(ctx context.Context, r crm.PasswordRese
 	return nil
 }
 
-// CountPasswordResets implements crm.PasswordResetStore.
+// CountPasswordResets implements crm.PasswordResetStore: the resets of the account created after since, used,
+// expired or not. Its only errors are the database's (wrapped).
 func (d *StaffStore) CountPasswordResets(ctx context.Context, staffID int64, since time.Time) (int, error) {
 	var n int
 	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM password_resets WHERE staff_id = ? AND created_at > ?`,
@@ -65,7 +66,8 @@ type passwordResetRow struct {
 	UsedAt      sql.NullInt64 `db:"used_at"`
 }
 
-// PasswordResetByHash implements crm.PasswordResetStore.
+// PasswordResetByHash implements crm.PasswordResetStore: the reset as stored, used or expired included (the
+// caller judges it). It returns an error wrapping crm.ErrNotFound when no reset has that hash.
 func (d *StaffStore) PasswordResetByHash(ctx context.Context, tokenHash string) (crm.PasswordReset, error) {
 	var r passwordResetRow
 	err := d.read.GetContext(ctx, &r, `SELECT id, staff_id, requested_by, created_at, expires_at, used_at
