@@ -162,7 +162,9 @@ func outboxRowState(tx *Tx, id int64, want crm.OutboxStatus) error {
 	return &crm.OutboxStateError{ID: id, Status: crm.OutboxStatus(status), Want: want}
 }
 
-// MarkSent implements crm.OutboxQueue. A password reset's token is forgotten once its email is sent.
+// MarkSent implements crm.OutboxQueue. A password reset's token is forgotten once its email is sent. It returns
+// an error wrapping crm.ErrNotFound when the message is gone, a *crm.OutboxStateError (a crm.ErrConflict) when it
+// is no longer queued — nothing changes then — or wrapping crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	return d.updateQueued(ctx, "mark sent", id,
 		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '', link_token = NULL`, ms(at))
@@ -257,19 +259,25 @@ func (d *OutboxStore) RenewLease(ctx context.Context, ids []int64, held, until t
 	return renewed, nil
 }
 
-// MarkRetry implements crm.OutboxQueue.
+// MarkRetry implements crm.OutboxQueue. It returns an error wrapping crm.ErrNotFound when the message is gone,
+// a *crm.OutboxStateError (a crm.ErrConflict) when it is no longer queued — nothing changes then — or wrapping
+// crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
 	return d.updateQueued(ctx, "mark retry", id,
 		`UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?`, ms(next), lastErr)
 }
 
-// MarkFailed implements crm.OutboxQueue. A password reset's token is forgotten too: asking again sends a new link.
+// MarkFailed implements crm.OutboxQueue. A password reset's token is forgotten too: asking again sends a new link. It
+// returns an error wrapping crm.ErrNotFound when the message is gone, a *crm.OutboxStateError (a crm.ErrConflict) when
+// it is no longer queued — nothing changes then — or wrapping crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) MarkFailed(ctx context.Context, id int64, lastErr string) error {
 	return d.updateQueued(ctx, "mark failed", id,
 		`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?, link_token = NULL`, lastErr)
 }
 
-// Release implements crm.OutboxQueue.
+// Release implements crm.OutboxQueue: the attempt count goes down by one, never below 0. It returns an error
+// wrapping crm.ErrNotFound when the message is gone, a *crm.OutboxStateError (a crm.ErrConflict) when it is no
+// longer queued — nothing changes then — or wrapping crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) Release(ctx context.Context, id int64) error {
 	// SQLite's max of several arguments is PostgreSQL's greatest.
 	fewer := `max(attempts - 1, 0)`
@@ -279,7 +287,10 @@ func (d *OutboxStore) Release(ctx context.Context, id int64) error {
 	return d.updateQueued(ctx, "release", id, `UPDATE outbox SET lease_until = NULL, attempts = `+fewer)
 }
 
-// Requeue implements crm.OutboxStore: the row and the audit entry are written in one transaction.
+// Requeue implements crm.OutboxStore: the row and the audit entry are written in one transaction, and the mail
+// worker is woken. It returns an error wrapping crm.ErrNotFound when the message is gone, a
+// *crm.OutboxStateError (a crm.ErrConflict) when it is not failed — nothing changes or is recorded then — or
+// wrapping crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) Requeue(ctx context.Context, id int64, now time.Time, entry crm.AuditEntry) error {
 	err := d.updateOutbox(ctx, "queue again", id, crm.OutboxFailed, &entry,
 		`UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, queued_at = ?, lease_until = NULL`,
@@ -291,7 +302,9 @@ func (d *OutboxStore) Requeue(ctx context.Context, id int64, now time.Time, entr
 	return nil
 }
 
-// List implements crm.OutboxStore.
+// List implements crm.OutboxStore: at most f.Limit messages (100 when 0), newest id first; a message of no enquiry (a
+// password reset) has an empty Reference. Leased is worked out against this process's clock. Its only errors are the
+// database's (wrapped).
 func (d *OutboxStore) List(ctx context.Context, f crm.OutboxFilter) ([]crm.OutboxEntry, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -336,7 +349,8 @@ func (d *OutboxStore) List(ctx context.Context, f crm.OutboxFilter) ([]crm.Outbo
 	return out, nil
 }
 
-// CountUnsent implements crm.OutboxQueue.
+// CountUnsent implements crm.OutboxQueue: the queued messages with queued_at before queuedBefore, leased or
+// not. Its only errors are the database's (wrapped).
 func (d *OutboxStore) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, error) {
 	var n int
 	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'queued' AND queued_at < ?`,
