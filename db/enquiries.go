@@ -244,7 +244,9 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 	return nil
 }
 
-// Timeline implements crm.EnquiryStore.
+// Timeline implements crm.EnquiryStore: every event of the enquiry, oldest first (at, then id), with the
+// actor, assignee and note each names; an unknown enquiry has none, not crm.ErrNotFound. Its only errors are the
+// database's (wrapped).
 func (d *EnquiryStore) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error) {
 	var rows []struct {
 		ID            int64         `db:"id"`
@@ -286,7 +288,8 @@ func (d *EnquiryStore) Timeline(ctx context.Context, enquiryID int64) ([]crm.Eve
 	return out, nil
 }
 
-// Notes implements crm.EnquiryStore.
+// Notes implements crm.EnquiryStore: the enquiry's notes, oldest first (created_at, then id), each with its
+// author; an unknown enquiry has none, not crm.ErrNotFound. Its only errors are the database's (wrapped).
 func (d *EnquiryStore) Notes(ctx context.Context, enquiryID int64) ([]crm.Note, error) {
 	var rows []struct {
 		ID          int64         `db:"id"`

@@ -22,7 +22,9 @@ type PrivacyStore struct {
 	*EnquiryStore
 }
 
-// EnquiriesByEmail implements crm.PrivacyStore with the email index.
+// EnquiriesByEmail implements crm.PrivacyStore with the email index: the enquiries whose email is email
+// lower-cased, oldest first (created_at, then id), spam included; none is an empty list. Its only errors are the
+// database's (wrapped).
 func (d *PrivacyStore) EnquiriesByEmail(ctx context.Context, email string) ([]crm.Enquiry, error) {
 	if email == "" {
 		return []crm.Enquiry{}, nil // erased enquiries have an empty email: never theirs to find
@@ -40,7 +42,8 @@ func (d *PrivacyStore) EnquiriesByEmail(ctx context.Context, email string) ([]cr
 	return out, nil
 }
 
-// EnquiryMail implements crm.PrivacyStore.
+// EnquiryMail implements crm.PrivacyStore: every outbox message of the enquiry, whatever its status, in the order
+// queued (id); an unknown enquiry has none, not crm.ErrNotFound. Its only errors are the database's (wrapped).
 func (d *PrivacyStore) EnquiryMail(ctx context.Context, enquiryID int64) ([]crm.SentMail, error) {
 	var rows []struct {
 		Kind      string        `db:"kind"`

@@ -36,7 +36,9 @@ func (r screeningLinkRow) state() crm.ScreeningLinkState {
 		Reference: r.Reference, Treatment: r.Treatment, Status: crm.Status(r.Status), Erased: r.Erased, Risk: r.Risk}
 }
 
-// ScreeningLink implements crm.ScreeningLinkStore: one lookup through the UNIQUE index on token_hash.
+// ScreeningLink implements crm.ScreeningLinkStore: one lookup through the UNIQUE index on token_hash. It returns
+// the link as stored, used or expired included (the caller judges it with Problem), crm.ErrNotFound when no link
+// has the hash, or a wrapped error of the database.
 func (d *EnquiryStore) ScreeningLink(ctx context.Context, hash string) (crm.ScreeningLinkState, error) {
 	var row screeningLinkRow
 	err := d.read.GetContext(ctx, &row, screeningLinkSelect, hash)
