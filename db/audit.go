@@ -18,9 +18,9 @@ type AuditStore struct{ *engine }
 
 var _ crm.AuditStore = (*DB)(nil)
 
-// RecordAudit implements crm.AuditStore: the entry is appended to the chain in a write of its own (on PostgreSQL after
-// taking the chain's advisory lock, see appendAudit). Errors wrap crm.ErrUnavailable when the database cannot take
-// writes.
+// RecordAudit implements crm.AuditStore: the entry is appended to the chain in a write of its own (on PostgreSQL
+// after taking the chain's advisory lock, see appendAudit). Errors wrap crm.ErrUnavailable when the database cannot
+// take writes.
 func (d *AuditStore) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error { return d.appendAudit(tx, e) })
 	if err != nil {

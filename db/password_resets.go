@@ -13,7 +13,9 @@ import (
 var _ crm.PasswordResetStore = (*DB)(nil)
 
 // CreatePasswordReset implements crm.PasswordResetStore. The email is queued with no enquiry; its link_token
-// column carries the token to the mail worker and is cleared once the message is sent or has failed.
+// column carries the token to the mail worker and is cleared once the message is sent or has failed. A token
+// hash already stored or an unknown account breaks a constraint and is a plain database error; errors wrap
+// crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) CreatePasswordReset(ctx context.Context, r crm.PasswordReset, tokenHash, token, recipient string, ch crm.StaffChange) error {
 	now := ms(ch.At)
 	msgID, err := newMessageID(now)
@@ -83,7 +85,9 @@ func (d *StaffStore) PasswordResetByHash(ctx context.Context, tokenHash string) 
 }
 
 // UsePasswordReset implements crm.PasswordResetStore. The reset is taken by an UPDATE that only matches an
-// unused, unexpired link of an enabled account, so two uses racing each other cannot both succeed.
+// unused, unexpired link of an enabled account, so two uses racing each other cannot both succeed. It returns an
+// error wrapping crm.ErrLinkExpired when the reset is unknown, used, expired or its account disabled (nothing
+// changes), or crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) UsePasswordReset(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var staffID int64

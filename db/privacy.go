@@ -67,7 +67,8 @@ func (d *PrivacyStore) EnquiryMail(ctx context.Context, enquiryID int64) ([]crm.
 }
 
 // AuditOfReferences implements crm.PrivacyStore. It reads the whole log once (refs is a space-separated list,
-// not indexed): a subject access request is rare, and one pass serves every reference of the address.
+// not indexed): a subject access request is rare, and one pass serves every reference of the address. It
+// returns the entries oldest first (nil for no refs); its only errors are the database's (wrapped).
 func (d *PrivacyStore) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditEntry, error) {
 	if len(refs) == 0 {
 		return nil, nil
@@ -142,13 +143,17 @@ func spamSQL(before time.Time) dueCond {
 	return dueCond{sql: `e.status = 'spam' AND e.created_at < ?`, args: []any{ms(before)}}
 }
 
-// ApplyRetention implements crm.PrivacyStore. The due enquiries are found on a reader, outside the writer
-// (the scan may take a moment on a large database), and each is checked again inside the transaction, so one
-// reopened or moved meanwhile is left alone.
+// ApplyRetention implements crm.PrivacyStore. The due enquiries are found on a reader, outside the writer (the scan
+// may take a moment on a large database), and each is checked again inside the transaction, so one reopened or
+// moved meanwhile is left alone.
 //
 // On PostgreSQL several processes may run retention at once: the transaction first tries the advisory lock
-// lockRetention, and when another process holds it (it is applying a batch now) returns an empty result
-// having changed nothing, not even the audit log: that process records its own batch.
+// lockRetention, and when another process holds it (it is applying a batch now) returns an empty result having
+// changed nothing, not even the audit log: that process records its own batch.
+//
+// It returns what it did (empty lists, never nil, when nothing was due). A status of b.Closed that does not close
+// an enquiry is a plain error, before anything is read; others wrap crm.ErrUnavailable when the database cannot
+// take writes.
 func (d *PrivacyStore) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.Time,
 	entry func(crm.RetentionResult) crm.AuditEntry) (crm.RetentionResult, error) {
 	if b.Limit <= 0 {

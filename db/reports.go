@@ -257,7 +257,7 @@ func (d *ReportStore) ReportFacts(ctx context.Context, from, to time.Time, fn fu
 
 // Workload implements report.Store: one grouped count over the active statuses. The assignee's email and name
 // are grouped by too: PostgreSQL allows only grouped columns (and those of a grouped primary key) beside the
-// aggregates, and they follow from the assignee anyway.
+// aggregates, and they follow from the assignee anyway. Its only errors are the database's (wrapped).
 func (d *ReportStore) Workload(ctx context.Context, overdueBefore time.Time) ([]report.WorkloadCount, error) {
 	var rows []struct {
 		AssigneeID sql.NullInt64 `db:"assignee_id"`

@@ -53,9 +53,10 @@ func (d *EnquiryStore) ScreeningLink(ctx context.Context, hash string) (crm.Scre
 
 // AnswerScreening implements crm.ScreeningLinkStore: the link is taken by a conditional UPDATE, so of two
 // submissions racing for it only one stores anything; the facts are read, decide asked, and its plan stored in
-// the same transaction, so no other write can change the facts before the plan lands. It returns the plan's
-// outcome; a *crm.ScreeningLinkError when the link cannot be taken, crm.ErrNotFound when no link has the hash
-// (nothing is changed then), or a wrapped error of the storage.
+// the same transaction. On SQLite no other write can change the facts meanwhile (one writer); on PostgreSQL the
+// enquiry's row is not locked while decide runs. It returns the plan's outcome; a *crm.ScreeningLinkError when
+// the link cannot be taken, crm.ErrNotFound when no link has the hash (nothing is changed then), or a wrapped
+// error of the storage (crm.ErrUnavailable when the database cannot take writes).
 func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswers,
 	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan) (crm.ScreeningOutcome, error) {
 	var out crm.ScreeningOutcome

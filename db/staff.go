@@ -141,7 +141,8 @@ func (d *StaffStore) StaffByEmail(ctx context.Context, email string) (crm.Staff,
 // ListStaff implements crm.StaffStore: every account, without its password hash, by name regardless of the
 // case of ASCII letters (lower() folds those alone on SQLite, as COLLATE NOCASE did; on PostgreSQL it folds
 // every letter the database's character type knows), then by id. OpenEnquiries is staff.open_enquiries, which
-// triggers keep (see migration 00002), so the list costs the same however many enquiries there are.
+// triggers keep (see migration 00002), so the list costs the same however many enquiries there are. Disabled
+// accounts are included. Its only errors are the database's (wrapped).
 func (d *StaffStore) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 	var rows []staffRow
 	err := d.read.SelectContext(ctx, &rows, staffSelectWithoutHash+`
@@ -168,7 +169,11 @@ func (d *StaffStore) CountStaff(ctx context.Context) (int, error) {
 }
 
 // UpdateStaff implements crm.StaffStore. Only the role, the treatments and the disabled state are written;
-// disabling keeps the time it was first disabled.
+// disabling keeps the time it was first disabled. It returns the account as changed; update's error unwrapped;
+// errors wrapping crm.ErrNotFound when there is no such account, or crm.ErrUnavailable when the database cannot
+// take writes; an unknown role or treatment is refused by the schema's CHECK as a plain database error. On
+// PostgreSQL the account is read without a row lock, and after a deadlock the whole write, update included, runs
+// again.
 func (d *StaffStore) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) (crm.StaffChange, error)) (crm.Staff, error) {
 	var row staffRow
 	var updateErr error
@@ -215,9 +220,9 @@ func (d *StaffStore) UpdateStaff(ctx context.Context, id int64, update func(*crm
 	return row.staff(), nil
 }
 
-// SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins. It returns an error
-// wrapping crm.ErrNotFound when there is no such account (nothing changes) or crm.ErrUnavailable when the database
-// cannot take writes.
+// SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins. It returns an
+// error wrapping crm.ErrNotFound when there is no such account (nothing changes) or crm.ErrUnavailable when the
+// database cannot take writes.
 func (d *StaffStore) SetPassword(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET password_hash = ?, failed_sign_ins = 0 WHERE id = ?`, passwordHash, id)

@@ -40,8 +40,10 @@ func (d *StaffStore) CreateToken(ctx context.Context, staffID int64, label, toke
 	return id, nil
 }
 
-// StaffByToken implements crm.StaffStore. It records the token's use at most about once a minute, in the
-// background through the writer, so the request never waits for it.
+// StaffByToken implements crm.TokenStore. It records the token's use at most about once a minute, in the
+// background through the writer, so the request never waits for it. It returns the account, disabled or not
+// (the caller judges it); an error wrapping crm.ErrNotFound when no live token has the hash, or a wrapped error of
+// the database — never one of the background write.
 func (d *StaffStore) StaffByToken(ctx context.Context, tokenHash string, now time.Time) (crm.Staff, error) {
 	var row struct {
 		staffRow

@@ -74,7 +74,9 @@ func replaceRecoveryCodes(tx *Tx, staffID int64, hashes []string, at time.Time) 
 }
 
 // UseSecondFactor implements crm.TwoFactorStore. The step and the code are claimed by conditional updates, so
-// of two requests with one code only the first succeeds.
+// of two requests with one code only the first succeeds. Errors wrap crm.ErrNotFound when the account has no
+// second factor, crm.ErrCodeReused when the step or the recovery code was taken already (nothing changes then),
+// or crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) UseSecondFactor(ctx context.Context, u crm.FactorUse) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
