@@ -100,14 +100,16 @@ type ScreeningLinkStore interface {
 	// It returns ErrNotFound when no link has that hash (an erasure deletes the link).
 	ScreeningLink(ctx context.Context, hash string) (ScreeningLinkState, error)
 	// AnswerScreening stores a.Answers in one write transaction: it takes the link (only if it is unused,
-	// unexpired at a.At, and its enquiry neither erased nor spam, so two posts cannot both use it), stores the
-	// answers (source "screening_page"), records a "screening" timeline event naming the questionnaires
-	// (ScreeningEventReason), adds one to the enquiry's version and, for each flag of a.Assessment the enquiry
-	// did not carry, sets it with a "flagged" event (FlagReason); a new risk flag also makes the priority
-	// PriorityUrgent (with a "priority" event) and queues the urgent notices (UrgentMail, or UrgentFallback
-	// when nobody else would be told). It returns a *ScreeningLinkError when the link cannot be taken,
+	// unexpired at a.At, and its enquiry neither erased nor spam, so two posts cannot both use it), reads the
+	// enquiry's ScreeningFacts (the administrators only when a.NeedsAdmins()), asks decide
+	// (PlanScreeningAnswers, unless a test says otherwise) what the answers do, and stores the plan as it is:
+	// the answers (source "screening_page"), a "screening" timeline event naming the questionnaires
+	// (ScreeningEventReason), one more on the enquiry's version, the plan's flags set at a.At with a "flagged"
+	// event (its FlagReason), PriorityUrgent with a "priority" event when the plan says urgent, and the plan's
+	// mail in the outbox. It returns the plan's Outcome; a *ScreeningLinkError when the link cannot be taken,
 	// ErrNotFound when no link has the hash — and changes nothing then — or an error of the storage.
-	AnswerScreening(ctx context.Context, a ScreeningAnswers) (ScreeningOutcome, error)
+	AnswerScreening(ctx context.Context, a ScreeningAnswers,
+		decide func(ScreeningAnswers, ScreeningFacts) ScreeningPlan) (ScreeningOutcome, error)
 }
 
 // ScreeningPage is what the questionnaire page shows for a link.
@@ -231,7 +233,7 @@ func boolRank(first bool) int {
 
 // Submit stores the answers given through token's link (as screening.Catalogue.FromForm read them) and uses the
 // link up, in one transaction with their timeline event, any new flag and the urgent notice a new risk flag
-// sends (see ScreeningLinkStore.AnswerScreening). Nothing answered stores nothing and leaves the link unused,
+// sends, as PlanScreeningAnswers decides (see ScreeningLinkStore.AnswerScreening). Nothing answered stores nothing and leaves the link unused,
 // so the patient may still come back to it. It returns a *ScreeningLinkError when the link does not work (also
 // when another submission used it first), InputError when the answers are for a questionnaire not offered,
 // or an error of the storage.
@@ -251,7 +253,7 @@ func (s *ScreeningService) Submit(ctx context.Context, token string, answers scr
 		return ScreeningOutcome{}, InputError{"screening": "These answers do not fit the questionnaires."}
 	}
 	out, err := s.store.AnswerScreening(ctx, ScreeningAnswers{Hash: l.Hash, At: s.now().UTC(), Answers: answers,
-		Assessment: a, IntakeInbox: s.inbox})
+		Assessment: a, IntakeInbox: s.inbox}, PlanScreeningAnswers)
 	if errors.Is(err, ErrNotFound) {
 		return ScreeningOutcome{}, &ScreeningLinkError{LinkUnknown} // erased since it was read
 	}

@@ -114,8 +114,8 @@ type TwoFactorStore interface {
 	// requests racing with one code); ErrNotFound when the account has no second factor.
 	UseSecondFactor(ctx context.Context, u FactorUse) error
 	// ResetSecondFactor removes the account's secret and recovery codes and applies ch (its audit entry, and
-	// ending its access when asked), in one transaction; false,
-	// and no entry written, when it had none.
+	// ending its access when asked), in one transaction. It reports whether the account had a second factor; ch
+	// is applied even when it had none, since ending access is worth recording either way.
 	ResetSecondFactor(ctx context.Context, staffID int64, ch StaffChange) (bool, error)
 	// RecordSignIn writes e and sets the account's count of consecutive failed sign-ins to 0 when ok, or adds
 	// one when not, in one transaction. staffID 0 (an unknown account) writes e alone.

@@ -18,7 +18,9 @@ type AuditStore struct{ *engine }
 
 var _ crm.AuditStore = (*DB)(nil)
 
-// RecordAudit implements crm.AuditStore: the entry is appended to the chain in a write of its own.
+// RecordAudit implements crm.AuditStore: the entry is appended to the chain in a write of its own (on PostgreSQL
+// after taking the chain's advisory lock, see appendAudit). Errors wrap crm.ErrUnavailable when the database cannot
+// take writes.
 func (d *AuditStore) RecordAudit(ctx context.Context, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error { return d.appendAudit(tx, e) })
 	if err != nil {
@@ -138,7 +140,8 @@ func (r auditRow) entry() crm.AuditEntry {
 	return e
 }
 
-// WalkAudit implements crm.AuditStore, reading the log in id order from one snapshot.
+// WalkAudit implements crm.AuditStore, reading the log in id order from one snapshot (one statement). fn's error
+// is returned unwrapped; the others are the database's (wrapped).
 func (d *AuditStore) WalkAudit(ctx context.Context, fn func(crm.AuditEntry) error) error {
 	rows, err := d.read.QueryxContext(ctx, `SELECT `+auditColumns+` FROM audit_log l ORDER BY l.id`)
 	if err != nil {

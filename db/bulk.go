@@ -33,7 +33,7 @@ type BulkChange struct {
 // write transaction (one commit for the lot). It is for filling a database for benchmarks and demos: callers
 // pass enquiries in created_at order, and in created_at order after every enquiry already stored, or searches
 // lose their fast path (see enquiry_order in migration 00002). It returns the receipts in the order given; if
-// any enquiry fails nothing is stored.
+// any enquiry fails nothing is stored. Errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *EnquiryStore) BulkLoad(ctx context.Context, batch []BulkEnquiry) ([]crm.Receipt, error) {
 	out := make([]crm.Receipt, len(batch))
 	err := d.writer.do(ctx, func(tx *Tx) error {

@@ -100,7 +100,8 @@ func actorID(a crm.Actor) sql.NullInt64 {
 }
 
 // GetEnquiry implements crm.EnquiryStore: one indexed lookup by reference with the assignee and the related
-// enquiry's reference joined.
+// enquiry's reference joined. It returns erased and spam enquiries too; an error wrapping crm.ErrNotFound when no
+// enquiry has ref (compared as given), or a wrapped error of the database.
 func (d *EnquiryStore) GetEnquiry(ctx context.Context, ref string) (crm.Enquiry, error) {
 	e, err := getEnquiry(ctx, d.read, ref)
 	if err != nil {
@@ -121,8 +122,12 @@ func getEnquiry(ctx context.Context, q sqlx.QueryerContext, ref string) (crm.Enq
 	return row.enquiry(), nil
 }
 
-// UpdateEnquiry implements crm.EnquiryStore. decide runs inside the write transaction on the writer goroutine,
-// so it sees the enquiry as no other write can change it before the change lands.
+// UpdateEnquiry implements crm.EnquiryStore: it returns the enquiry as changed. decide's error is returned
+// unwrapped; others wrap crm.ErrNotFound when no enquiry has ref, or crm.ErrUnavailable when the database cannot
+// take writes. On SQLite decide runs inside the write transaction on the writer goroutine, so it sees the enquiry
+// as no other write can change it before the change lands. On PostgreSQL the enquiry is read without a row lock: a
+// change another transaction commits between the read and the update is not seen by decide, and after a deadlock
+// the whole write, decide included, runs again.
 func (d *EnquiryStore) UpdateEnquiry(ctx context.Context, ref string, actor crm.Actor, at time.Time,
 	decide func(crm.Enquiry) (crm.Change, error)) (crm.Enquiry, error) {
 	var (
@@ -244,7 +249,9 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 	return nil
 }
 
-// Timeline implements crm.EnquiryStore.
+// Timeline implements crm.EnquiryStore: every event of the enquiry, oldest first (at, then id), with the
+// actor, assignee and note each names; an unknown enquiry has none, not crm.ErrNotFound. Its only errors are the
+// database's (wrapped).
 func (d *EnquiryStore) Timeline(ctx context.Context, enquiryID int64) ([]crm.Event, error) {
 	var rows []struct {
 		ID            int64         `db:"id"`
@@ -286,7 +293,8 @@ func (d *EnquiryStore) Timeline(ctx context.Context, enquiryID int64) ([]crm.Eve
 	return out, nil
 }
 
-// Notes implements crm.EnquiryStore.
+// Notes implements crm.EnquiryStore: the enquiry's notes, oldest first (created_at, then id), each with its
+// author; an unknown enquiry has none, not crm.ErrNotFound. Its only errors are the database's (wrapped).
 func (d *EnquiryStore) Notes(ctx context.Context, enquiryID int64) ([]crm.Note, error) {
 	var rows []struct {
 		ID          int64         `db:"id"`
@@ -346,7 +354,8 @@ func (d *EnquiryStore) urgentSQL() string {
 // QueueOverdueReminders implements crm.EnquiryStore. It reminds at most reminderBatch enquiries in one write
 // transaction: those flagged risk past their urgent target first, then the rest oldest first; the partial
 // indexes enquiries_risk and enquiries_unreminded keep the sweep from stepping over enquiries already reminded.
-// The reminder goes to the assignee's email even if that account is disabled.
+// The reminder goes to the assignee's email even if that account is disabled. It returns how many enquiries it
+// reminded (with or without a mail); errors wrap crm.ErrUnavailable when the database cannot take writes.
 //
 // On PostgreSQL several processes may run the sweep at once: the transaction first tries the advisory lock
 // lockReminders, and when another process holds it (it is sweeping now) returns 0 having changed nothing.

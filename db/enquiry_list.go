@@ -33,7 +33,9 @@ import (
 // index's rowid order, and enquiry_order's bound does not hold while several processes insert (see
 // docs/postgres.md).
 
-// ListEnquiries implements crm.EnquiryStore. A malformed cursor is a crm.InputError naming "cursor".
+// ListEnquiries implements crm.EnquiryStore. A malformed cursor is a crm.InputError naming "cursor", an unknown
+// flag one naming "flag"; other errors are the database's (wrapped). A page holds q.Limit enquiries (50 when 0,
+// at most 200), read from one snapshot (on PostgreSQL a read-only REPEATABLE READ transaction).
 func (d *EnquiryStore) ListEnquiries(ctx context.Context, q crm.ListQuery) (crm.Page, error) {
 	p, err := plan(q, d.pg)
 	if err != nil {

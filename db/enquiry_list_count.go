@@ -12,7 +12,9 @@ import (
 
 // This file counts what a listing selects, up to a bound, with the same plan and strategies as the listing.
 
-// CountEnquiries implements crm.EnquiryStore; the cursor and limit of q are ignored.
+// CountEnquiries implements crm.EnquiryStore; the cursor and limit of q are ignored. It returns at most upTo (0
+// when upTo <= 0), counted from one snapshot; an unknown flag is a crm.InputError naming "flag", other errors
+// are the database's (wrapped).
 func (d *EnquiryStore) CountEnquiries(ctx context.Context, q crm.ListQuery, upTo int) (int, error) {
 	q.Cursor = ""
 	p, err := plan(q, d.pg)

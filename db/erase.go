@@ -82,8 +82,9 @@ func (d *PrivacyStore) eraseEnquiry(tx *Tx, id int64, actor sql.NullInt64, now i
 	return err
 }
 
-// EraseEnquiries implements crm.PrivacyStore: every enquiry of refs is erased with its audit entry and the
-// search index merged, in one transaction.
+// EraseEnquiries implements crm.PrivacyStore: every enquiry of refs is erased with its audit entry and the search
+// index merged (on SQLite; PostgreSQL's is rebuilt by Scrub), in one transaction. Errors wrap crm.ErrNotFound when
+// one of refs does not exist (nothing changes), or crm.ErrUnavailable when the database cannot take writes.
 func (d *PrivacyStore) EraseEnquiries(ctx context.Context, refs []string, actor crm.Actor, at time.Time, entry func(string) crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		for _, ref := range refs {

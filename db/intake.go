@@ -19,9 +19,12 @@ import (
 var _ crm.IntakeStore = (*DB)(nil)
 
 // CreateEnquiry implements crm.IntakeStore: the facts e.Lookup() names are read, decide asked, and the enquiry
-// stored as planned — with its idempotency key, assignment, link to an earlier enquiry, timeline events,
-// screening answers and outbox messages — in one transaction on the writer goroutine, so no other write can
-// change the facts before the plan lands. It is committed (fsynced) before it returns.
+// stored as planned — with its idempotency key, assignment, link to an earlier enquiry, timeline events, screening
+// answers and outbox messages — in one transaction. On SQLite it runs on the writer goroutine, so no other write
+// can change the facts before the plan lands; on PostgreSQL the facts are read without locks, and the whole write,
+// decide included, runs again when another process stored the same idempotency key first or after a deadlock. It is
+// committed (fsynced) before it returns. It returns the receipt (Replayed for a repeat); decide's error unwrapped;
+// errors wrapping crm.ErrIdempotencyConflict or crm.ErrUnavailable when the database cannot take writes.
 func (d *EnquiryStore) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
 	decide func(crm.NewEnquiry, crm.IntakeFacts) (crm.IntakePlan, error)) (crm.Receipt, error) {
 	var (
@@ -290,7 +293,8 @@ func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error 
 }
 
 // PurgeIdempotencyKeys deletes the idempotency keys older than crm.IdempotencyWindow and returns how many;
-// serve calls it periodically (CreateEnquiry already ignores them, this only reclaims the space).
+// serve calls it periodically (CreateEnquiry already ignores them, this only reclaims the space). Errors wrap
+// crm.ErrUnavailable when the database cannot take writes.
 func (d *EnquiryStore) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := d.writer.do(ctx, func(tx *Tx) error {

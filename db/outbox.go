@@ -61,13 +61,14 @@ const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.a
 		coalesce(o.link_token, '') AS link_token, e.flag_risk_at
 	FROM outbox o LEFT JOIN enquiries e ON e.id = o.enquiry_id LEFT JOIN staff s ON s.id = e.assignee_id`
 
-// ClaimDue implements crm.OutboxQueue: the claim is one UPDATE … RETURNING in a write transaction, which only
-// takes rows whose lease is unset or expired, so two processes sharing the database never claim the same row,
-// and a row whose claimer died is claimed again once its lease runs out. On SQLite the one writer at a time
-// makes the choice and the update one step. On PostgreSQL several processes claim at once: the subquery
-// locks the rows it chooses (FOR UPDATE) and passes over rows another claim has locked (SKIP LOCKED), so
-// concurrent claims take different rows instead of waiting for each other; a row another claim updated and
-// committed meanwhile is checked again against the lease condition before it is taken.
+// ClaimDue implements crm.OutboxQueue: the claim is one UPDATE … RETURNING in a write transaction, which only takes
+// rows whose lease is unset or expired, so two processes sharing the database never claim the same row, and a row
+// whose claimer died is claimed again once its lease runs out. On SQLite the one writer at a time makes the choice
+// and the update one step. On PostgreSQL several processes claim at once: the subquery locks the rows it chooses
+// (FOR UPDATE) and passes over rows another claim has locked (SKIP LOCKED), so concurrent claims take different
+// rows instead of waiting for each other; a row another claim updated and committed meanwhile is checked again
+// against the lease condition before it is taken. It returns the claimed messages, oldest due first (none and a nil
+// error when nothing is due); errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
 	due := `SELECT id FROM outbox
 				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
@@ -162,7 +163,9 @@ func outboxRowState(tx *Tx, id int64, want crm.OutboxStatus) error {
 	return &crm.OutboxStateError{ID: id, Status: crm.OutboxStatus(status), Want: want}
 }
 
-// MarkSent implements crm.OutboxQueue. A password reset's token is forgotten once its email is sent.
+// MarkSent implements crm.OutboxQueue. A password reset's token is forgotten once its email is sent. It returns
+// an error wrapping crm.ErrNotFound when the message is gone, a *crm.OutboxStateError (a crm.ErrConflict) when it
+// is no longer queued — nothing changes then — or wrapping crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	return d.updateQueued(ctx, "mark sent", id,
 		`UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '', link_token = NULL`, ms(at))
@@ -199,8 +202,9 @@ func idList(ids []int64) string {
 	return string(append(b, ']'))
 }
 
-// MarkSentAll implements crm.OutboxQueue: one UPDATE for the whole batch, then, only when some row was not
-// updated, one read to tell a deleted row from one in another status.
+// MarkSentAll implements crm.OutboxQueue: one UPDATE for the whole batch, then, only when some row was not updated,
+// one read to tell a deleted row from one in another status. It returns the ids that no longer exist (nil when all
+// do); a row in another status is no error. Errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) MarkSentAll(ctx context.Context, ids []int64, at time.Time) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -239,7 +243,8 @@ func (d *OutboxStore) MarkSentAll(ctx context.Context, ids []int64, at time.Time
 }
 
 // RenewLease implements crm.OutboxQueue. The lease a worker holds is its token: a row whose lease_until is no
-// longer held was claimed by someone else after the lease ran out, and is left alone.
+// longer held was claimed by someone else after the lease ran out, and is left alone. It returns the ids it
+// renewed; errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) RenewLease(ctx context.Context, ids []int64, held, until time.Time) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -257,19 +262,26 @@ func (d *OutboxStore) RenewLease(ctx context.Context, ids []int64, held, until t
 	return renewed, nil
 }
 
-// MarkRetry implements crm.OutboxQueue.
+// MarkRetry implements crm.OutboxQueue. It returns an error wrapping crm.ErrNotFound when the message is gone,
+// a *crm.OutboxStateError (a crm.ErrConflict) when it is no longer queued — nothing changes then — or wrapping
+// crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
 	return d.updateQueued(ctx, "mark retry", id,
 		`UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?`, ms(next), lastErr)
 }
 
 // MarkFailed implements crm.OutboxQueue. A password reset's token is forgotten too: asking again sends a new link.
+// It returns an error wrapping crm.ErrNotFound when the message is gone, a *crm.OutboxStateError (a
+// crm.ErrConflict) when it is no longer queued — nothing changes then — or wrapping crm.ErrUnavailable when the
+// database cannot take writes.
 func (d *OutboxStore) MarkFailed(ctx context.Context, id int64, lastErr string) error {
 	return d.updateQueued(ctx, "mark failed", id,
 		`UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?, link_token = NULL`, lastErr)
 }
 
-// Release implements crm.OutboxQueue.
+// Release implements crm.OutboxQueue: the attempt count goes down by one, never below 0. It returns an error
+// wrapping crm.ErrNotFound when the message is gone, a *crm.OutboxStateError (a crm.ErrConflict) when it is no
+// longer queued — nothing changes then — or wrapping crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) Release(ctx context.Context, id int64) error {
 	// SQLite's max of several arguments is PostgreSQL's greatest.
 	fewer := `max(attempts - 1, 0)`
@@ -279,7 +291,10 @@ func (d *OutboxStore) Release(ctx context.Context, id int64) error {
 	return d.updateQueued(ctx, "release", id, `UPDATE outbox SET lease_until = NULL, attempts = `+fewer)
 }
 
-// Requeue implements crm.OutboxStore: the row and the audit entry are written in one transaction.
+// Requeue implements crm.OutboxStore: the row and the audit entry are written in one transaction, and the mail
+// worker is woken. It returns an error wrapping crm.ErrNotFound when the message is gone, a
+// *crm.OutboxStateError (a crm.ErrConflict) when it is not failed — nothing changes or is recorded then — or
+// wrapping crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) Requeue(ctx context.Context, id int64, now time.Time, entry crm.AuditEntry) error {
 	err := d.updateOutbox(ctx, "queue again", id, crm.OutboxFailed, &entry,
 		`UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, queued_at = ?, lease_until = NULL`,
@@ -291,7 +306,9 @@ func (d *OutboxStore) Requeue(ctx context.Context, id int64, now time.Time, entr
 	return nil
 }
 
-// List implements crm.OutboxStore.
+// List implements crm.OutboxStore: at most f.Limit messages (100 when 0), newest id first; a message of no enquiry
+// (a password reset) has an empty Reference. Leased is worked out against this process's clock. Its only errors are
+// the database's (wrapped).
 func (d *OutboxStore) List(ctx context.Context, f crm.OutboxFilter) ([]crm.OutboxEntry, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -336,7 +353,8 @@ func (d *OutboxStore) List(ctx context.Context, f crm.OutboxFilter) ([]crm.Outbo
 	return out, nil
 }
 
-// CountUnsent implements crm.OutboxQueue.
+// CountUnsent implements crm.OutboxQueue: the queued messages with queued_at before queuedBefore, leased or
+// not. Its only errors are the database's (wrapped).
 func (d *OutboxStore) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, error) {
 	var n int
 	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'queued' AND queued_at < ?`,
@@ -347,8 +365,8 @@ func (d *OutboxStore) CountUnsent(ctx context.Context, queuedBefore time.Time) (
 	return n, nil
 }
 
-// DiscardQueuedMail deletes every message still queued and returns how many. Only the demo uses it: its
-// fictional patients must not be emailed.
+// DiscardQueuedMail deletes every message still queued, leased or not, and returns how many. Only the demo uses it:
+// its fictional patients must not be emailed. Errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) DiscardQueuedMail(ctx context.Context) (int, error) {
 	var n int64
 	err := d.writer.do(ctx, func(tx *Tx) error {

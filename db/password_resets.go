@@ -13,7 +13,9 @@ import (
 var _ crm.PasswordResetStore = (*DB)(nil)
 
 // CreatePasswordReset implements crm.PasswordResetStore. The email is queued with no enquiry; its link_token
-// column carries the token to the mail worker and is cleared once the message is sent or has failed.
+// column carries the token to the mail worker and is cleared once the message is sent or has failed. A token
+// hash already stored or an unknown account breaks a constraint and is a plain database error; errors wrap
+// crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) CreatePasswordReset(ctx context.Context, r crm.PasswordReset, tokenHash, token, recipient string, ch crm.StaffChange) error {
 	now := ms(ch.At)
 	msgID, err := newMessageID(now)
@@ -45,7 +47,8 @@ func (d *StaffStore) CreatePasswordReset(ctx context.Context, r crm.PasswordRese
 	return nil
 }
 
-// CountPasswordResets implements crm.PasswordResetStore.
+// CountPasswordResets implements crm.PasswordResetStore: the resets of the account created after since, used,
+// expired or not. Its only errors are the database's (wrapped).
 func (d *StaffStore) CountPasswordResets(ctx context.Context, staffID int64, since time.Time) (int, error) {
 	var n int
 	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM password_resets WHERE staff_id = ? AND created_at > ?`,
@@ -65,7 +68,8 @@ type passwordResetRow struct {
 	UsedAt      sql.NullInt64 `db:"used_at"`
 }
 
-// PasswordResetByHash implements crm.PasswordResetStore.
+// PasswordResetByHash implements crm.PasswordResetStore: the reset as stored, used or expired included (the
+// caller judges it). It returns an error wrapping crm.ErrNotFound when no reset has that hash.
 func (d *StaffStore) PasswordResetByHash(ctx context.Context, tokenHash string) (crm.PasswordReset, error) {
 	var r passwordResetRow
 	err := d.read.GetContext(ctx, &r, `SELECT id, staff_id, requested_by, created_at, expires_at, used_at
@@ -81,7 +85,9 @@ func (d *StaffStore) PasswordResetByHash(ctx context.Context, tokenHash string) 
 }
 
 // UsePasswordReset implements crm.PasswordResetStore. The reset is taken by an UPDATE that only matches an
-// unused, unexpired link of an enabled account, so two uses racing each other cannot both succeed.
+// unused, unexpired link of an enabled account, so two uses racing each other cannot both succeed. It returns an
+// error wrapping crm.ErrLinkExpired when the reset is unknown, used, expired or its account disabled (nothing
+// changes), or crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) UsePasswordReset(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var staffID int64

@@ -22,7 +22,9 @@ type PrivacyStore struct {
 	*EnquiryStore
 }
 
-// EnquiriesByEmail implements crm.PrivacyStore with the email index.
+// EnquiriesByEmail implements crm.PrivacyStore with the email index: the enquiries whose email is email
+// lower-cased, oldest first (created_at, then id), spam included; none is an empty list. Its only errors are the
+// database's (wrapped).
 func (d *PrivacyStore) EnquiriesByEmail(ctx context.Context, email string) ([]crm.Enquiry, error) {
 	if email == "" {
 		return []crm.Enquiry{}, nil // erased enquiries have an empty email: never theirs to find
@@ -40,7 +42,8 @@ func (d *PrivacyStore) EnquiriesByEmail(ctx context.Context, email string) ([]cr
 	return out, nil
 }
 
-// EnquiryMail implements crm.PrivacyStore.
+// EnquiryMail implements crm.PrivacyStore: every outbox message of the enquiry, whatever its status, in the order
+// queued (id); an unknown enquiry has none, not crm.ErrNotFound. Its only errors are the database's (wrapped).
 func (d *PrivacyStore) EnquiryMail(ctx context.Context, enquiryID int64) ([]crm.SentMail, error) {
 	var rows []struct {
 		Kind      string        `db:"kind"`
@@ -64,7 +67,8 @@ func (d *PrivacyStore) EnquiryMail(ctx context.Context, enquiryID int64) ([]crm.
 }
 
 // AuditOfReferences implements crm.PrivacyStore. It reads the whole log once (refs is a space-separated list,
-// not indexed): a subject access request is rare, and one pass serves every reference of the address.
+// not indexed): a subject access request is rare, and one pass serves every reference of the address. It
+// returns the entries oldest first (nil for no refs); its only errors are the database's (wrapped).
 func (d *PrivacyStore) AuditOfReferences(ctx context.Context, refs []string) ([]crm.AuditEntry, error) {
 	if len(refs) == 0 {
 		return nil, nil
@@ -139,13 +143,17 @@ func spamSQL(before time.Time) dueCond {
 	return dueCond{sql: `e.status = 'spam' AND e.created_at < ?`, args: []any{ms(before)}}
 }
 
-// ApplyRetention implements crm.PrivacyStore. The due enquiries are found on a reader, outside the writer
-// (the scan may take a moment on a large database), and each is checked again inside the transaction, so one
-// reopened or moved meanwhile is left alone.
+// ApplyRetention implements crm.PrivacyStore. The due enquiries are found on a reader, outside the writer (the scan
+// may take a moment on a large database), and each is checked again inside the transaction, so one reopened or
+// moved meanwhile is left alone.
 //
 // On PostgreSQL several processes may run retention at once: the transaction first tries the advisory lock
-// lockRetention, and when another process holds it (it is applying a batch now) returns an empty result
-// having changed nothing, not even the audit log: that process records its own batch.
+// lockRetention, and when another process holds it (it is applying a batch now) returns an empty result having
+// changed nothing, not even the audit log: that process records its own batch.
+//
+// It returns what it did (empty lists, never nil, when nothing was due). A status of b.Closed that does not close
+// an enquiry is a plain error, before anything is read; others wrap crm.ErrUnavailable when the database cannot
+// take writes.
 func (d *PrivacyStore) ApplyRetention(ctx context.Context, b crm.RetentionBatch, at time.Time,
 	entry func(crm.RetentionResult) crm.AuditEntry) (crm.RetentionResult, error) {
 	if b.Limit <= 0 {

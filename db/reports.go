@@ -79,7 +79,9 @@ func exportWhere(q report.Query) sqlBuilder {
 	return b
 }
 
-// ExportEnquiries implements report.Store.
+// ExportEnquiries implements report.Store: one statement, so one snapshot on both engines, streamed a row at a
+// time (on SQLite the open rows hold WAL checkpoints back until closed). Spam is left out unless q names its
+// status. Its only errors, here and from the rows, are the database's.
 func (d *ReportStore) ExportEnquiries(ctx context.Context, q report.Query) (report.Rows, error) {
 	b := exportWhere(q)
 	rows, err := d.read.QueryContext(ctx, d.exportSelect(q.Answers)+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...)
@@ -89,7 +91,8 @@ func (d *ReportStore) ExportEnquiries(ctx context.Context, q report.Query) (repo
 	return &exportRows{rows: rows}, nil
 }
 
-// CountExport implements report.Store.
+// CountExport implements report.Store: the count of what ExportEnquiries(q) would read, from a snapshot of its
+// own (a row may arrive in between). Its only errors are the database's (wrapped).
 func (d *ReportStore) CountExport(ctx context.Context, q report.Query) (int, error) {
 	b := exportWhere(q)
 	var n int
@@ -208,7 +211,8 @@ func (d *ReportStore) factsSelect() string {
 	WHERE e.created_at >= ? AND e.created_at < ?`
 }
 
-// ReportFacts implements report.Store: one statement over the created_at index, a row at a time.
+// ReportFacts implements report.Store: one statement over the created_at index, a row at a time. fn's error is
+// returned unwrapped; the others are the database's (wrapped).
 func (d *ReportStore) ReportFacts(ctx context.Context, from, to time.Time, fn func(*report.Fact) error) error {
 	rows, err := d.read.QueryContext(ctx, d.factsSelect(), ms(from), ms(to))
 	if err != nil {
@@ -253,7 +257,7 @@ func (d *ReportStore) ReportFacts(ctx context.Context, from, to time.Time, fn fu
 
 // Workload implements report.Store: one grouped count over the active statuses. The assignee's email and name
 // are grouped by too: PostgreSQL allows only grouped columns (and those of a grouped primary key) beside the
-// aggregates, and they follow from the assignee anyway.
+// aggregates, and they follow from the assignee anyway. Its only errors are the database's (wrapped).
 func (d *ReportStore) Workload(ctx context.Context, overdueBefore time.Time) ([]report.WorkloadCount, error) {
 	var rows []struct {
 		AssigneeID sql.NullInt64 `db:"assignee_id"`

@@ -63,7 +63,9 @@ func adminEmails(tx writeTx) ([]string, error) {
 	return out, err
 }
 
-// ScreeningsOf implements crm.ScreeningStore: one indexed read for every enquiry of ids.
+// ScreeningsOf implements crm.ScreeningStore: one indexed read for every enquiry of ids. Each enquiry's
+// questionnaires come in the order stored, the safety questions last; an enquiry with none, or unknown, is absent
+// from the map (never nil). Its only errors are the database's, or stored answers that do not decode (wrapped).
 func (d *EnquiryStore) ScreeningsOf(ctx context.Context, ids []int64) (map[int64][]crm.Screening, error) {
 	out := map[int64][]crm.Screening{}
 	if len(ids) == 0 {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake/screening"
@@ -35,7 +36,9 @@ func (r screeningLinkRow) state() crm.ScreeningLinkState {
 		Reference: r.Reference, Treatment: r.Treatment, Status: crm.Status(r.Status), Erased: r.Erased, Risk: r.Risk}
 }
 
-// ScreeningLink implements crm.ScreeningLinkStore: one lookup through the UNIQUE index on token_hash.
+// ScreeningLink implements crm.ScreeningLinkStore: one lookup through the UNIQUE index on token_hash. It returns
+// the link as stored, used or expired included (the caller judges it with Problem), crm.ErrNotFound when no link
+// has the hash, or a wrapped error of the database.
 func (d *EnquiryStore) ScreeningLink(ctx context.Context, hash string) (crm.ScreeningLinkState, error) {
 	var row screeningLinkRow
 	err := d.read.GetContext(ctx, &row, screeningLinkSelect, hash)
@@ -48,15 +51,20 @@ func (d *EnquiryStore) ScreeningLink(ctx context.Context, hash string) (crm.Scre
 	return row.state(), nil
 }
 
-// AnswerScreening implements crm.ScreeningLinkStore. The link is taken by a conditional UPDATE, so of two
-// submissions racing for it only one stores anything; the rest of the change rides in the same transaction.
-func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswers) (crm.ScreeningOutcome, error) {
+// AnswerScreening implements crm.ScreeningLinkStore: the link is taken by a conditional UPDATE, so of two
+// submissions racing for it only one stores anything; the facts are read, decide asked, and its plan stored in
+// the same transaction. On SQLite no other write can change the facts meanwhile (one writer); on PostgreSQL the
+// enquiry's row is not locked while decide runs. It returns the plan's outcome; a *crm.ScreeningLinkError when
+// the link cannot be taken, crm.ErrNotFound when no link has the hash (nothing is changed then), or a wrapped
+// error of the storage (crm.ErrUnavailable when the database cannot take writes).
+func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswers,
+	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan) (crm.ScreeningOutcome, error) {
 	var out crm.ScreeningOutcome
 	var mailed bool
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		out, mailed = crm.ScreeningOutcome{}, false
 		var err error
-		out, mailed, err = answerScreening(d.writer.cached(tx), a)
+		out, mailed, err = answerScreening(d.writer.cached(tx), a, decide)
 		return err
 	})
 	if err != nil {
@@ -68,7 +76,10 @@ func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswe
 	return out, nil
 }
 
-func answerScreening(tx writeTx, a crm.ScreeningAnswers) (crm.ScreeningOutcome, bool, error) {
+// answerScreening takes the link of a and stores a as decide plans it, on tx; mailed reports whether it queued
+// mail.
+func answerScreening(tx writeTx, a crm.ScreeningAnswers,
+	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan) (crm.ScreeningOutcome, bool, error) {
 	now := ms(a.At)
 	var id int64
 	err := tx.Get(&id, `UPDATE screening_links SET used_at = ?
@@ -94,81 +105,71 @@ func answerScreening(tx writeTx, a crm.ScreeningAnswers) (crm.ScreeningOutcome, 
 		return crm.ScreeningOutcome{}, false, fmt.Errorf("take screening link: %w", err)
 	}
 
-	var e struct {
-		Reference     string         `db:"reference"`
-		Priority      string         `db:"priority"`
-		RiskAt        sql.NullInt64  `db:"flag_risk_at"`
-		ReviewAt      sql.NullInt64  `db:"flag_review_at"`
-		AssigneeEmail sql.NullString `db:"assignee_email"`
+	f, err := screeningFacts(tx, id, a.NeedsAdmins())
+	if err != nil {
+		return crm.ScreeningOutcome{}, false, err
 	}
-	// A disabled assignee is nobody to tell: the urgent notice goes to the inbox, or else to the administrators.
-	if err := tx.Get(&e, `SELECT e.reference, e.priority, e.flag_risk_at, e.flag_review_at, s.email AS assignee_email
-		FROM enquiries e LEFT JOIN staff s ON s.id = e.assignee_id AND s.disabled_at IS NULL
-		WHERE e.id = ?`, id); err != nil {
-		return crm.ScreeningOutcome{}, false, fmt.Errorf("read enquiry %d: %w", id, err)
-	}
+	p := decide(a, f)
 
 	rows := crm.Screenings(a.Answers, a.Assessment, "screening_page", a.At)
 	if err := insertScreenings(tx, id, rows); err != nil {
-		return crm.ScreeningOutcome{}, false, fmt.Errorf("store screening of %s: %w", e.Reference, err)
+		return crm.ScreeningOutcome{}, false, fmt.Errorf("store screening of %s: %w", f.Reference, err)
 	}
 	if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, reason) VALUES (?, ?, 'screening', ?)`,
 		id, now, crm.ScreeningEventReason(rows)); err != nil {
-		return crm.ScreeningOutcome{}, false, fmt.Errorf("record screening of %s: %w", e.Reference, err)
+		return crm.ScreeningOutcome{}, false, fmt.Errorf("record screening of %s: %w", f.Reference, err)
 	}
-
-	// Only the flags the enquiry did not carry are raised; each keeps the time it was first raised.
-	raised := screening.Assessment{RiskSources: a.Assessment.RiskSources, Review: a.Assessment.Review}
-	risk := a.Assessment.Has(screening.FlagRisk) && !e.RiskAt.Valid
-	review := a.Assessment.Has(screening.FlagReview) && !e.ReviewAt.Valid
-	if risk {
-		raised.Flags = append(raised.Flags, screening.FlagRisk)
-	}
-	if review {
-		raised.Flags = append(raised.Flags, screening.FlagReview)
-	}
-	urgent := risk && e.Priority != crm.PriorityUrgent
+	risk, review := slices.Contains(p.Raise, screening.FlagRisk), slices.Contains(p.Raise, screening.FlagReview)
 	if _, err := tx.Exec(`UPDATE enquiries SET version = version + 1, updated_at = ?,
 			flag_risk_at = CASE WHEN ? THEN ? ELSE flag_risk_at END,
 			flag_review_at = CASE WHEN ? THEN ? ELSE flag_review_at END,
 			priority = CASE WHEN ? THEN ? ELSE priority END
-		WHERE id = ?`, now, risk, now, review, now, urgent, crm.PriorityUrgent, id); err != nil {
-		return crm.ScreeningOutcome{}, false, fmt.Errorf("flag %s: %w", e.Reference, err)
+		WHERE id = ?`, now, risk, now, review, now, p.Urgent, crm.PriorityUrgent, id); err != nil {
+		return crm.ScreeningOutcome{}, false, fmt.Errorf("flag %s: %w", f.Reference, err)
 	}
-	if len(raised.Flags) > 0 {
+	if len(p.Raise) > 0 {
 		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, reason) VALUES (?, ?, 'flagged', ?)`,
-			id, now, crm.FlagReason(raised)); err != nil {
-			return crm.ScreeningOutcome{}, false, fmt.Errorf("record flags of %s: %w", e.Reference, err)
+			id, now, p.FlagReason); err != nil {
+			return crm.ScreeningOutcome{}, false, fmt.Errorf("record flags of %s: %w", f.Reference, err)
 		}
 	}
-	if urgent {
+	if p.Urgent {
 		// As SetPriority records it, with Frontdesk as the actor.
 		if _, err := tx.Exec(`INSERT INTO events (enquiry_id, at, kind, priority) VALUES (?, ?, 'priority', ?)`,
 			id, now, crm.PriorityUrgent); err != nil {
-			return crm.ScreeningOutcome{}, false, fmt.Errorf("record priority of %s: %w", e.Reference, err)
+			return crm.ScreeningOutcome{}, false, fmt.Errorf("record priority of %s: %w", f.Reference, err)
 		}
 	}
-	var mails []crm.Mail
-	if risk {
-		mails = crm.UrgentMail(e.AssigneeEmail.String, a.IntakeInbox)
-		if len(mails) == 0 {
-			admins, err := adminEmails(tx)
-			if err != nil {
-				return crm.ScreeningOutcome{}, false, fmt.Errorf("find administrators for %s: %w", e.Reference, err)
-			}
-			mails = crm.UrgentFallback(admins)
-		}
-		if err := queueMails(tx, id, mails, now); err != nil {
-			return crm.ScreeningOutcome{}, false, fmt.Errorf("queue urgent notice for %s: %w", e.Reference, err)
-		}
+	if err := queueMails(tx, id, p.Mail, now); err != nil {
+		return crm.ScreeningOutcome{}, false, fmt.Errorf("queue urgent notice for %s: %w", f.Reference, err)
 	}
+	return p.Outcome, len(p.Mail) > 0, nil
+}
 
-	out := crm.ScreeningOutcome{Reference: e.Reference, Flags: []string{}, Raised: raised.Flags}
-	if e.RiskAt.Valid || risk {
-		out.Flags = append(out.Flags, screening.FlagRisk)
+// screeningFacts reads what crm.PlanScreeningAnswers needs of enquiry id, and the active administrators only
+// when admins is set.
+func screeningFacts(tx writeTx, id int64, admins bool) (crm.ScreeningFacts, error) {
+	var e struct {
+		Reference     string         `db:"reference"`
+		Priority      string         `db:"priority"`
+		Risk          bool           `db:"risk"`
+		Review        bool           `db:"review"`
+		AssigneeEmail sql.NullString `db:"assignee_email"`
 	}
-	if e.ReviewAt.Valid || review {
-		out.Flags = append(out.Flags, screening.FlagReview)
+	// A disabled assignee is nobody to tell: the join leaves its address out.
+	if err := tx.Get(&e, `SELECT e.reference, e.priority, e.flag_risk_at IS NOT NULL AS risk,
+			e.flag_review_at IS NOT NULL AS review, s.email AS assignee_email
+		FROM enquiries e LEFT JOIN staff s ON s.id = e.assignee_id AND s.disabled_at IS NULL
+		WHERE e.id = ?`, id); err != nil {
+		return crm.ScreeningFacts{}, fmt.Errorf("read enquiry %d: %w", id, err)
 	}
-	return out, len(mails) > 0, nil
+	f := crm.ScreeningFacts{Reference: e.Reference, Priority: e.Priority, RiskFlagged: e.Risk,
+		ReviewFlagged: e.Review, AssigneeEmail: e.AssigneeEmail.String}
+	if admins {
+		var err error
+		if f.Admins, err = adminEmails(tx); err != nil {
+			return crm.ScreeningFacts{}, fmt.Errorf("find administrators for %s: %w", e.Reference, err)
+		}
+	}
+	return f, nil
 }

@@ -105,7 +105,7 @@ func (s *SessionStore) exec(what, query string, args ...any) error {
 // PurgeExpiredSessions deletes the sessions whose expiry has passed and returns how many, the expired rate-limit
 // counters, and the records of
 // sessions long gone (see purgeStaffSessions); serve calls it periodically (Get already ignores them, this only
-// reclaims the space).
+// reclaims the space). Errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) PurgeExpiredSessions(ctx context.Context) (int, error) {
 	var n int64
 	err := d.writer.do(ctx, func(tx *Tx) error {

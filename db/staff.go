@@ -87,7 +87,9 @@ func setTreatments(tx *Tx, staffID int64, treatments []string) error {
 	return nil
 }
 
-// CreateStaff implements crm.StaffStore.
+// CreateStaff implements crm.StaffStore: it returns the account as stored. Errors wrap crm.ErrConflict when the
+// email is taken (compared as stored, case and all) or crm.ErrUnavailable when the database cannot take writes;
+// an unknown role or treatment is refused by the schema's CHECK as a plain database error.
 func (d *StaffStore) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHash string, ch crm.StaffChange) (crm.Staff, error) {
 	var row staffRow
 	err := d.writer.do(ctx, func(tx *Tx) error {
@@ -115,7 +117,8 @@ func (d *StaffStore) CreateStaff(ctx context.Context, n crm.NewStaff, passwordHa
 	return row.staff(), nil
 }
 
-// GetStaff implements crm.StaffStore.
+// GetStaff implements crm.StaffStore: the account, disabled or not. It returns an error wrapping crm.ErrNotFound
+// when there is no such account, or a wrapped error of the database.
 func (d *StaffStore) GetStaff(ctx context.Context, id int64) (crm.Staff, error) {
 	row, err := getStaff(ctx, d.read, "s.id = ?", id)
 	if err != nil {
@@ -124,7 +127,9 @@ func (d *StaffStore) GetStaff(ctx context.Context, id int64) (crm.Staff, error) 
 	return row.staff(), nil
 }
 
-// StaffByEmail implements crm.StaffStore.
+// StaffByEmail implements crm.StaffStore: the account, disabled or not, and its password hash; email is compared
+// as given (callers lower-case it). It returns an error wrapping crm.ErrNotFound when no account has it, or a
+// wrapped error of the database.
 func (d *StaffStore) StaffByEmail(ctx context.Context, email string) (crm.Staff, string, error) {
 	row, err := getStaff(ctx, d.read, "s.email = ?", email)
 	if err != nil {
@@ -136,7 +141,8 @@ func (d *StaffStore) StaffByEmail(ctx context.Context, email string) (crm.Staff,
 // ListStaff implements crm.StaffStore: every account, without its password hash, by name regardless of the
 // case of ASCII letters (lower() folds those alone on SQLite, as COLLATE NOCASE did; on PostgreSQL it folds
 // every letter the database's character type knows), then by id. OpenEnquiries is staff.open_enquiries, which
-// triggers keep (see migration 00002), so the list costs the same however many enquiries there are.
+// triggers keep (see migration 00002), so the list costs the same however many enquiries there are. Disabled
+// accounts are included. Its only errors are the database's (wrapped).
 func (d *StaffStore) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 	var rows []staffRow
 	err := d.read.SelectContext(ctx, &rows, staffSelectWithoutHash+`
@@ -152,7 +158,8 @@ func (d *StaffStore) ListStaff(ctx context.Context) ([]crm.Staff, error) {
 	return out, nil
 }
 
-// CountStaff implements crm.StaffStore.
+// CountStaff implements crm.StaffStore: every account, disabled ones included. Its only errors are the
+// database's (wrapped).
 func (d *StaffStore) CountStaff(ctx context.Context) (int, error) {
 	var n int
 	if err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM staff`); err != nil {
@@ -162,7 +169,11 @@ func (d *StaffStore) CountStaff(ctx context.Context) (int, error) {
 }
 
 // UpdateStaff implements crm.StaffStore. Only the role, the treatments and the disabled state are written;
-// disabling keeps the time it was first disabled.
+// disabling keeps the time it was first disabled. It returns the account as changed; update's error unwrapped;
+// errors wrapping crm.ErrNotFound when there is no such account, or crm.ErrUnavailable when the database cannot
+// take writes; an unknown role or treatment is refused by the schema's CHECK as a plain database error. On
+// PostgreSQL the account is read without a row lock, and after a deadlock the whole write, update included, runs
+// again.
 func (d *StaffStore) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) (crm.StaffChange, error)) (crm.Staff, error) {
 	var row staffRow
 	var updateErr error
@@ -209,7 +220,9 @@ func (d *StaffStore) UpdateStaff(ctx context.Context, id int64, update func(*crm
 	return row.staff(), nil
 }
 
-// SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins.
+// SetPassword implements crm.StaffStore: a new password also clears the count of failed sign-ins. It returns an
+// error wrapping crm.ErrNotFound when there is no such account (nothing changes) or crm.ErrUnavailable when the
+// database cannot take writes.
 func (d *StaffStore) SetPassword(ctx context.Context, id int64, passwordHash string, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET password_hash = ?, failed_sign_ins = 0 WHERE id = ?`, passwordHash, id)

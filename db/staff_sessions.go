@@ -66,7 +66,8 @@ func endSessions(tx *Tx, staffID int64, f crm.SessionFilter, at time.Time) (int,
 	return int(n), err
 }
 
-// EndStaffAccess implements crm.StaffStore.
+// EndStaffAccess implements crm.StaffStore. It returns an error wrapping crm.ErrNotFound when there is no such
+// account (nothing changes) or crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) EndStaffAccess(ctx context.Context, id int64, ch crm.StaffChange) error {
 	ch.EndAccess = true
 	err := d.writer.do(ctx, func(tx *Tx) error {
@@ -85,7 +86,9 @@ func (d *StaffStore) EndStaffAccess(ctx context.Context, id int64, ch crm.StaffC
 	return nil
 }
 
-// StartStaffSession implements crm.StaffSessionStore.
+// StartStaffSession implements crm.StaffSessionStore: it returns the new session's ID. A key already stored or an
+// unknown account breaks a constraint and is a plain database error; errors wrap crm.ErrUnavailable when the
+// database cannot take writes.
 func (d *StaffStore) StartStaffSession(ctx context.Context, s crm.StaffSession) (int64, error) {
 	var id int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
@@ -120,7 +123,9 @@ func (r staffSessionRow) session() crm.StaffSession {
 }
 
 // StaffSessionByKey implements crm.StaffSessionStore. Like a token's use, the session's last_seen_at is
-// written in the background at most about once a minute, so a page view does not wait for a write.
+// written in the background at most about once a minute, so a page view does not wait for a write. It returns
+// the session, ended or not (the caller judges it); an error wrapping crm.ErrNotFound when no session has key, or
+// a wrapped error of the database — never one of the background write.
 func (d *StaffStore) StaffSessionByKey(ctx context.Context, key string, now time.Time) (crm.StaffSession, error) {
 	var r staffSessionRow
 	err := d.read.GetContext(ctx, &r, `SELECT `+staffSessionColumns+` FROM staff_sessions ss WHERE ss.session_key = ?`, key)
@@ -137,7 +142,8 @@ func (d *StaffStore) StaffSessionByKey(ctx context.Context, key string, now time
 }
 
 // ListStaffSessions implements crm.StaffSessionStore: a session is live while it is not ended and its
-// session data has not expired.
+// session data has not expired. None is an empty list, an unknown account included. Its only errors are the
+// database's (wrapped).
 func (d *StaffStore) ListStaffSessions(ctx context.Context, staffID int64, createdAfter, now time.Time) ([]crm.StaffSession, error) {
 	var rows []staffSessionRow
 	err := d.read.SelectContext(ctx, &rows, `SELECT `+staffSessionColumns+`
@@ -154,7 +160,9 @@ func (d *StaffStore) ListStaffSessions(ctx context.Context, staffID int64, creat
 	return out, nil
 }
 
-// EndStaffSessions implements crm.StaffSessionStore.
+// EndStaffSessions implements crm.StaffSessionStore: it returns how many sessions it ended, 0 (and no audit entry)
+// when none matched — an unknown account included. Errors wrap crm.ErrUnavailable when the database cannot take
+// writes.
 func (d *StaffStore) EndStaffSessions(ctx context.Context, staffID int64, f crm.SessionFilter, ch crm.StaffChange) (int, error) {
 	var n int
 	err := d.writer.do(ctx, func(tx *Tx) error {

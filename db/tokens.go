@@ -14,7 +14,9 @@ import (
 // become a write.
 const tokenTouchEvery = time.Minute
 
-// CreateToken implements crm.StaffStore; crm.ErrNotFound when there is no such account.
+// CreateToken implements crm.TokenStore: it returns the new token's ID. Errors wrap crm.ErrNotFound when there is
+// no such account (nothing changes) or crm.ErrUnavailable when the database cannot take writes; a token hash
+// already stored breaks a UNIQUE constraint and is a plain database error.
 func (d *StaffStore) CreateToken(ctx context.Context, staffID int64, label, tokenHash string, expires time.Time, ch crm.StaffChange) (int64, error) {
 	var id int64
 	err := d.writer.do(ctx, func(tx *Tx) error {
@@ -38,8 +40,10 @@ func (d *StaffStore) CreateToken(ctx context.Context, staffID int64, label, toke
 	return id, nil
 }
 
-// StaffByToken implements crm.StaffStore. It records the token's use at most about once a minute, in the
-// background through the writer, so the request never waits for it.
+// StaffByToken implements crm.TokenStore. It records the token's use at most about once a minute, in the
+// background through the writer, so the request never waits for it. It returns the account, disabled or not
+// (the caller judges it); an error wrapping crm.ErrNotFound when no live token has the hash, or a wrapped error of
+// the database — never one of the background write.
 func (d *StaffStore) StaffByToken(ctx context.Context, tokenHash string, now time.Time) (crm.Staff, error) {
 	var row struct {
 		staffRow
@@ -75,7 +79,9 @@ func (d *StaffStore) touch(query string, id int64, now time.Time, every time.Dur
 	}()
 }
 
-// RevokeToken implements crm.StaffStore. Revoking a revoked token keeps its first revocation time.
+// RevokeToken implements crm.TokenStore. Revoking a revoked token keeps its first revocation time (and writes
+// ch.Audit again). Errors wrap crm.ErrNotFound when the account has no such token (nothing changes) or
+// crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) RevokeToken(ctx context.Context, staffID, tokenID int64, ch crm.StaffChange) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND staff_id = ?`,
@@ -112,7 +118,8 @@ func (r tokenRow) token() crm.Token {
 		RevokedAt: nullMS(r.RevokedAt)}
 }
 
-// GetToken implements crm.StaffStore.
+// GetToken implements crm.TokenStore: the token without its hash, revoked or expired included. It returns an
+// error wrapping crm.ErrNotFound when there is no such token, or a wrapped error of the database.
 func (d *StaffStore) GetToken(ctx context.Context, id int64) (crm.Token, error) {
 	var r tokenRow
 	err := d.read.GetContext(ctx, &r, tokenSelect+` WHERE k.id = ?`, id)
@@ -125,7 +132,8 @@ func (d *StaffStore) GetToken(ctx context.Context, id int64) (crm.Token, error) 
 	return r.token(), nil
 }
 
-// ListTokens implements crm.StaffStore.
+// ListTokens implements crm.TokenStore: revoked and expired tokens included, newest first (created_at, then id);
+// none is an empty list. Its only errors are the database's (wrapped).
 func (d *StaffStore) ListTokens(ctx context.Context, staffID int64) ([]crm.Token, error) {
 	var rows []tokenRow
 	err := d.read.SelectContext(ctx, &rows, tokenSelect+` WHERE ? = 0 OR k.staff_id = ?

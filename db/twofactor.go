@@ -12,7 +12,9 @@ import (
 
 var _ crm.TwoFactorStore = (*DB)(nil)
 
-// SecondFactor implements crm.TwoFactorStore.
+// SecondFactor implements crm.TwoFactorStore: the secret with the unused recovery codes (an empty list when all
+// are used), read by two statements. It returns an error wrapping crm.ErrNotFound when the account has no
+// second factor (or does not exist), or a wrapped error of the database.
 func (d *StaffStore) SecondFactor(ctx context.Context, staffID int64) (crm.SecondFactor, error) {
 	var row struct {
 		Secret     string `db:"secret"`
@@ -72,7 +74,9 @@ func replaceRecoveryCodes(tx *Tx, staffID int64, hashes []string, at time.Time) 
 }
 
 // UseSecondFactor implements crm.TwoFactorStore. The step and the code are claimed by conditional updates, so
-// of two requests with one code only the first succeeds.
+// of two requests with one code only the first succeeds. Errors wrap crm.ErrNotFound when the account has no
+// second factor, crm.ErrCodeReused when the step or the recovery code was taken already (nothing changes then),
+// or crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) UseSecondFactor(ctx context.Context, u crm.FactorUse) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		var exists bool
@@ -121,7 +125,9 @@ func (d *StaffStore) UseSecondFactor(ctx context.Context, u crm.FactorUse) error
 // claimed turns a conditional UPDATE that changed nothing into crm.ErrCodeReused.
 func claimed(res sql.Result, err error) error { return affectedOr(res, err, crm.ErrCodeReused) }
 
-// ResetSecondFactor implements crm.TwoFactorStore.
+// ResetSecondFactor implements crm.TwoFactorStore: it reports whether the account had a second factor. ch is
+// applied either way (its audit entry written, access ended when asked): a reset ends access even when it finds
+// no factor. An unknown account is no error. Errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) ResetSecondFactor(ctx context.Context, staffID int64, ch crm.StaffChange) (bool, error) {
 	var had bool
 	err := d.writer.do(ctx, func(tx *Tx) error {
@@ -145,7 +151,8 @@ func (d *StaffStore) ResetSecondFactor(ctx context.Context, staffID int64, ch cr
 	return had, nil
 }
 
-// RecordSignIn implements crm.TwoFactorStore.
+// RecordSignIn implements crm.TwoFactorStore. An unknown staffID changes no count and still writes e; no error
+// tells it. Errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) RecordSignIn(ctx context.Context, staffID int64, ok bool, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		if staffID != 0 {
@@ -165,7 +172,8 @@ func (d *StaffStore) RecordSignIn(ctx context.Context, staffID int64, ok bool, e
 	return nil
 }
 
-// ClearFailedSignIns implements crm.TwoFactorStore.
+// ClearFailedSignIns implements crm.TwoFactorStore. It returns an error wrapping crm.ErrNotFound when there is no
+// such account (nothing is written) or crm.ErrUnavailable when the database cannot take writes.
 func (d *StaffStore) ClearFailedSignIns(ctx context.Context, staffID int64, e crm.AuditEntry) error {
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE staff SET failed_sign_ins = 0 WHERE id = ?`, staffID)

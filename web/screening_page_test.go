@@ -346,7 +346,7 @@ func TestScreeningLinkSingleUseAndExpiry(t *testing.T) {
 	// The store itself refuses a used link, whatever its caller checked before.
 	_, err := h.db.AnswerScreening(context.Background(), crm.ScreeningAnswers{Hash: crm.ScreeningTokenHash(
 		strings.TrimPrefix(link, "/enquire/screening/")), At: time.Now(), Answers: screening.Answers{
-		Safety: map[string]bool{"self_harm_thoughts": true}}})
+		Safety: map[string]bool{"self_harm_thoughts": true}}}, crm.PlanScreeningAnswers)
 	var le *crm.ScreeningLinkError
 	if !errors.As(err, &le) || le.Problem != crm.LinkUsed {
 		t.Errorf("storing answers through a used link: %v, want a used-link error", err)
