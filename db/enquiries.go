@@ -125,9 +125,9 @@ func getEnquiry(ctx context.Context, q sqlx.QueryerContext, ref string) (crm.Enq
 // UpdateEnquiry implements crm.EnquiryStore: it returns the enquiry as changed. decide's error is returned
 // unwrapped; others wrap crm.ErrNotFound when no enquiry has ref, or crm.ErrUnavailable when the database cannot
 // take writes. On SQLite decide runs inside the write transaction on the writer goroutine, so it sees the enquiry
-// as no other write can change it before the change lands. On PostgreSQL the enquiry is read without a row lock: a
-// change another transaction commits between the read and the update is not seen by decide, and after a deadlock
-// the whole write, decide included, runs again.
+// as no other write can change it before the change lands. On PostgreSQL the enquiry's row is locked (FOR UPDATE)
+// before it is read, which gives the same guarantee across processes; after a deadlock the whole write, decide
+// included, runs again.
 func (d *EnquiryStore) UpdateEnquiry(ctx context.Context, ref string, actor crm.Actor, at time.Time,
 	decide func(crm.Enquiry) (crm.Change, error)) (crm.Enquiry, error) {
 	var (
@@ -137,6 +137,12 @@ func (d *EnquiryStore) UpdateEnquiry(ctx context.Context, ref string, actor crm.
 	)
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		out, decideErr, mailed = crm.Enquiry{}, nil, false
+		// On PostgreSQL the row is locked first, so that decide sees the version the change will apply to.
+		if d.pg {
+			if _, err := tx.Exec(`SELECT 1 FROM enquiries e WHERE reference = ?`+d.forUpdate("e"), ref); err != nil {
+				return err
+			}
+		}
 		e, err := getEnquiry(ctx, tx, ref)
 		if err != nil {
 			return err

@@ -14,6 +14,16 @@ const (
 	lockRetention int64 = 0x4644_0002
 )
 
+// forUpdate is the clause that locks the rows of alias a query reads until the transaction ends: on PostgreSQL,
+// where another process may change them between the read and the write built on it (READ COMMITTED reads what
+// was committed when the statement began); empty on SQLite, whose one writer already excludes that.
+func (d *engine) forUpdate(alias string) string {
+	if !d.pg {
+		return ""
+	}
+	return " FOR UPDATE OF " + alias
+}
+
 // tryJobLock tries, on PostgreSQL, to take the advisory lock key for the rest of tx, without waiting, and
 // reports whether it got it: false means another transaction (another process) holds it now. On SQLite, where
 // the one writer already runs jobs one at a time, it reports true and does nothing.

@@ -186,7 +186,7 @@ func (d *PrivacyStore) ApplyRetention(ctx context.Context, b crm.RetentionBatch,
 			return err
 		}
 		for _, id := range closedIDs {
-			ref, err := stillDue(tx, id, closed)
+			ref, err := stillDue(tx, id, closed, d.forUpdate("e"))
 			if err != nil {
 				return err
 			}
@@ -199,7 +199,7 @@ func (d *PrivacyStore) ApplyRetention(ctx context.Context, b crm.RetentionBatch,
 			res.Anonymised = append(res.Anonymised, ref)
 		}
 		for _, id := range spamIDs {
-			ref, err := stillDue(tx, id, spam)
+			ref, err := stillDue(tx, id, spam, d.forUpdate("e"))
 			if err != nil {
 				return err
 			}
@@ -219,10 +219,11 @@ func (d *PrivacyStore) ApplyRetention(ctx context.Context, b crm.RetentionBatch,
 	return res, nil
 }
 
-// stillDue returns the reference of enquiry id when it still meets cond, or "".
-func stillDue(tx *Tx, id int64, cond dueCond) (string, error) {
+// stillDue returns the reference of enquiry id when it still meets cond, or ""; lock (engine.forUpdate) is
+// added to the read.
+func stillDue(tx *Tx, id int64, cond dueCond, lock string) (string, error) {
 	var ref string
-	err := tx.Get(&ref, `SELECT e.reference FROM enquiries e WHERE `+cond.sql+` AND e.id = ?`, cond.with(id)...)
+	err := tx.Get(&ref, `SELECT e.reference FROM enquiries e WHERE `+cond.sql+` AND e.id = ?`+lock, cond.with(id)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

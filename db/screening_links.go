@@ -54,7 +54,7 @@ func (d *EnquiryStore) ScreeningLink(ctx context.Context, hash string) (crm.Scre
 // AnswerScreening implements crm.ScreeningLinkStore: the link is taken by a conditional UPDATE, so of two
 // submissions racing for it only one stores anything; the facts are read, decide asked, and its plan stored in
 // the same transaction. On SQLite no other write can change the facts meanwhile (one writer); on PostgreSQL the
-// enquiry's row is not locked while decide runs. It returns the plan's outcome; a *crm.ScreeningLinkError when
+// facts are read with the enquiry's row locked (FOR UPDATE), to the same effect. It returns the plan's outcome; a *crm.ScreeningLinkError when
 // the link cannot be taken, crm.ErrNotFound when no link has the hash (nothing is changed then), or a wrapped
 // error of the storage (crm.ErrUnavailable when the database cannot take writes).
 func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswers,
@@ -64,7 +64,7 @@ func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswe
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		out, mailed = crm.ScreeningOutcome{}, false
 		var err error
-		out, mailed, err = answerScreening(d.writer.cached(tx), a, decide)
+		out, mailed, err = answerScreening(d.writer.cached(tx), a, decide, d.forUpdate("e"))
 		return err
 	})
 	if err != nil {
@@ -77,9 +77,9 @@ func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswe
 }
 
 // answerScreening takes the link of a and stores a as decide plans it, on tx; mailed reports whether it queued
-// mail.
+// mail. lock (engine.forUpdate) is added to the read of the enquiry's facts.
 func answerScreening(tx writeTx, a crm.ScreeningAnswers,
-	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan) (crm.ScreeningOutcome, bool, error) {
+	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan, lock string) (crm.ScreeningOutcome, bool, error) {
 	now := ms(a.At)
 	var id int64
 	err := tx.Get(&id, `UPDATE screening_links SET used_at = ?
@@ -105,7 +105,7 @@ func answerScreening(tx writeTx, a crm.ScreeningAnswers,
 		return crm.ScreeningOutcome{}, false, fmt.Errorf("take screening link: %w", err)
 	}
 
-	f, err := screeningFacts(tx, id, a.NeedsAdmins())
+	f, err := screeningFacts(tx, id, a.NeedsAdmins(), lock)
 	if err != nil {
 		return crm.ScreeningOutcome{}, false, err
 	}
@@ -148,7 +148,7 @@ func answerScreening(tx writeTx, a crm.ScreeningAnswers,
 
 // screeningFacts reads what crm.PlanScreeningAnswers needs of enquiry id, and the active administrators only
 // when admins is set.
-func screeningFacts(tx writeTx, id int64, admins bool) (crm.ScreeningFacts, error) {
+func screeningFacts(tx writeTx, id int64, admins bool, lock string) (crm.ScreeningFacts, error) {
 	var e struct {
 		Reference     string         `db:"reference"`
 		Priority      string         `db:"priority"`
@@ -160,7 +160,7 @@ func screeningFacts(tx writeTx, id int64, admins bool) (crm.ScreeningFacts, erro
 	if err := tx.Get(&e, `SELECT e.reference, e.priority, e.flag_risk_at IS NOT NULL AS risk,
 			e.flag_review_at IS NOT NULL AS review, s.email AS assignee_email
 		FROM enquiries e LEFT JOIN staff s ON s.id = e.assignee_id AND s.disabled_at IS NULL
-		WHERE e.id = ?`, id); err != nil {
+		WHERE e.id = ?`+lock, id); err != nil {
 		return crm.ScreeningFacts{}, fmt.Errorf("read enquiry %d: %w", id, err)
 	}
 	f := crm.ScreeningFacts{Reference: e.Reference, Priority: e.Priority, RiskFlagged: e.Risk,

@@ -172,13 +172,19 @@ func (d *StaffStore) CountStaff(ctx context.Context) (int, error) {
 // disabling keeps the time it was first disabled. It returns the account as changed; update's error unwrapped;
 // errors wrapping crm.ErrNotFound when there is no such account, or crm.ErrUnavailable when the database cannot
 // take writes; an unknown role or treatment is refused by the schema's CHECK as a plain database error. On
-// PostgreSQL the account is read without a row lock, and after a deadlock the whole write, update included, runs
-// again.
+// PostgreSQL the account's row is locked (FOR UPDATE) before it is read, so update sees it as the change will
+// find it; after a deadlock the whole write, update included, runs again.
 func (d *StaffStore) UpdateStaff(ctx context.Context, id int64, update func(*crm.Staff) (crm.StaffChange, error)) (crm.Staff, error) {
 	var row staffRow
 	var updateErr error
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		updateErr = nil
+		// On PostgreSQL the row is locked first, so that update sees the account as the change will find it.
+		if d.pg {
+			if _, err := tx.Exec(`SELECT 1 FROM staff s WHERE id = ?`+d.forUpdate("s"), id); err != nil {
+				return err
+			}
+		}
 		before, err := getStaff(ctx, tx, "s.id = ?", id)
 		if err != nil {
 			return err
