@@ -25,8 +25,8 @@ const storageTimeout = 10 * time.Second
 // Sessions returns the session storage over d.
 func (d *StaffStore) Sessions() *SessionStore { return &SessionStore{d: d.engine, table: "sessions"} }
 
-// RateLimits returns the storage of the intake rate limit's counters over d, shared by every process using the
-// database. Its Reset forgets every counter.
+// RateLimits returns the storage of the rate limits' counters (intake, password resets, set-up guesses) over d,
+// shared by every process using the database. Its Reset forgets every counter.
 func (d *StaffStore) RateLimits() *SessionStore {
 	return &SessionStore{d: d.engine, table: "rate_limits"}
 }

@@ -62,9 +62,9 @@ func (s *server) intakeLimit() fiber.Handler {
 	return limiter.New(limiter.Config{
 		Max:        s.cfg.IntakePerMinute,
 		Expiration: time.Minute,
-		Storage:    s.deps.IntakeLimits, // nil: memory
+		Storage:    s.deps.Limits, // nil: memory
 		KeyGenerator: func(c *fiber.Ctx) string {
-			return c.IP()
+			return "intake:" + c.IP()
 		},
 		LimitReached: func(c *fiber.Ctx) error {
 			retry := string(c.Response().Header.Peek(fiber.HeaderRetryAfter))

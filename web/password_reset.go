@@ -26,11 +26,11 @@ func (s *server) resetRequestLimits() []fiber.Handler {
 		})
 	}
 	perClient := limiter.New(limiter.Config{
-		Max: 5, Expiration: 15 * time.Minute, LimitReached: reached,
+		Max: 5, Expiration: 15 * time.Minute, LimitReached: reached, Storage: s.deps.Limits,
 		KeyGenerator: func(c *fiber.Ctx) string { return "reset-ip:" + c.IP() },
 	})
 	perAddress := limiter.New(limiter.Config{
-		Max: crm.MaxResetsPerHour, Expiration: time.Hour, LimitReached: reached,
+		Max: crm.MaxResetsPerHour, Expiration: time.Hour, LimitReached: reached, Storage: s.deps.Limits,
 		KeyGenerator: func(c *fiber.Ctx) string {
 			return "reset-address:" + strings.ToLower(strings.TrimSpace(c.FormValue("email")))
 		},

@@ -30,7 +30,7 @@ const (
 // setupLimit limits guesses of the setup code: 20 failures per client address in 15 minutes.
 func (s *server) setupLimit() fiber.Handler {
 	return limiter.New(limiter.Config{
-		Max: failuresPerClient, Expiration: signInWindow, SkipSuccessfulRequests: true,
+		Max: failuresPerClient, Expiration: signInWindow, SkipSuccessfulRequests: true, Storage: s.deps.Limits,
 		KeyGenerator: func(c *fiber.Ctx) string { return "setup:" + c.IP() },
 		LimitReached: func(c *fiber.Ctx) error {
 			return errClient(fiber.StatusTooManyRequests, "Too many failed attempts. Please wait 15 minutes and try again.")

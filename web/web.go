@@ -96,10 +96,11 @@ type Deps struct {
 	// Sessions stores staff sessions (Fiber's storage interface; db implements it), so that a session started
 	// on one process works on every other process on the same database.
 	Sessions fiber.Storage
-	// IntakeLimits, when set, keeps the intake rate limit's counters (FRONTDESK_INTAKE_PER_MINUTE), so that
-	// several processes on one database count together; nil keeps them in this process's memory.
-	IntakeLimits fiber.Storage
-	Ready        Readiness
+	// Limits, when set, keeps the counters of every rate limit (intake, password reset requests, second-factor
+	// setup guesses), so that several processes on one database count together; nil keeps them in this
+	// process's memory. Each limit's keys start with its own prefix.
+	Limits fiber.Storage
+	Ready  Readiness
 	// Mail is optional: without it /readyz says nothing of mail.
 	Mail MailBacklog
 	// Outbox lists mail and queues failed mail again, for the admin outbox page; without it that page answers

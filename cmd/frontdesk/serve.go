@@ -126,8 +126,8 @@ func cmdServe(args []string, e env) error {
 		Log:       log,
 	}
 	if store.IsPostgres() {
-		// Several processes may serve one PostgreSQL database: they count intake together, in the database.
-		deps.IntakeLimits = store.RateLimits()
+		// Several processes may serve one PostgreSQL database: their rate limits count together, in the database.
+		deps.Limits = store.RateLimits()
 	}
 	app, err := web.New(web.Config{
 		ClinicName:         c.ClinicName,

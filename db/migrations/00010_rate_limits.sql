@@ -1,6 +1,6 @@
--- The intake rate limit's counters (FRONTDESK_INTAKE_PER_MINUTE), kept in the database so that several serve
--- processes on one PostgreSQL database count together. On SQLite (one process) serve keeps them in memory and
--- this table stays empty; it exists so that both engines have the same schema.
+-- The rate limits' counters (intake, password reset requests, set-up guesses), kept in the database so that
+-- several serve processes on one PostgreSQL database count together. On SQLite (one process) serve keeps them
+-- in memory and this table stays empty; it exists so that both engines have the same schema.
 
 -- +goose Up
 CREATE TABLE rate_limits (

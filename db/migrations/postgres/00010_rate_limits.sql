@@ -1,5 +1,5 @@
--- The intake rate limit's counters (FRONTDESK_INTAKE_PER_MINUTE), shared by every serve process on this
--- database. The same table as SQLite's 00010.
+-- The rate limits' counters (intake, password reset requests, set-up guesses), shared by every serve process on
+-- this database. The same table as SQLite's 00010.
 
 -- +goose Up
 CREATE TABLE rate_limits (
