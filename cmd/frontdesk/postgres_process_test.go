@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -196,5 +201,72 @@ func TestIntakeLimitIsSharedOnPostgres(t *testing.T) {
 		if err == nil || err.Error() != "status 429" {
 			t.Errorf("fourth enquiry in a minute: %v, want status 429", err)
 		}
+	}
+}
+
+// csrfInput finds the CSRF token of a staff page's form.
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// getPage fetches path with client and returns the status, the Location and the form's CSRF token, if any.
+func getPage(t *testing.T, c *http.Client, url string) (int, string, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	token := ""
+	if m := csrfInput.FindSubmatch(body); m != nil {
+		token = string(m[1])
+	}
+	return resp.StatusCode, resp.Header.Get("Location"), token
+}
+
+// A staff member's session works on every process: signed in through one, the next page comes from the other,
+// a form fetched from one is accepted by the other, and signing out on one ends the session on both.
+func TestStaffSessionWorksOnEveryProcessOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	env := []string{"FRONTDESK_DB=" + pgtest.URL(t), "FRONTDESK_MAIL_DIR=" + t.TempDir(), "FRONTDESK_REQUIRE_2FA=off"}
+	const password = "Velvet harbour lantern 2026 quiet"
+	if code, _, stderr := runCLI(t, password+"\n", env, "user", "add", "--email", "sam@clinic.example", "--name",
+		"Sam Coordinator", "--role", "coordinator"); code != 0 {
+		t.Fatalf("user add: %d %s", code, stderr)
+	}
+	a, b := startServer(t, env...), startServer(t, env...)
+	jar, _ := cookiejar.New(nil) // cookies are not kept apart by port: both processes get them
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	_, _, token := getPage(t, c, a.url("/login"))
+	if token == "" {
+		t.Fatal("no CSRF token on /login")
+	}
+	resp, err := c.PostForm(b.url("/login"), url.Values{"email": {"sam@clinic.example"}, "password": {password}, "_csrf": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || strings.HasPrefix(loc, "/login") {
+		t.Fatalf("sign in on B with A's form: %d to %q", resp.StatusCode, loc)
+	}
+	for _, s := range []*server{a, b} {
+		if code, loc, _ := getPage(t, c, s.url("/enquiries")); code != http.StatusOK {
+			t.Errorf("/enquiries on %s after signing in: %d to %q", s.addr, code, loc)
+		}
+	}
+	_, _, token = getPage(t, c, a.url("/enquiries"))
+	resp, err = c.PostForm(b.url("/logout"), url.Values{"_csrf": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out on B: %d", resp.StatusCode)
+	}
+	if code, loc, _ := getPage(t, c, a.url("/enquiries")); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+		t.Errorf("/enquiries on A after signing out on B: %d to %q, want the sign-in page", code, loc)
 	}
 }
