@@ -191,11 +191,7 @@ func TestMigrateSealsEntriesWrittenBeforeTheChain(t *testing.T) {
 // advisory lock — so every entry is stored, with consecutive ids, and the chain verifies.
 func TestTwoProcessesAppendToOneAuditChain(t *testing.T) {
 	a := openTest(t)
-	b, err := Open(a.source, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := otherProcess(t, a)
 	ctx := context.Background()
 	const perWriter = 25
 	var wg sync.WaitGroup

@@ -17,11 +17,7 @@ import (
 func TestConcurrentChangesToOneEnquiryEachSeeTheLastVersion(t *testing.T) {
 	d := openTest(t)
 	ctx := context.Background()
-	other, err := Open(d.source, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := otherProcess(t, d)
 	coord := addStaff(t, d, "coord@clinic.example", crm.RoleCoordinator)
 	actor := crm.Actor{ID: coord.ID, Email: coord.Email, Name: coord.Name, Role: coord.Role}
 	e := created(t, d, "ann@example.org", "")

@@ -118,3 +118,15 @@ func setVar[T any](t *testing.T, v *T, val T) {
 	*v = val
 	t.Cleanup(func() { *v = old })
 }
+
+// otherProcess opens a second handle on d's database, as a second process would have: its own writer and
+// connections. It is closed when the test ends.
+func otherProcess(t testing.TB, d *DB) *DB {
+	t.Helper()
+	o, err := Open(d.source, Options{})
+	if err != nil {
+		t.Fatalf("open a second handle: %v", err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o
+}

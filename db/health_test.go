@@ -268,11 +268,7 @@ func TestAPostgresThatRefusesWritesIsUnavailable(t *testing.T) {
 	}
 	readOnly(true)
 	// A process started now: every connection it opens is read-only.
-	p, err := Open(d.source, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := otherProcess(t, d)
 	if err := p.Ping(ctx); err != nil {
 		t.Errorf("Ping of a read-only database: %v", err)
 	}

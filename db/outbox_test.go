@@ -17,12 +17,7 @@ import (
 // PostgreSQL every claimer runs its own transaction at the same moment, and the claims race for the same rows.
 func TestTwoProcessesNeverClaimTheSameMessage(t *testing.T) {
 	a := openTest(t)
-	// A second handle on the same database stands for a second process: its own writer and connections.
-	b, err := Open(a.source, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := otherProcess(t, a)
 	ctx := context.Background()
 	for i := 0; i < 40; i++ {
 		e := newEnquiry(string(rune('a'+i%26)) + "x" + string(rune('a'+i/26)) + "@example.org")

@@ -87,11 +87,7 @@ func TestSessionStore(t *testing.T) {
 // session data is binary: BYTEA on PostgreSQL, BLOB on SQLite).
 func TestSessionsWorkFromEveryProcess(t *testing.T) {
 	a := openTest(t)
-	b, err := Open(a.source, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := otherProcess(t, a)
 	one, other := a.Sessions(), b.Sessions()
 	val := []byte{0x00, 0xff, 0xfe, 'g', 'o', 'b', 0x00, 0x80, '\n'}
 	if err := one.Set("k1", val, time.Hour); err != nil {

@@ -85,9 +85,8 @@ var settings = []setting{
 		}
 		if db.IsPostgresURL(strings.TrimSpace(s)) {
 			s = strings.TrimSpace(s)
-			// The URL is not repeated: it may hold a password.
-			if u, err := url.Parse(s); err != nil || (u.Host == "" && u.Query().Get("host") == "") {
-				return errors.New("is not a PostgreSQL URL such as postgres://frontdesk:password@db.example:5432/frontdesk")
+			if err := checkPostgresURL(s); err != nil {
+				return err
 			}
 		}
 		c.DB = s
@@ -344,6 +343,14 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 
 // secureCookies reports whether staff cookies must be Secure: whenever the public address is https.
 func (c *config) secureCookies() bool { return c.BaseURL.Scheme == "https" }
+
+// checkPostgresURL says what is wrong with s, a postgres:// URL, without repeating it: it may hold a password.
+func checkPostgresURL(s string) error {
+	if u, err := url.Parse(s); err != nil || (u.Host == "" && u.Query().Get("host") == "") {
+		return errors.New("is not a PostgreSQL URL such as postgres://frontdesk:password@db.example:5432/frontdesk")
+	}
+	return nil
+}
 
 // redactDB is FRONTDESK_DB as output may show it: a PostgreSQL URL without its password.
 func redactDB(s string) string { return db.RedactURL(s) }

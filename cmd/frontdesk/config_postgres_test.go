@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/db/pgtest"
 )
 
@@ -96,5 +97,39 @@ func TestBackupOnPostgresPointsAtTheServersBackups(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("backup on PostgreSQL wrote %s", out)
+	}
+}
+
+// copy's bad input: one line naming the flag or setting, exit 2 (or 1 for a source that is not there), the
+// target's password never shown, and nothing created.
+func TestCopyRefusesBadInput(t *testing.T) {
+	const secret = "s3cret-pass"
+	dir := t.TempDir()
+	missing := dir + "/none.db"
+	cases := []struct {
+		args []string
+		db   string
+		code int
+		want string
+	}{
+		{[]string{"copy"}, missing, exitUsage, "missing --to"},
+		{[]string{"copy", "--to", "/tmp/other.db"}, missing, exitUsage, "invalid --to"},
+		{[]string{"copy", "--to", "postgres://fd:" + secret + "@/nohost"}, missing, exitUsage, "invalid --to"},
+		{[]string{"copy", "--to", "postgres://fd:" + secret + "@db.example/fd", "extra"}, missing, exitUsage, "no arguments"},
+		{[]string{"copy", "--to", "postgres://fd:" + secret + "@db.example/fd"}, "postgres://a:" + secret + "@db.example/a", exitUsage, "invalid FRONTDESK_DB"},
+		{[]string{"copy", "--to", "postgres://fd:" + secret + "@db.example/fd"}, missing, exitFailure, "no SQLite database"},
+	}
+	for _, c := range cases {
+		code, stdout, stderr := runInProcess(c.args, map[string]string{"FRONTDESK_DB": c.db})
+		msg := strings.TrimSuffix(stderr, "\n")
+		if code != c.code || !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%v with FRONTDESK_DB=%s: exit %d, stderr %q; want %d and one line with %q", c.args, db.RedactURL(c.db), code, stderr, c.code, c.want)
+		}
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("%v printed a password: %q", c.args, stdout+stderr)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("copy created the missing source %s", missing)
 	}
 }

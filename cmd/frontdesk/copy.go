@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 
@@ -27,14 +26,11 @@ func cmdCopy(args []string, e env) error {
 		return usagef("copy takes no arguments, got %q", rest[0])
 	}
 	to = strings.TrimSpace(to)
-	switch {
-	case to == "":
+	if to == "" {
 		return usagef("missing --to: the PostgreSQL database to copy into, postgres://user:password@host:5432/database")
-	case !db.IsPostgresURL(to):
-		return usagef("invalid --to: must be a PostgreSQL URL such as postgres://frontdesk:password@db.example:5432/frontdesk")
 	}
 	// The URL is never repeated as given: it may hold a password.
-	if u, err := url.Parse(to); err != nil || (u.Host == "" && u.Query().Get("host") == "") {
+	if err := checkPostgresURL(to); err != nil || !db.IsPostgresURL(to) {
 		return usagef("invalid --to: must be a PostgreSQL URL such as postgres://frontdesk:password@db.example:5432/frontdesk")
 	}
 	if db.IsPostgresURL(c.DB) {
