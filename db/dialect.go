@@ -1,3 +1,6 @@
+// The few places where the two engines need different SQL, as clauses the stores splice in, and the
+// PostgreSQL advisory locks that stand in for SQLite's one writer where several processes must take turns.
+
 package db
 
 import "fmt"
@@ -36,4 +39,14 @@ func (d *engine) tryJobLock(tx *Tx, key int64) (bool, error) {
 		return false, fmt.Errorf("try advisory lock %#x: %w", key, err)
 	}
 	return ok, nil
+}
+
+// indexedBy is the clause that holds SQLite's planner to the index name, written after a table in FROM: SQLite
+// plans without statistics, and some scans need the index it would pass over. PostgreSQL has no such clause (its
+// planner has the statistics ANALYZE keeps), so there it is empty.
+func (d *engine) indexedBy(name string) string {
+	if d.pg {
+		return ""
+	}
+	return " INDEXED BY " + name
 }
