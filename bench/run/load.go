@@ -88,8 +88,9 @@ func postEnquiry(c *http.Client, url string, body []byte) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// closedLoop runs conc clients, each posting the next body as soon as its last one is answered, for d.
-func closedLoop(url string, bodies [][]byte, conc int, d time.Duration) loadResult {
+// closedLoop runs conc clients, each posting the next body as soon as its last one is answered, for d; an answer
+// with status want is accepted, any other an error.
+func closedLoop(url string, want int, bodies [][]byte, conc int, d time.Duration) loadResult {
 	c := newClient(conc, 30*time.Second)
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -109,7 +110,7 @@ func closedLoop(url string, bodies [][]byte, conc int, d time.Duration) loadResu
 				b := bodies[int(next.Add(1)-1)%len(bodies)]
 				t0 := time.Now()
 				code, err := postEnquiry(c, url, b)
-				if code == http.StatusCreated {
+				if code == want {
 					lat = append(lat, time.Since(t0))
 					ok++
 					continue

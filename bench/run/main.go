@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,7 +97,7 @@ func main() {
 	}
 	if *target != "" {
 		bodies := enquiryBodies(50_000, 30_000_000, uint64(time.Now().UnixNano()))
-		r := closedLoop(strings.TrimRight(*target, "/")+"/api/v1/enquiries", bodies, o.conc, time.Duration(o.seconds)*time.Second)
+		r := closedLoop(strings.TrimRight(*target, "/")+intakePath, http.StatusCreated, bodies, o.conc, time.Duration(o.seconds)*time.Second)
 		fmt.Printf("%.0f/s accepted, p50 %.2f ms, p99 %.2f ms, %d errors %v %s\n", r.rate(), ms(pct(r.Lat, 50)),
 			ms(pct(r.Lat, 99)), r.Errors, r.Status, r.FirstError)
 		return
@@ -291,15 +292,19 @@ type intakeResult struct {
 	peak, hwm int64 // largest VmRSS sampled under load, and VmHWM after
 }
 
-// loadServer runs the warm-up and the measured intake load against a started server.
-func loadServer(p *proc, bodies [][]byte, o options) intakeResult {
+// intakePath is where Frontdesk and the minimal server take an enquiry, answering 201.
+const intakePath = "/api/v1/enquiries"
+
+// loadServer runs the warm-up and the measured intake load against a started server, posting to path and
+// counting the answers with status want.
+func loadServer(p *proc, path string, want int, bodies [][]byte, o options) intakeResult {
 	var r intakeResult
 	time.Sleep(time.Second)
 	r.idle, _ = p.mem()
-	closedLoop(p.base+"/api/v1/enquiries", bodies, o.conc, 2*time.Second) // warm-up
+	closedLoop(p.base+path, want, bodies, o.conc, 2*time.Second) // warm-up
 	stop := make(chan struct{})
 	peak := p.sampleRSS(100*time.Millisecond, stop)
-	r.load = closedLoop(p.base+"/api/v1/enquiries", bodies, o.conc, time.Duration(o.seconds)*time.Second)
+	r.load = closedLoop(p.base+path, want, bodies, o.conc, time.Duration(o.seconds)*time.Second)
 	close(stop)
 	r.peak = <-peak
 	_, r.hwm = p.mem()
@@ -323,7 +328,7 @@ func serveIntake(o options, b bins, sk *sink, dbSetting string, bodies [][]byte)
 		p.stop(10 * time.Second)
 		return intakeResult{}, 0, err
 	}
-	fd := loadServer(p, bodies, o)
+	fd := loadServer(p, intakePath, http.StatusCreated, bodies, o)
 	p.stop(60 * time.Second)
 	return fd, sk.received.Load() - before, nil
 }
@@ -360,7 +365,7 @@ func intakePhase(o options, b bins, sk *sink, rep *report) error {
 			m.stop(10 * time.Second)
 			return err
 		}
-		r := loadServer(m, bodies, o)
+		r := loadServer(m, intakePath, http.StatusCreated, bodies, o)
 		m.stop(30 * time.Second)
 		settle(mpath)
 		name := "minimal (pool unlimited)"
@@ -373,6 +378,15 @@ func intakePhase(o options, b bins, sk *sink, rep *report) error {
 		}
 	}
 
+	var pb intakeResult
+	pbErr := error(nil)
+	pbBin, err := buildPocketBase(o.out)
+	if err == nil {
+		pb, pbErr = pocketbaseIntake(o, pbBin, bodies)
+	} else {
+		pbErr = err
+	}
+
 	ratio := 0.0
 	if ceiling.load.rate() > 0 {
 		ratio = fd.load.rate() / ceiling.load.rate()
@@ -380,6 +394,17 @@ func intakePhase(o options, b bins, sk *sink, rep *report) error {
 	ceil := fmt.Sprintf("%.0f/s (%s)", ceiling.load.rate(), ceilingName)
 	rep.add("intake accepted/s (16 clients, FULL)", fmt.Sprintf("%.0f/s", fd.load.rate()), "ratio >= 1.0", ceil, check(ratio >= 1.0))
 	rep.add("intake ratio frontdesk / minimal", fmt.Sprintf("%.2f", ratio), ">= 1.0", "", check(ratio >= 1.0))
+	if pbErr == nil && pb.load.rate() > 0 {
+		pbRatio := fd.load.rate() / pb.load.rate()
+		rep.add("intake ratio frontdesk / PocketBase", fmt.Sprintf("%.2f", pbRatio), ">= 2.0",
+			fmt.Sprintf("PocketBase %.0f/s p50 %.2f p99 %.2f ms, %d errors", pb.load.rate(), ms(pb.p50), ms(pb.p99), pb.load.Errors),
+			check(pbRatio >= 2.0))
+		rep.note("PocketBase (%s, synchronous=NORMAL, a public collection with the enquiry's fields): RSS idle %.1f MB, under load %.1f MB",
+			pocketbaseModule, mb(pb.idle), mb(max(pb.peak, pb.hwm)))
+	} else {
+		rep.add("intake ratio frontdesk / PocketBase", "not measured", ">= 2.0", "", check(false))
+		rep.note("PocketBase: %v", pbErr)
+	}
 	rep.add("intake latency p50", fmt.Sprintf("%.2f ms", ms(fd.p50)), "", fmt.Sprintf("%.2f ms", ms(ceiling.p50)), nil)
 	rep.add("intake latency p99", fmt.Sprintf("%.2f ms", ms(fd.p99)), "<= 10 ms", fmt.Sprintf("%.2f ms", ms(ceiling.p99)), check(fd.p99 <= 10*time.Millisecond))
 	rep.add("intake errors", fmt.Sprintf("%d of %d", fd.load.Errors, fd.load.Errors+fd.load.OK), "0", fmt.Sprintf("%d", ceiling.load.Errors), check(fd.load.Errors == 0))
