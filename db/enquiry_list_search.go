@@ -48,20 +48,37 @@ func ftsQuery(text string) string {
 		}
 		return r
 	}, text)
+	return buildQuery(text, querySyntax{term: ftsTerm, and: " AND ", or: " OR ",
+		digits: func(d string) string { return ftsPhrase(d, true) }})
+}
+
+// querySyntax is how one engine's full-text query language spells the parts buildQuery puts together.
+type querySyntax struct {
+	// term is one typed term as a query, "" when nothing in it is searchable; digits is a phone number's
+	// E.164 digits as a prefix.
+	term, digits func(string) string
+	// and and or join two queries, spaces included.
+	and, or string
+}
+
+// buildQuery is the search rule both engines share: every whitespace-separated term of text is required, and a
+// term, or the whole text, that reads as a phone number also matches its E.164 digits, which is how phone
+// numbers are indexed. It returns "" when nothing in text is searchable.
+func buildQuery(text string, s querySyntax) string {
 	var terms []string
 	for _, f := range strings.Fields(text) {
-		t := ftsTerm(f)
+		t := s.term(f)
 		if t == "" {
 			continue
 		}
 		if digits, ok := phoneDigits(f); ok {
-			t = "(" + ftsPhrase(digits, true) + " OR " + t + ")"
+			t = "(" + s.digits(digits) + s.or + t + ")"
 		}
 		terms = append(terms, t)
 	}
-	q := strings.Join(terms, " AND ")
+	q := strings.Join(terms, s.and)
 	if digits, ok := phoneDigits(text); ok && len(terms) > 1 {
-		q = ftsPhrase(digits, true) + " OR (" + q + ")"
+		q = s.digits(digits) + s.or + "(" + q + ")"
 	}
 	return q
 }

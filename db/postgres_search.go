@@ -22,22 +22,8 @@ const (
 // also matches its E.164 digits. Each token is quoted, so &, |, !, :, * and parentheses are only text. It
 // returns "" when nothing in the text is searchable.
 func tsQuery(text string) string {
-	var terms []string
-	for _, f := range strings.Fields(text) {
-		t := tsTerm(f)
-		if t == "" {
-			continue
-		}
-		if digits, ok := phoneDigits(f); ok {
-			t = "(" + tsLexeme(digits) + ":* | " + t + ")"
-		}
-		terms = append(terms, t)
-	}
-	q := strings.Join(terms, " & ")
-	if digits, ok := phoneDigits(text); ok && len(terms) > 1 {
-		q = tsLexeme(digits) + ":* | (" + q + ")"
-	}
-	return q
+	return buildQuery(text, querySyntax{term: tsTerm, and: " & ", or: " | ",
+		digits: func(d string) string { return tsLexeme(d) + ":*" }})
 }
 
 // tsTerm is one term as a phrase of its tokens; "" when it has none.
