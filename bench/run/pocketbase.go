@@ -82,7 +82,12 @@ func pbCall(base, path, token string, body, out any) error {
 // intake load as Frontdesk's against it and stops it.
 func pocketbaseIntake(o options, bin string, bodies [][]byte) (intakeResult, error) {
 	dir := filepath.Join(o.out, "pb_data")
+	// examples/base writes a migration for every collection made through the API beside its data folder
+	// (pb_migrations) and applies it at the next start; both go, so each run starts empty.
+	migrations := filepath.Join(o.out, "pb_migrations")
 	_ = os.RemoveAll(dir)
+	_ = os.RemoveAll(migrations)
+	defer os.RemoveAll(migrations)
 	const email, password = "bench@bench.example", "bench-password-1"
 	if msg, err := exec.Command(bin, "superuser", "upsert", email, password, "--dir", dir).CombinedOutput(); err != nil {
 		return intakeResult{}, fmt.Errorf("PocketBase superuser: %v\n%s", err, msg)
@@ -91,7 +96,8 @@ func pocketbaseIntake(o options, bin string, bodies [][]byte) (intakeResult, err
 	if err != nil {
 		return intakeResult{}, err
 	}
-	p, err := startProc("PocketBase", bin, []string{"serve", "--http", addr, "--dir", dir}, nil, addr)
+	p, err := startProc("PocketBase", bin, []string{"serve", "--http", addr, "--dir", dir,
+		"--migrationsDir", migrations, "--automigrate=false"}, nil, addr)
 	if err != nil {
 		return intakeResult{}, err
 	}
