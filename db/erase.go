@@ -212,9 +212,13 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
-	// The readers are query_only, which refuses VACUUM INTO; the writer connection is free outside a batch, and
-	// VACUUM INTO only reads the database.
-	if _, err := d.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	// The readers are query_only, which refuses VACUUM INTO; it runs on the writer connection between
+	// batches (VACUUM INTO only reads the database, but writes wait meanwhile, as they did for a pool of one).
+	err = d.writer.doAlone(ctx, func(ctx context.Context, db *sqlx.DB) error {
+		_, err := db.ExecContext(ctx, `VACUUM INTO ?`, path)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return os.Chmod(path, 0o600)

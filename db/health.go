@@ -127,7 +127,9 @@ func (w *writer) outcome(err error) {
 		w.readersDropped.Store(true)
 		w.readers.SetMaxIdleConns(0)
 	}
-	_, _ = w.db.Exec("ROLLBACK") // in case SQLite left the transaction open
+	if w.conn != nil {
+		_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK") // in case SQLite left the transaction open
+	}
 	w.reconnect = true
 }
 
@@ -138,8 +140,7 @@ func (w *writer) outcome(err error) {
 func (w *writer) reconnectIfFaulted() {
 	if w.reconnect {
 		w.reconnect = false
-		w.db.SetMaxIdleConns(0)
-		w.db.SetMaxIdleConns(1)
+		w.release(true)
 	}
 }
 

@@ -38,10 +38,11 @@ func (d *EnquiryStore) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
 		decideErr = err
 		return p, err
 	}
-	err := d.writer.do(ctx, func(tx *Tx) error {
+	// Load-free: intake keeps the load table itself (see load.go).
+	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		rec, mailed, decideErr = crm.Receipt{}, false, nil
 		var err error
-		rec, mailed, err = createEnquiry(d.writer.cached(tx), e, keep)
+		rec, mailed, err = createEnquiry(d.writer.cachedWithLoad(tx), e, keep)
 		return err
 	})
 	if decideErr != nil {
@@ -145,8 +146,20 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry,
 			id, now, p.Status, id, now, assignee); err != nil {
 			return crm.Receipt{}, false, fmt.Errorf("record creation and assignment of %s: %w", ref, err)
 		}
-		if _, err := tx.Exec(`UPDATE staff SET last_assigned_at = ? WHERE id = ?`, now, assignee); err != nil {
-			return crm.Receipt{}, false, fmt.Errorf("record assignment of %s: %w", ref, err)
+		ct, _ := tx.(cachedTx)
+		switch {
+		case ct.load:
+			ct.w.assigned(assignee.Int64, now) // written once for the batch, before its commit
+		case ct.w != nil && ct.w.pg:
+			// Concurrent intakes commit in any order: the latest assignment wins, whichever commits last.
+			if _, err := tx.Exec(`UPDATE staff SET last_assigned_at = greatest(coalesce(last_assigned_at, 0), ?)
+				WHERE id = ?`, now, assignee); err != nil {
+				return crm.Receipt{}, false, fmt.Errorf("record assignment of %s: %w", ref, err)
+			}
+		default:
+			if _, err := tx.Exec(`UPDATE staff SET last_assigned_at = ? WHERE id = ?`, now, assignee); err != nil {
+				return crm.Receipt{}, false, fmt.Errorf("record assignment of %s: %w", ref, err)
+			}
 		}
 	}
 	if err := storeScreening(tx, id, e); err != nil {
@@ -197,7 +210,12 @@ func intakeFacts(tx writeTx, l crm.IntakeLookup) (crm.IntakeFacts, error) {
 	}
 	if l.Treatment != "" {
 		var err error
-		if f.Staff, err = staffTreating(tx, l.Treatment); err != nil {
+		if ct, ok := tx.(cachedTx); ok && ct.load {
+			f.Staff, err = ct.w.staffFor(tx, l.Treatment)
+		} else {
+			f.Staff, err = staffTreating(tx, l.Treatment)
+		}
+		if err != nil {
 			return f, err
 		}
 	}

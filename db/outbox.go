@@ -77,7 +77,7 @@ func (d *OutboxStore) ClaimDue(ctx context.Context, now time.Time, lease time.Du
 		due += ` FOR UPDATE SKIP LOCKED`
 	}
 	var rows []outboxMessage
-	err := d.writer.do(ctx, func(tx *Tx) error {
+	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		rows = nil
 		ct := d.writer.cached(tx)
 		var ids []int64
@@ -124,7 +124,7 @@ func (d *OutboxStore) updateQueued(ctx context.Context, what string, id int64, q
 // when it is in another status (and then nothing is recorded).
 func (d *OutboxStore) updateOutbox(ctx context.Context, what string, id int64, from crm.OutboxStatus, entry *crm.AuditEntry,
 	query string, args ...any) error {
-	err := d.writer.do(ctx, func(tx *Tx) error {
+	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		res, err := d.writer.cached(tx).Exec(query+` WHERE id = ? AND status = ?`, append(args, id, from)...)
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func (d *OutboxStore) MarkSentAll(ctx context.Context, ids []int64, at time.Time
 	}
 	list := d.idArg(ids)
 	var gone []int64
-	err := d.writer.do(ctx, func(tx *Tx) error {
+	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		gone = nil
 		ct := d.writer.cached(tx)
 		var done []int64
@@ -250,7 +250,7 @@ func (d *OutboxStore) RenewLease(ctx context.Context, ids []int64, held, until t
 		return nil, nil
 	}
 	var renewed []int64
-	err := d.writer.do(ctx, func(tx *Tx) error {
+	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		renewed = nil
 		return d.writer.cached(tx).Select(&renewed, `UPDATE outbox SET lease_until = ?
 			WHERE `+d.idIn("id")+` AND status = 'queued' AND lease_until = ? RETURNING id`,
@@ -369,7 +369,7 @@ func (d *OutboxStore) CountUnsent(ctx context.Context, queuedBefore time.Time) (
 // its fictional patients must not be emailed. Errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) DiscardQueuedMail(ctx context.Context) (int, error) {
 	var n int64
-	err := d.writer.do(ctx, func(tx *Tx) error {
+	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`DELETE FROM outbox WHERE status = 'queued'`)
 		if err != nil {
 			return err

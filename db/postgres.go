@@ -117,7 +117,7 @@ func (w *writer) postgresOnce(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
-	tx := &Tx{sqltx}
+	tx := sqlTx(sqltx)
 	if err := call(fn, tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -62,7 +62,7 @@ func (s *SessionStore) Set(key string, val []byte, exp time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
-	err := s.d.writer.do(ctx, func(tx *Tx) error {
+	err := s.d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		_, err := s.d.writer.cached(tx).Exec(`INSERT INTO `+s.table+` (key, value, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`, key, val, expires)
 		return err
@@ -92,7 +92,7 @@ func (s *SessionStore) Close() error { return nil }
 func (s *SessionStore) exec(what, query string, args ...any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
-	err := s.d.writer.do(ctx, func(tx *Tx) error {
+	err := s.d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(query, args...)
 		return err
 	})

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"os"
 	"time"
@@ -53,12 +52,12 @@ func (w *writer) restartWAL() error {
 	w.checkpointing.Lock()
 	defer w.checkpointing.Unlock()
 	ctx := context.Background()
-	conn, err := w.db.Connx(ctx)
+	conn, err := w.connection()
 	if err != nil {
 		return fmt.Errorf("restart WAL: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusyWait.Milliseconds())); err != nil {
-		conn.Close()
+		w.release(true)
 		return fmt.Errorf("restart WAL: %w", err)
 	}
 	var busy, frames, copied int
@@ -66,11 +65,9 @@ func (w *writer) restartWAL() error {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", w.busyTimeout.Milliseconds())); err != nil {
 		// A connection left with the short timeout would give up on other processes' locks too soon: drop it,
 		// and the pool opens a new one with the DSN's timeout.
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		conn.Close()
+		w.release(true)
 		return fmt.Errorf("restart WAL: restore busy timeout: %w", err)
 	}
-	conn.Close()
 	switch {
 	case ckErr != nil:
 		return fmt.Errorf("restart WAL: %w", ckErr)

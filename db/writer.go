@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -58,6 +59,12 @@ type writer struct {
 	readers        *sqlx.DB
 	readerIdle     int
 	readersDropped atomic.Bool
+
+	// load is the assignment load table (see load.go). Only the writer goroutine touches it.
+	load staffLoad
+	// conn is the writer's connection, held while writes keep coming (see keepConnFor) so that the statements
+	// prepared on it stay prepared. Only the writer goroutine touches it.
+	conn *sqlx.Conn
 }
 
 // maxStmts bounds the statements kept prepared on the writer connection. The hot writes (intake, audit,
@@ -72,7 +79,9 @@ type writeReq struct {
 	alone func(ctx context.Context, db *sqlx.DB) error
 	// probe marks the write probe of WriteHealth, whose change SQLite does not count among rows changed.
 	probe bool
-	errc  chan error
+	// loadFree marks a write that leaves the assignment load table as it is (see doLoadFree).
+	loadFree bool
+	errc     chan error
 }
 
 // newWriter starts the writer on db, the one writer connection. readers (with readerIdle idle connections) is
@@ -124,17 +133,25 @@ func (w *writer) send(r *writeReq) error {
 	return <-r.errc
 }
 
+// keepConnFor is how long the writer keeps its connection, and the statements prepared on it, once no write is
+// waiting. Then it gives it back to the pool, for what uses the writer's pool directly (migrations, tests).
+var keepConnFor = 100 * time.Millisecond
+
 func (w *writer) loop() {
 	defer close(w.done)
-	defer func() {
-		for _, st := range w.stmts {
-			st.Close()
-		}
-	}()
+	defer w.release(false)
+	idle := time.NewTimer(keepConnFor)
 	for {
+		if w.conn != nil {
+			idle.Reset(keepConnFor)
+		} else {
+			idle.Stop()
+		}
 		select {
 		case <-w.quit:
 			return
+		case <-idle.C:
+			w.release(false)
 		case r := <-w.reqs:
 			for r != nil {
 				if r.alone != nil {
@@ -167,10 +184,12 @@ func (w *writer) loop() {
 	}
 }
 
-// run executes a batch in one transaction and answers every request. A write that fails because the storage
-// cannot take it (disk full, read-only, I/O error) fails the whole batch: SQLite may already have rolled the
-// transaction back, taking the other writes of the batch with it. The batch's outcome is recorded for
-// WriteHealth (see outcome).
+// run executes a batch in one transaction and answers every request. The writes run one after another with
+// nothing between them; only when one of them fails is the transaction rolled back and the batch run again with
+// a savepoint around each write, so that the failing write is undone alone and the others commit (writes are
+// written to be run again: see do). A write that fails because the storage cannot take it (disk full,
+// read-only, I/O error) fails the whole batch: SQLite may already have rolled the transaction back, taking the
+// other writes of the batch with it. The batch's outcome is recorded for WriteHealth (see outcome).
 func (w *writer) run(batch []*writeReq) {
 	errs := make([]error, len(batch))
 	answer := func() {
@@ -178,17 +197,31 @@ func (w *writer) run(batch []*writeReq) {
 			r.errc <- unavailable(errs[i])
 		}
 	}
+	savepoints := false
+	for {
+		again := w.attempt(batch, errs, savepoints)
+		if !again {
+			break
+		}
+		savepoints = true
+		clear(errs)
+	}
+	answer()
+}
+
+// attempt runs batch in one transaction, each write in a savepoint when savepoints is set, and fills errs. It
+// returns true, having rolled the transaction back, when a write failed without savepoints and the batch must
+// run again with them.
+func (w *writer) attempt(batch []*writeReq, errs []error, savepoints bool) (again bool) {
 	w.reconnectIfFaulted()
-	sqltx, err := w.db.Beginx()
+	tx, err := w.begin()
 	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("begin write: %w", err)
 		}
 		w.outcome(err)
-		answer()
-		return
+		return false
 	}
-	tx := &Tx{sqltx}
 	before := w.totalChanges(tx)
 	ok, probed := 0, false
 	var fault error
@@ -197,41 +230,55 @@ func (w *writer) run(batch []*writeReq) {
 			errs[i] = err
 			continue
 		}
-		if len(batch) == 1 {
-			errs[i] = call(r.fn, tx)
-		} else {
-			errs[i] = w.inSavepoint(tx, r.fn)
+		if !r.loadFree {
+			w.load.valid = false // it may change accounts, or who has which enquiry
 		}
+		if savepoints {
+			errs[i] = w.inSavepoint(tx, r.fn)
+		} else {
+			errs[i] = call(r.fn, tx)
+		}
+		w.settleLoad(errs[i] == nil)
 		if isStorageFault(errs[i]) {
 			fault = errs[i]
 			break
+		}
+		if errs[i] != nil && !savepoints && len(batch) > 1 {
+			// Its changes may be half made: undo the whole batch and run it again, each write on its own.
+			_ = tx.Rollback()
+			w.load.forget()
+			return true
 		}
 		if errs[i] == nil {
 			ok++
 			probed = probed || r.probe
 		}
 	}
+	if fault == nil && ok > 0 {
+		fault = w.flushLoad(tx)
+	}
 	if fault != nil {
 		_ = tx.Rollback()
+		w.load.forget()
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("rolled back with its batch: %w", fault)
 			}
 		}
 		w.outcome(fault)
-		answer()
-		return
+		return false
 	}
 	if ok == 0 {
 		_ = tx.Rollback()
-		answer()
-		return
+		w.load.forget()
+		return false
 	}
 	// A transaction that changed nothing commits even on a read-only file (SQLite quietly makes it a read), so
 	// only one that changed rows, or the write probe, tells that the storage takes writes.
 	wrote := probed || before < 0 || w.totalChanges(tx) != before
 	err = tx.Commit()
 	if err != nil {
+		w.load.forget()
 		err = fmt.Errorf("commit: %w", err)
 		for i := range errs {
 			if errs[i] == nil {
@@ -242,7 +289,7 @@ func (w *writer) run(batch []*writeReq) {
 	if err != nil || wrote {
 		w.outcome(err)
 	}
-	answer()
+	return false
 }
 
 // totalChanges is SQLite's count of rows inserted, updated or deleted on the writer connection since it
@@ -255,6 +302,49 @@ func (w *writer) totalChanges(tx *Tx) int64 {
 	return n
 }
 
+// begin begins a write transaction on the writer's connection, taking one from the pool first if it has none.
+func (w *writer) begin() (*Tx, error) {
+	c, err := w.connection()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		return nil, err
+	}
+	return connTx(c), nil
+}
+
+// connection returns the writer's connection, taking the pool's one connection when it has none.
+func (w *writer) connection() (*sqlx.Conn, error) {
+	if w.conn == nil {
+		c, err := w.db.Connx(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		w.conn = c
+	}
+	return w.conn, nil
+}
+
+// release closes the statements prepared on the writer's connection and gives the connection back to the pool
+// — to be closed there, when bad is set (after a storage fault, so the next write opens a new one).
+func (w *writer) release(bad bool) {
+	for q, st := range w.stmts {
+		st.Close()
+		delete(w.stmts, q)
+	}
+	clear(w.toPrepare)
+	if w.conn == nil {
+		return
+	}
+	if bad {
+		_ = w.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	_ = w.conn.Close()
+	w.conn = nil
+	w.load.forget() // another connection may write meanwhile
+}
+
 // runAlone runs a request that needs the connection outside a transaction, and answers it.
 func (w *writer) runAlone(r *writeReq) {
 	if err := r.ctx.Err(); err != nil {
@@ -262,6 +352,7 @@ func (w *writer) runAlone(r *writeReq) {
 		return
 	}
 	w.reconnectIfFaulted()
+	w.release(false) // fn takes the pool's one connection
 	r.errc <- unavailable(func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -313,8 +404,12 @@ func (w *writer) close() {
 // prepare prepares the statements asked for during the last batch, now that the connection is free. A
 // statement that fails to prepare (it may need a table a later migration makes) is not tried again.
 func (w *writer) prepare() {
+	if w.conn == nil || w.reconnect {
+		clear(w.toPrepare)
+		return
+	}
 	for q := range w.toPrepare {
-		if st, err := w.db.Preparex(q); err == nil {
+		if st, err := w.conn.PreparexContext(context.Background(), q); err == nil {
 			w.stmts[q] = st
 		} else {
 			w.skip[q] = struct{}{}
@@ -337,10 +432,15 @@ type writeTx interface {
 type cachedTx struct {
 	tx *Tx
 	w  *writer
+	// load is set for intake on SQLite: the accounts come from the writer's load table (see load.go).
+	load bool
 }
 
 // cached wraps tx, a transaction the writer is running, for writes through prepared statements.
 func (w *writer) cached(tx *Tx) cachedTx { return cachedTx{tx: tx, w: w} }
+
+// cachedWithLoad is cached for intake: on SQLite it also takes the accounts from the load table.
+func (w *writer) cachedWithLoad(tx *Tx) cachedTx { return cachedTx{tx: tx, w: w, load: !w.pg} }
 
 // stmt returns query prepared for this transaction, or nil when it is not prepared yet (it will be after
 // this batch) or cannot be.
