@@ -25,6 +25,18 @@ func benchEnquiry(i int64) crm.NewEnquiry {
 	}
 }
 
+// reportWriter reports the writer's share of each write between two WriterStats: its time per write, commits
+// included (writer-us/op), the commits' share of it (commit-us/op), and writes per batch.
+func reportWriter(b *testing.B, before, after WriterStats) {
+	writes := after.Writes - before.Writes
+	if writes == 0 {
+		return
+	}
+	b.ReportMetric(float64((after.Busy-before.Busy).Microseconds())/float64(writes), "writer-us/op")
+	b.ReportMetric(float64((after.Commit-before.Commit).Microseconds())/float64(writes), "commit-us/op")
+	b.ReportMetric(float64(writes)/float64(after.Batches-before.Batches), "writes/batch")
+}
+
 // BenchmarkCreateEnquiry stores enquiries from 16 goroutines at once, as intake under load does: each is the
 // enquiry, its assignment, timeline, search index and three outbox messages, durably committed by group commit.
 // It reports the largest WAL file seen (sampled every millisecond) as wal-MB: with writes back to back, that
@@ -40,6 +52,7 @@ func BenchmarkCreateEnquiry(b *testing.B) {
 	largest := walSampler(d, stop)
 	b.SetParallelism(8)
 	b.ReportAllocs()
+	before := d.WriterStats()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -53,4 +66,5 @@ func BenchmarkCreateEnquiry(b *testing.B) {
 	close(stop)
 	wal, _ := largest()
 	b.ReportMetric(float64(wal)/(1<<20), "wal-MB")
+	reportWriter(b, before, d.WriterStats())
 }

@@ -62,6 +62,8 @@ type writer struct {
 
 	// load is the assignment load table (see load.go). Only the writer goroutine touches it.
 	load staffLoad
+	// stats counts the writer's work, for WriterStats.
+	stats struct{ batches, writes, busyNs, commitNs atomic.Int64 }
 	// conn is the writer's connection, held while writes keep coming (see keepConnFor) so that the statements
 	// prepared on it stay prepared. Only the writer goroutine touches it.
 	conn *sqlx.Conn
@@ -175,7 +177,11 @@ func (w *writer) loop() {
 						break gather
 					}
 				}
+				began := time.Now()
 				w.run(w.batch)
+				w.stats.busyNs.Add(int64(time.Since(began)))
+				w.stats.batches.Add(1)
+				w.stats.writes.Add(int64(len(w.batch)))
 				clear(w.batch)
 				w.prepare()
 				w.boundWAL()
@@ -276,7 +282,9 @@ func (w *writer) attempt(batch []*writeReq, errs []error, savepoints bool) (agai
 	// A transaction that changed nothing commits even on a read-only file (SQLite quietly makes it a read), so
 	// only one that changed rows, or the write probe, tells that the storage takes writes.
 	wrote := probed || before < 0 || w.totalChanges(tx) != before
+	began := time.Now()
 	err = tx.Commit()
+	w.stats.commitNs.Add(int64(time.Since(began)))
 	if err != nil {
 		w.load.forget()
 		err = fmt.Errorf("commit: %w", err)
@@ -290,6 +298,21 @@ func (w *writer) attempt(batch []*writeReq, errs []error, savepoints bool) (agai
 		w.outcome(err)
 	}
 	return false
+}
+
+// WriterStats is what the SQLite writer has done since the database was opened: batches committed or rolled
+// back, writes in them, and the time spent running them (Busy, commits included) and committing (Commit). On
+// PostgreSQL it is zero.
+type WriterStats struct {
+	Batches, Writes int64
+	Busy, Commit    time.Duration
+}
+
+// WriterStats returns what the writer has done since the database was opened (see WriterStats).
+func (d *DB) WriterStats() WriterStats {
+	st := &d.writer.stats
+	return WriterStats{Batches: st.batches.Load(), Writes: st.writes.Load(), Busy: time.Duration(st.busyNs.Load()),
+		Commit: time.Duration(st.commitNs.Load())}
 }
 
 // totalChanges is SQLite's count of rows inserted, updated or deleted on the writer connection since it
