@@ -54,22 +54,26 @@ func (l *staffLoad) forget() {
 	clear(l.lastAssigned)
 }
 
+// checkLoad forgets the load table when another connection has committed since it was read (PRAGMA
+// data_version, read once per batch, at its start).
+func (w *writer) checkLoad(tx writeTx) {
+	if !w.load.valid {
+		return
+	}
+	var version int64
+	if err := tx.Get(&version, `PRAGMA data_version`); err != nil || version != w.load.dataVersion {
+		w.load.valid = false
+	}
+}
+
 // staffFor returns the accounts that treat treatment, from the load table, reading it on tx first when it is not
-// known (or another connection has committed since it was read).
+// known.
 func (w *writer) staffFor(tx writeTx, treatment string) ([]crm.IntakeStaff, error) {
 	l := &w.load
-	var version int64
-	if err := tx.Get(&version, `PRAGMA data_version`); err != nil {
-		return nil, fmt.Errorf("read data version: %w", err)
-	}
-	if version != l.dataVersion {
-		l.valid = false
-	}
 	if !l.valid {
 		if err := w.readLoad(tx); err != nil {
 			return nil, err
 		}
-		l.dataVersion = version
 	}
 	entries := l.byTreatment[treatment]
 	out := make([]crm.IntakeStaff, len(entries))
@@ -90,13 +94,16 @@ func (w *writer) readLoad(tx writeTx) error {
 		Open           int           `db:"open"`
 		LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
 	}
+	l := &w.load
+	if err := tx.Get(&l.dataVersion, `PRAGMA data_version`); err != nil {
+		return fmt.Errorf("read data version: %w", err)
+	}
 	err := tx.Select(&rows, `SELECT t.treatment, s.id, s.email, s.role, s.disabled_at IS NOT NULL AS disabled,
 			s.open_enquiries AS open, s.last_assigned_at
 		FROM staff_treatments t JOIN staff s ON s.id = t.staff_id ORDER BY t.treatment, s.id`)
 	if err != nil {
 		return fmt.Errorf("read the assignment load: %w", err)
 	}
-	l := &w.load
 	l.byTreatment = map[string][]*loadEntry{}
 	l.byID = map[int64]*loadEntry{}
 	for _, r := range rows {

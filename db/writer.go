@@ -229,6 +229,7 @@ func (w *writer) attempt(batch []*writeReq, errs []error, savepoints bool) (agai
 		return false
 	}
 	before := w.totalChanges(tx)
+	w.checkLoad(w.cached(tx))
 	ok, probed := 0, false
 	var fault error
 	for i, r := range batch {
