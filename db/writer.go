@@ -20,8 +20,8 @@ var ErrClosed = errors.New("database is closed")
 const maxBatch = 256
 
 // writer owns the single writer connection. Writes are queued to one goroutine, which takes every write waiting
-// at that moment into one transaction — a savepoint each, so one failing write is rolled back alone — and
-// answers each caller only after the commit. With synchronous=FULL a commit costs an fsync; sharing it across
+// at that moment into one transaction — run again with a savepoint each if one of them fails, so that one is
+// rolled back alone — and answers each caller only after the commit. With synchronous=FULL a commit costs an fsync; sharing it across
 // a batch (group commit) is what lets durable intake keep up with a flood.
 type writer struct {
 	// pg is set on PostgreSQL, where there is no queue: each write is its own transaction on the pool db
