@@ -181,17 +181,3 @@ func FuzzFromForm(f *testing.F) {
 		}
 	})
 }
-
-// BenchmarkDecodeJSON decodes a full enquiry as the JSON API receives it.
-func BenchmarkDecodeJSON(b *testing.B) {
-	body := []byte(`{"name":"Ann Example","email":"Ann@Example.org","phone":"07700 900123","preferred_contact":"email",
-		"treatment":"ptsd","message":"I have PTSD after a car accident two years ago. Talking therapy has been slow.",
-		"date_of_birth":"1990-01-01","referral_source":"gp","consent":true,"website":"",
-		"utm_source":"google","utm_medium":"cpc","utm_campaign":"adhd-autumn"}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := DecodeJSON(body); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
