@@ -195,9 +195,10 @@ func sameDecoding(t *testing.T, body []byte) {
 // with escapes, non-ASCII, control characters and invalid UTF-8, keys in other cases and repeated, spacing,
 // and sometimes something broken or trailing.
 func randomBody(r *rand.Rand) []byte {
-	keys := []string{"name", "email", "phone", "preferred_contact", "treatment", "message", "date_of_birth",
-		"referral_source", "website", "utm_source", "utm_medium", "utm_campaign", "consent", "screening", "Name",
-		"EMAIL", "other"}
+	keys := []string{`"name"`, `"email"`, `"phone"`, `"preferred_contact"`, `"treatment"`, `"message"`,
+		`"date_of_birth"`, `"referral_source"`, `"website"`, `"utm_source"`, `"utm_medium"`, `"utm_campaign"`,
+		`"consent"`, `"screening"`, `"Name"`, `"EMAIL"`, `"other"`, `"na\u006de"`, `"\u0063onsent"`, `"name "`,
+		`""`, "\"\xffname\"", `"a\"b"`}
 	values := []string{`"Ann Example"`, `"a@b.org"`, `"07700 900123"`, `""`, `"tab\there"`, `"quote \" in"`,
 		`"\u00e9t\u00e9"`, `"été"`, "\"\xff\xfe\"", "\"ctl\x01\"", `"~ ok"`, `"\ud83d\ude00"`, `"\ud800"`, `1`,
 		`-0.5e3`, `true`, `false`, `null`, `[]`, `["a"]`, `{}`, `{"a":[1,{"b":null}]}`, `"yes"`, `"on"`, `"0"`,
@@ -211,7 +212,7 @@ func randomBody(r *rand.Rand) []byte {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			fmt.Fprintf(&b, "%q:%s", keys[r.IntN(len(keys))], values[r.IntN(len(values))])
+			fmt.Fprintf(&b, "%s:%s", keys[r.IntN(len(keys))], values[r.IntN(len(values))])
 		}
 		b.WriteString("}\n")
 	}
@@ -230,16 +231,23 @@ func randomBody(r *rand.Rand) []byte {
 // gives what the reference gives.
 func TestDecodeJSONMatchesTheReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 13))
-	decoded := 0
+	decoded, scanned := 0, 0
 	for range 20000 {
 		body := randomBody(r)
 		sameDecoding(t, body)
 		if _, err := DecodeJSON(body); err == nil {
 			decoded++
 		}
+		if _, ok := scanObject(body); ok && json.Valid(body) {
+			scanned++
+		}
 	}
 	if decoded < 1000 || decoded > 19000 {
 		t.Errorf("%d of 20000 bodies decoded without error: the bodies are lopsided", decoded)
+	}
+	// Both ways of reading the object must be exercised: scanned directly, and through encoding/json.
+	if scanned < 1000 || scanned > 19000 {
+		t.Errorf("%d of 20000 bodies scanned directly: one way of reading is hardly tested", scanned)
 	}
 }
 
@@ -253,6 +261,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	v := testValidator()
 	f.Fuzz(func(t *testing.T, body []byte) {
+		scanObject(body) // meant for valid JSON, but must not panic on anything
 		sameDecoding(t, body)
 		s, err := DecodeJSON(body)
 		var me *MalformedError
