@@ -26,14 +26,53 @@ type prefilter struct {
 // maxExact bounds the sets of exact strings the analysis keeps (a concatenation multiplies them).
 const maxExact = 64
 
-// possible reports whether a text whose folded form is folded might match.
-func (p prefilter) possible(folded string) bool {
+// possible reports whether a text whose folded form is t might match.
+func (p prefilter) possible(t *foldedText) bool {
 	for _, any := range p.all {
-		if !containsAny(folded, any) {
+		if !t.containsAny(any) {
 			return false
 		}
 	}
 	return true
+}
+
+// foldedText is a text after fold, with the set of its byte pairs (hashed into 4,096 bits), so that most
+// strings it does not contain are told apart by a few bit tests instead of a search through the text.
+type foldedText struct {
+	s     string
+	pairs [64]uint64
+}
+
+// set makes t the folded form of text.
+func (t *foldedText) set(text string) {
+	t.s = fold(text)
+	t.pairs = [64]uint64{}
+	for i := 0; i+1 < len(t.s); i++ {
+		h := pairHash(t.s[i], t.s[i+1])
+		t.pairs[h/64] |= 1 << (h % 64)
+	}
+}
+
+func pairHash(a, b byte) uint { return (uint(a)*167 + uint(b)) % 4096 }
+
+// contains reports whether the text contains sub. Each byte pair of sub must be among the text's first; only
+// then is the text searched.
+func (t *foldedText) contains(sub string) bool {
+	for i := 0; i+1 < len(sub); i++ {
+		if h := pairHash(sub[i], sub[i+1]); t.pairs[h/64]&(1<<(h%64)) == 0 {
+			return false
+		}
+	}
+	return strings.Contains(t.s, sub)
+}
+
+func (t *foldedText) containsAny(subs []string) bool {
+	for _, sub := range subs {
+		if t.contains(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsAny(s string, subs []string) bool {
@@ -67,12 +106,27 @@ func foldRune(r rune) rune {
 
 // fold is s with every rune folded. ASCII text without capitals is returned as it is.
 func fold(s string) string {
+	upper := false
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+		if c := s[i]; c >= utf8.RuneSelf {
 			return strings.Map(foldRune, s)
+		} else if 'A' <= c && c <= 'Z' {
+			upper = true
 		}
 	}
-	return s
+	if !upper {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // newPrefilter works out the prefilter of a pattern as regexp.Compile reads it (Perl syntax).

@@ -176,11 +176,12 @@ func TestPrefilterNeverHidesAMatch(t *testing.T) {
 	hits := make([]int, len(res))
 	for _, m := range riskCorpus(rl, 20000) {
 		text := riskText(m)
-		folded := fold(text)
+		var folded foldedText
+		folded.set(text)
 		for i, re := range res {
 			if re.MatchString(text) {
 				hits[i]++
-				if !filters[i].possible(folded) {
+				if !filters[i].possible(&folded) {
 					t.Errorf("%s matches %q but its prefilter %q says impossible", re, text, filters[i].all)
 				}
 			}
@@ -235,7 +236,9 @@ func TestPrefilterAnalysis(t *testing.T) {
 			s := b.String()
 			if re.MatchString(s) {
 				matched++
-				if !pf.possible(fold(s)) {
+				var folded foldedText
+				folded.set(s)
+				if !pf.possible(&folded) {
 					t.Errorf("%s matches %q but its prefilter %q says impossible", p, s, pf.all)
 				}
 			}

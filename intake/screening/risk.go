@@ -90,15 +90,16 @@ func (rl *riskLanguage) matches(message string) bool {
 		return false
 	}
 	text := riskText(message)
-	folded := fold(text)
+	var folded foldedText
+	folded.set(text)
 	for i, re := range rl.exclusions {
-		if rl.exclusionFilters[i].possible(folded) {
+		if rl.exclusionFilters[i].possible(&folded) {
 			text = re.ReplaceAllString(text, " ")
-			folded = fold(text)
+			folded.set(text)
 		}
 	}
 	for i, re := range rl.patterns {
-		if rl.patternFilters[i].possible(folded) && re.MatchString(text) {
+		if rl.patternFilters[i].possible(&folded) && re.MatchString(text) {
 			return true
 		}
 	}
