@@ -28,8 +28,8 @@ const maxExact = 64
 
 // possible reports whether a text whose folded form is t might match.
 func (p prefilter) possible(t *foldedText) bool {
-	for _, any := range p.all {
-		if !t.containsAny(any) {
+	for _, req := range p.all {
+		if !t.containsAny(req) {
 			return false
 		}
 	}
@@ -55,7 +55,7 @@ func (t *foldedText) set(text string) {
 
 func pairHash(a, b byte) uint { return (uint(a)*167 + uint(b)) % 4096 }
 
-// contains reports whether the text contains sub. Each byte pair of sub must be among the text's first; only
+// contains reports whether the text contains sub. Every byte pair of sub must be among the text's pairs; only
 // then is the text searched.
 func (t *foldedText) contains(sub string) bool {
 	for i := 0; i+1 < len(sub); i++ {
@@ -278,7 +278,7 @@ func alternate(subs []*syntax.Regexp) literalInfo {
 	if known && len(exact) <= maxExact {
 		return literalInfo{exact: union(exact, nil)}
 	}
-	var any []string
+	var either []string
 	for _, in := range ins {
 		reqs := in.all
 		if req := requirement(in.exact); req != nil {
@@ -288,9 +288,9 @@ func alternate(subs []*syntax.Regexp) literalInfo {
 		if best == nil {
 			return literalInfo{}
 		}
-		any = append(any, best...)
+		either = append(either, best...)
 	}
-	return literalInfo{all: [][]string{minimal(any)}}
+	return literalInfo{all: [][]string{minimal(either)}}
 }
 
 // requirement is the requirement a set of exact strings makes: one of them (without those that contain
