@@ -66,6 +66,8 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./intake/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzFromForm$$' -fuzztime $(FUZZTIME) ./intake/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./intake/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzNormalise$$' -fuzztime $(FUZZTIME) ./intake/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzRiskLanguage$$' -fuzztime $(FUZZTIME) ./intake/screening/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzIntakeEndpoints$$' -fuzztime $(FUZZTIME) ./web/
 
 lint:

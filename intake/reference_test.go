@@ -63,15 +63,3 @@ func BenchmarkNewReference(b *testing.B) {
 		_ = NewReference()
 	}
 }
-
-func BenchmarkCheck(b *testing.B) {
-	v := testValidator()
-	sub := Submission{Name: "Ann Example", Email: "Ann@Example.org", Phone: "07700 900123", Treatment: "adhd",
-		Message: strings.Repeat("I have had trouble focusing for years. ", 20), DateOfBirth: "1990-01-01", Consent: true}
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, err := v.Check(sub); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

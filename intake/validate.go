@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sort"
@@ -83,10 +84,17 @@ func NewValidator(now func() time.Time, loc *time.Location) *Validator {
 			panic(fmt.Sprintf("intake: register validation %q: %v", tag, err))
 		}
 	}
-	must("phone", func(fl validator.FieldLevel) bool {
-		_, ok := parsePhone(fl.Field().String())
+	// The phone rule hands the number it parsed to Check (through the context of StructCtx), so a number is
+	// parsed once.
+	if err := val.v.RegisterValidationCtx("phone", func(ctx context.Context, fl validator.FieldLevel) bool {
+		e164, ok := parsePhone(fl.Field().String())
+		if p, _ := ctx.Value(parsedPhoneKey{}).(*string); p != nil {
+			*p = e164
+		}
 		return ok
-	})
+	}); err != nil {
+		panic(fmt.Sprintf("intake: register validation %q: %v", "phone", err))
+	}
 	must("treatment", func(fl validator.FieldLevel) bool { return isChoice(Treatments, fl.Field().String()) })
 	must("referral", func(fl validator.FieldLevel) bool { return isChoice(ReferralSources, fl.Field().String()) })
 	must("consent", func(fl validator.FieldLevel) bool { return fl.Field().Bool() })
@@ -99,7 +107,8 @@ func NewValidator(now func() time.Time, loc *time.Location) *Validator {
 func (val *Validator) Check(sub Submission) (Enquiry, error) {
 	sub = Normalise(sub)
 	errs := ValidationErrors{}
-	if err := val.v.Struct(sub); err != nil {
+	var phone string // E.164, set by the phone rule
+	if err := val.v.StructCtx(context.WithValue(context.Background(), parsedPhoneKey{}, &phone), sub); err != nil {
 		fieldErrs, ok := err.(validator.ValidationErrors)
 		if !ok {
 			return Enquiry{}, fmt.Errorf("validate enquiry: %w", err)
@@ -121,8 +130,7 @@ func (val *Validator) Check(sub Submission) (Enquiry, error) {
 	if len(errs) > 0 {
 		return Enquiry{}, errs
 	}
-	phone := ""
-	if sub.Phone != "" {
+	if sub.Phone != "" && phone == "" { // the rule always runs for a number that passed; this is a safety net
 		phone, _ = parsePhone(sub.Phone)
 	}
 	return Enquiry{
@@ -147,7 +155,12 @@ func (val *Validator) Check(sub Submission) (Enquiry, error) {
 // keeps its line breaks, normalised to \n), runs of spaces in the name collapsed, the email and the enumerated
 // values lower-cased, and an empty preferred contact set to "either". It does not validate.
 func Normalise(sub Submission) Submission {
-	line := func(s string) string { return strings.Join(strings.Fields(clean(s, false)), " ") }
+	line := func(s string) string {
+		if plainASCII(s, false) {
+			return s
+		}
+		return strings.Join(strings.Fields(clean(s, false)), " ")
+	}
 	sub.Name = line(sub.Name)
 	sub.Email = strings.ToLower(line(sub.Email))
 	sub.Phone = line(sub.Phone)
@@ -156,7 +169,10 @@ func Normalise(sub Submission) Submission {
 		sub.PreferredContact = "either"
 	}
 	sub.Treatment = strings.ToLower(line(sub.Treatment))
-	sub.Message = strings.TrimSpace(clean(sub.Message, true))
+	if !plainASCII(sub.Message, true) {
+		sub.Message = clean(sub.Message, true)
+	}
+	sub.Message = strings.TrimSpace(sub.Message)
 	sub.DateOfBirth = line(sub.DateOfBirth)
 	sub.ReferralSource = strings.ToLower(line(sub.ReferralSource))
 	sub.Website = line(sub.Website)
@@ -164,6 +180,25 @@ func Normalise(sub Submission) Submission {
 	sub.UTMMedium = line(sub.UTMMedium)
 	sub.UTMCampaign = line(sub.UTMCampaign)
 	return sub
+}
+
+// plainASCII reports whether s is already as Normalise leaves it, which most fields are: printable ASCII
+// (which NFC and clean leave alone) with, for a line, single spaces between words and none at either end, or,
+// multiline, also line feeds and tabs (the caller trims the ends).
+func plainASCII(s string, multiline bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if !multiline && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+				return false
+			}
+		case c > ' ' && c < 0x7f:
+		case multiline && (c == '\n' || c == '\t'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // clean puts s into NFC, replaces invalid UTF-8, and drops control and format characters; with multiline it
@@ -189,6 +224,9 @@ func clean(s string, multiline bool) string {
 	}, s)
 }
 
+// parsedPhoneKey is the context key under which Check asks the phone rule for the number it parsed.
+type parsedPhoneKey struct{}
+
 // parsePhone returns the number in E.164 when it is a valid number (national UK form allowed).
 func parsePhone(s string) (string, bool) {
 	if s == "" {
@@ -200,8 +238,10 @@ func parsePhone(s string) (string, bool) {
 	}
 	// A number of a possible length for its country is accepted even when libphonenumber does not know its
 	// range as assigned: Ofcom's numbers for drama and testing (07700 900123) are such, and a new range would
-	// be too. Only numbers that cannot be real are refused.
-	if !phonenumbers.IsValidNumber(n) && phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE {
+	// be too. Only numbers that cannot be real are refused. The length check comes first: it is cheap, and
+	// decides nearly every number, where IsValidNumber tries the patterns of each region sharing the country
+	// code (GB, GG, IM and JE for +44).
+	if phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE && !phonenumbers.IsValidNumber(n) {
 		return "", false
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), true

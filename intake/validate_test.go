@@ -1,9 +1,14 @@
 package intake
 
 import (
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // fixedNow is the moment the tests judge ages by: 2026-06-15 10:00 in London.
@@ -226,4 +231,145 @@ func TestEveryFieldHasAPlainMessageForEveryTag(t *testing.T) {
 			t.Errorf("%s: generic message %q", f, msg)
 		}
 	}
+}
+
+// referenceParsePhone is parsePhone as it was first written, IsValidNumber asked before the length check. The
+// order changed for speed; what is accepted and how it is written must not.
+func referenceParsePhone(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	n, err := phonenumbers.Parse(s, DefaultPhoneRegion)
+	if err != nil {
+		return "", false
+	}
+	if !phonenumbers.IsValidNumber(n) && phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// TestPhoneRuleMatchesTheReference: parsePhone, and Check's phone field, accept and write exactly the numbers
+// the reference does — written the ways patients write them, from many countries, of every length, valid or
+// not.
+func TestPhoneRuleMatchesTheReference(t *testing.T) {
+	inputs := []string{"07700 900123", "07700900456", "+44 7700 900789", "+447700900321", "0044 7700 900654",
+		"(020) 7946 0018", "020 7946 0991", "+44 (0)20 7946 0123", "0113 496 0555", "0161 496 0777",
+		"+353 1 555 0123", "+1 202 555 0143", "+33 6 12 34 56 78", "+49 30 1234567", "+61 491 570 156",
+		"07911 123456", "123", "1", "x", "call me maybe", "+", "+44", "+44 7700", "07700 900123 ext. 12",
+		"07700 900123 x12", "07700 900123#", "tel:+44-7700-900123", "+800 1234 5678", "+882 1234 5678",
+		"+999 1234", "0800 123 4567", "999", "112", "+44 7700 900123 9999", "00 1 202 555 0143"}
+	r := rand.New(rand.NewPCG(44, 7700))
+	prefixes := []string{"", "0", "07", "01", "02", "08", "09", "+44", "+44 0", "0044", "+1", "+353", "+33", "+49",
+		"+61", "+91", "+86", "+7", "+", "00"}
+	seps := []string{"", " ", "-", ".", " (", ") "}
+	for range 3000 {
+		var b strings.Builder
+		b.WriteString(prefixes[r.IntN(len(prefixes))])
+		for range 2 + r.IntN(13) {
+			if r.IntN(4) == 0 {
+				b.WriteString(seps[r.IntN(len(seps))])
+			}
+			b.WriteByte(byte('0' + r.IntN(10)))
+		}
+		inputs = append(inputs, b.String())
+	}
+	v := testValidator()
+	accepted := 0
+	for _, in := range inputs {
+		want, wantOK := referenceParsePhone(in)
+		got, ok := parsePhone(in)
+		if got != want || ok != wantOK {
+			t.Errorf("parsePhone(%q) = %q, %v; the reference says %q, %v", in, got, ok, want, wantOK)
+		}
+		if wantOK {
+			accepted++
+		}
+		sub := valid()
+		sub.Phone = in
+		e, err := v.Check(sub)
+		switch {
+		case utf8.RuneCountInString(strings.TrimSpace(in)) > 40:
+		case wantOK && (err != nil || e.Phone != want):
+			t.Errorf("Check with phone %q: %q, %v; want %q", in, e.Phone, err, want)
+		case !wantOK && in != "" && err == nil:
+			t.Errorf("Check accepted phone %q", in)
+		}
+	}
+	if accepted < 500 || accepted > len(inputs)-500 {
+		t.Errorf("%d of %d numbers accepted: the inputs are lopsided", accepted, len(inputs))
+	}
+}
+
+// referenceNormalise is Normalise as it was before its fast path for plain ASCII: every field through clean,
+// then Fields and Join.
+func referenceNormalise(sub Submission) Submission {
+	line := func(s string) string { return strings.Join(strings.Fields(clean(s, false)), " ") }
+	sub.Name = line(sub.Name)
+	sub.Email = strings.ToLower(line(sub.Email))
+	sub.Phone = line(sub.Phone)
+	sub.PreferredContact = strings.ToLower(line(sub.PreferredContact))
+	if sub.PreferredContact == "" {
+		sub.PreferredContact = "either"
+	}
+	sub.Treatment = strings.ToLower(line(sub.Treatment))
+	sub.Message = strings.TrimSpace(clean(sub.Message, true))
+	sub.DateOfBirth = line(sub.DateOfBirth)
+	sub.ReferralSource = strings.ToLower(line(sub.ReferralSource))
+	sub.Website = line(sub.Website)
+	sub.UTMSource = line(sub.UTMSource)
+	sub.UTMMedium = line(sub.UTMMedium)
+	sub.UTMCampaign = line(sub.UTMCampaign)
+	return sub
+}
+
+// randomText is a short string over an alphabet chosen to reach both paths of Normalise: plain ASCII, spaces
+// at the ends and doubled, tabs, line breaks of each kind, control and format characters, accents composed and
+// combining, separators, invalid UTF-8 and DEL.
+func randomText(r *rand.Rand) string {
+	alphabet := []string{"a", "Z", "0", "@", ".", "'", " ", " ", "  ", "\t", "\n", "\r\n", "\r", "\x00", "\x1b",
+		"\x7f", "é", "e\u0301", "\u0301", "\u2028", "\u2029", "\uFEFF", "\u200B", "\u00A0", "\xff", "Å", "ﬁ"}
+	var b strings.Builder
+	for range r.IntN(12) {
+		if r.IntN(3) == 0 {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		} else {
+			b.WriteString(alphabet[r.IntN(3)])
+		}
+	}
+	return b.String()
+}
+
+// TestNormaliseMatchesTheReference: the fast path for plain ASCII changes nothing Normalise returns.
+func TestNormaliseMatchesTheReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 12))
+	fast := 0
+	for range 20000 {
+		sub := Submission{Name: randomText(r), Email: randomText(r), Phone: randomText(r),
+			PreferredContact: randomText(r), Treatment: randomText(r), Message: randomText(r) + randomText(r),
+			DateOfBirth: randomText(r), ReferralSource: randomText(r), Website: randomText(r),
+			UTMSource: randomText(r), UTMMedium: randomText(r), UTMCampaign: randomText(r)}
+		if got, want := Normalise(sub), referenceNormalise(sub); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Normalise(%#v)\n = %#v\nwant %#v", sub, got, want)
+		}
+		if plainASCII(sub.Name, false) {
+			fast++
+		}
+	}
+	if fast < 1000 {
+		t.Errorf("only %d names took the fast path: the test does not reach it", fast)
+	}
+}
+
+// FuzzNormalise: for any field values, Normalise returns what the reference returns.
+func FuzzNormalise(f *testing.F) {
+	f.Add("Ann Example", "ann@example.org", " 07700 900123 ", "hello\r\nthere\t", "\u00e9 e\u0301")
+	f.Add("  two  spaces ", "A@B.C", "\x00", "\xff\xfe", "\u2028")
+	f.Fuzz(func(t *testing.T, name, email, phone, message, other string) {
+		sub := Submission{Name: name, Email: email, Phone: phone, Message: message, PreferredContact: other,
+			Treatment: other, DateOfBirth: other, ReferralSource: other, Website: other, UTMSource: other}
+		if got, want := Normalise(sub), referenceNormalise(sub); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Normalise(%#v)\n = %#v\nwant %#v", sub, got, want)
+		}
+	})
 }

@@ -23,7 +23,11 @@ type riskLanguageFile struct {
 type riskLanguage struct {
 	patterns   []*regexp.Regexp
 	exclusions []*regexp.Regexp
-	file       riskLanguageFile
+	// patternFilters and exclusionFilters are the prefilters of patterns and exclusions, index for index: an
+	// expression runs only on a text its prefilter finds possible.
+	patternFilters   []prefilter
+	exclusionFilters []prefilter
+	file             riskLanguageFile
 }
 
 func compileRiskLanguage(f riskLanguageFile) (*riskLanguage, error) {
@@ -33,14 +37,24 @@ func compileRiskLanguage(f riskLanguageFile) (*riskLanguage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pattern %q: %w", p, err)
 		}
+		pf, err := newPrefilter(`(?i)` + p)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", p, err)
+		}
 		rl.patterns = append(rl.patterns, re)
+		rl.patternFilters = append(rl.patternFilters, pf)
 	}
 	for _, p := range f.Exclusions {
 		re, err := regexp.Compile(`(?i)` + p)
 		if err != nil {
 			return nil, fmt.Errorf("exclusion %q: %w", p, err)
 		}
+		pf, err := newPrefilter(`(?i)` + p)
+		if err != nil {
+			return nil, fmt.Errorf("exclusion %q: %w", p, err)
+		}
 		rl.exclusions = append(rl.exclusions, re)
+		rl.exclusionFilters = append(rl.exclusionFilters, pf)
 	}
 	if len(rl.patterns) == 0 {
 		return nil, fmt.Errorf("no patterns")
@@ -67,19 +81,33 @@ var plainer = strings.NewReplacer("’", "'", "‘", "'", "`", "'", "-", " ", "�
 func (c *Catalogue) RiskLanguage(message string) bool { return c.risk.matches(message) }
 
 // matches applies the list to message: normalised (NFKC, plain apostrophes, hyphens and dashes as spaces, one
-// space between words), exclusions removed, then any pattern.
+// space between words), exclusions removed, then any pattern. An expression runs only when its prefilter finds
+// the literal words it needs in the text, which most messages lack: the answer is the same, without the cost
+// of backtracking through every pattern (≈ 18× less on the demo mix, ≈ 38× on a 5,000-character message;
+// docs/performance.md).
 func (rl *riskLanguage) matches(message string) bool {
 	if strings.TrimSpace(message) == "" {
 		return false
 	}
-	text := " " + strings.Join(strings.Fields(plainer.Replace(norm.NFKC.String(message))), " ") + " "
-	for _, re := range rl.exclusions {
-		text = re.ReplaceAllString(text, " ")
+	text := riskText(message)
+	var folded foldedText
+	folded.set(text)
+	for i, re := range rl.exclusions {
+		if rl.exclusionFilters[i].possible(&folded) {
+			text = re.ReplaceAllString(text, " ")
+			folded.set(text)
+		}
 	}
-	for _, re := range rl.patterns {
-		if re.MatchString(text) {
+	for i, re := range rl.patterns {
+		if rl.patternFilters[i].possible(&folded) && re.MatchString(text) {
 			return true
 		}
 	}
 	return false
+}
+
+// riskText is message as the patterns read it: NFKC, plain apostrophes, hyphens and dashes as spaces, one space
+// between words and one at each end.
+func riskText(message string) string {
+	return " " + strings.Join(strings.Fields(plainer.Replace(norm.NFKC.String(message))), " ") + " "
 }
