@@ -21,19 +21,21 @@ import (
 // to the same rule.
 //
 // It looks for rows above the mark every indexEvery, with a read that costs a few microseconds, and writes only
-// when there are some. Polling rather than a wake-up from intake keeps the batches large under load (a batch
-// per intake commit would flush a segment per commit again) and needs nothing from intake. At start it catches up with whatever a crash or another
-// process left above the mark. A failed batch (the schema not migrated yet, the disk full) is tried again at
-// the next look.
+// when there are some. Polling rather than a wake-up from intake keeps the batches large under load (a batch per
+// intake commit would flush a segment per commit again: FTS5 costs ≈ 80-110 µs of CPU per enquiry indexed in
+// commits of 8, ≈ 15 µs in batches of 200; see docs/performance.md) and needs nothing from intake. At start it
+// catches up with whatever a crash or another process left above the mark. A failed batch (the schema not
+// migrated yet, the disk full) is tried again at the next look. BulkLoad indexes what it stores in its own
+// transaction instead: the indexer's batches, queued behind such loads, would fall behind.
 
 // Tuning of the indexer; variables so that tests can change them.
 var (
 	// indexEvery is how often the indexer looks for enquiries above the mark. It bounds how many rows a search
 	// reads directly: about indexEvery times the intake rate (at 1,000 enquiries/s, 200).
 	indexEvery = 200 * time.Millisecond
-	// indexBatch is the most enquiries indexed in one transaction; a longer backlog (after a crash, at an
-	// upgrade) is taken in several, so the writes queued meanwhile wait for one batch at most.
-	indexBatch = 2000
+	// indexBatch is the most enquiries indexed in one transaction; a longer backlog (after a crash, under a burst)
+	// is taken in several, so the writes queued meanwhile wait for one batch at most (≈ 7 ms of CPU at 500).
+	indexBatch = 500
 	// indexerPausedAtStart starts indexers paused (tests, to see what an earlier process left above the mark).
 	indexerPausedAtStart = false
 )
@@ -137,8 +139,7 @@ func (d *engine) catchUpSearch(ctx context.Context) (int, error) {
 }
 
 // indexSearchBatch indexes up to limit enquiries above the mark, in id order, and moves the mark past them,
-// in one write. It returns how many enquiries the mark moved past; the erased ones among them are not indexed
-// (their text is gone, and an erased enquiry is never found).
+// in one write. It returns how many enquiries the mark moved past.
 func (d *engine) indexSearchBatch(ctx context.Context, limit int) (int, error) {
 	var n int
 	err := d.writer.do(ctx, func(tx *Tx) error {
@@ -149,37 +150,45 @@ func (d *engine) indexSearchBatch(ctx context.Context, limit int) (int, error) {
 			// or the write probe to find the storage mended (searches read the rows above the mark meanwhile).
 			return nil
 		}
-		ct := d.writer.cached(tx)
-		var mark int64
-		if err := ct.Get(&mark, `SELECT enquiry_id FROM enquiry_search_mark`); err != nil {
-			return fmt.Errorf("read the search mark: %w", err)
-		}
-		var batch struct {
-			N    int           `db:"n"`
-			Last sql.NullInt64 `db:"last"`
-		}
-		if err := ct.Get(&batch, `SELECT count(*) AS n, max(id) AS last
-			FROM (SELECT id FROM enquiries WHERE id > ? ORDER BY id LIMIT ?)`, mark, limit); err != nil {
-			return fmt.Errorf("find enquiries to index: %w", err)
-		}
-		if batch.N == 0 {
-			return nil
-		}
-		if _, err := ct.Exec(`INSERT INTO enquiry_search (rowid, name, email, phone, message, notes)
-			SELECT e.id, e.name, e.email, ltrim(e.phone, '+'), e.message,
-			       coalesce((SELECT group_concat(body, ' ') FROM notes WHERE enquiry_id = e.id), '')
-			FROM enquiries e WHERE e.id > ? AND e.id <= ? AND e.erased_at IS NULL ORDER BY e.id`,
-			mark, batch.Last.Int64); err != nil {
-			return fmt.Errorf("index enquiries: %w", err)
-		}
-		if _, err := ct.Exec(`UPDATE enquiry_search_mark SET enquiry_id = ?`, batch.Last.Int64); err != nil {
-			return fmt.Errorf("move the search mark: %w", err)
-		}
-		n = batch.N
-		return nil
+		var err error
+		n, err = d.indexAboveMark(tx, limit)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("index search: %w", err)
 	}
 	return n, nil
+}
+
+// indexAboveMark indexes up to limit enquiries above the mark in tx, a write transaction, in id order, and moves
+// the mark past them. It returns how many enquiries the mark moved past; the erased ones among them are not
+// indexed (their text is gone, and an erased enquiry is never found).
+func (d *engine) indexAboveMark(tx *Tx, limit int) (int, error) {
+	ct := d.writer.cached(tx)
+	var mark int64
+	if err := ct.Get(&mark, `SELECT enquiry_id FROM enquiry_search_mark`); err != nil {
+		return 0, fmt.Errorf("read the search mark: %w", err)
+	}
+	var batch struct {
+		N    int           `db:"n"`
+		Last sql.NullInt64 `db:"last"`
+	}
+	if err := ct.Get(&batch, `SELECT count(*) AS n, max(id) AS last
+		FROM (SELECT id FROM enquiries WHERE id > ? ORDER BY id LIMIT ?)`, mark, limit); err != nil {
+		return 0, fmt.Errorf("find enquiries to index: %w", err)
+	}
+	if batch.N == 0 {
+		return 0, nil
+	}
+	if _, err := ct.Exec(`INSERT INTO enquiry_search (rowid, name, email, phone, message, notes)
+		SELECT e.id, e.name, e.email, ltrim(e.phone, '+'), e.message,
+		       coalesce((SELECT group_concat(body, ' ') FROM notes WHERE enquiry_id = e.id), '')
+		FROM enquiries e WHERE e.id > ? AND e.id <= ? AND e.erased_at IS NULL ORDER BY e.id`,
+		mark, batch.Last.Int64); err != nil {
+		return 0, fmt.Errorf("index enquiries: %w", err)
+	}
+	if _, err := ct.Exec(`UPDATE enquiry_search_mark SET enquiry_id = ?`, batch.Last.Int64); err != nil {
+		return 0, fmt.Errorf("move the search mark: %w", err)
+	}
+	return batch.N, nil
 }

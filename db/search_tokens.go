@@ -19,14 +19,17 @@ const ftsMaxToken = 32768
 // ftsTokens returns the tokens of s as FTS5's unicode61 tokenizer (remove_diacritics 2, default token
 // characters) makes them: folded to lower case, without diacritics.
 func ftsTokens(s string) []string {
-	var toks []string
-	var tok []byte
-	in := false
+	// The tokens are written one after the other into buf, made one string, and cut from it: three
+	// allocations for a whole column.
+	buf := make([]byte, 0, len(s))
+	var ends []int
+	start, in := 0, false
 	end := func() {
 		if in {
-			toks = append(toks, string(tok[:min(len(tok), ftsMaxToken)]))
+			buf = buf[:min(len(buf), start+ftsMaxToken)]
+			ends = append(ends, len(buf))
 		}
-		tok, in = tok[:0], false
+		start, in = len(buf), false
 	}
 	for _, r := range s {
 		if r == 0xFFFE || r == 0xFFFF {
@@ -35,16 +38,16 @@ func ftsTokens(s string) []string {
 		switch {
 		case r < utf8.RuneSelf:
 			if 'A' <= r && r <= 'Z' {
-				tok, in = append(tok, byte(r)+'a'-'A'), true
+				buf, in = append(buf, byte(r)+'a'-'A'), true
 			} else if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
-				tok, in = append(tok, byte(r)), true
+				buf, in = append(buf, byte(r)), true
 			} else {
 				end()
 			}
 		case ftsTokenChar(r) || (in && ftsDiacritic(r)):
 			// A diacritic mark continues a token but never starts one.
 			if f := ftsFold(r); f != 0 {
-				tok = utf8.AppendRune(tok, f)
+				buf = utf8.AppendRune(buf, f)
 			}
 			in = true
 		default:
@@ -52,6 +55,12 @@ func ftsTokens(s string) []string {
 		}
 	}
 	end()
+	all := string(buf)
+	toks := make([]string, len(ends))
+	from := 0
+	for i, e := range ends {
+		toks[i], from = all[from:e], e
+	}
 	return toks
 }
 

@@ -15,6 +15,13 @@
 --     next enquiries (INTEGER PRIMARY KEY without AUTOINCREMENT), which must be indexed in their turn.
 -- Deleting a row that is not in the index (an enquiry above the mark, erased or purged) is harmless with
 -- contentless_delete: FTS5 finds no record of it and changes nothing (TestSearchDeleteOfUnindexedRow).
+--
+-- The index keeps its form: it is not made again with prefix indexes (prefix = '2 3'). Measured on 300,000
+-- enquiries (docs/performance.md, "Search: indexer and prefix index, before and after"), they make the first page
+-- of a 2- or 3-letter term far cheaper ("gp": 4.1 to 0.1 ms) but left the search mix of make bench as it was
+-- (CPU per search, p50 4.2 and 4.1 ms, p99 16.5 and 16.8 ms), while indexing cost 1.7 times the CPU per enquiry
+-- (15 to 26 us in batches of 200), the rebuild would hold the upgrade 18 s per 300,000 enquiries, and the file
+-- grew by 14 %. What bounds a slow search is elsewhere: see that section.
 
 -- +goose Up
 DROP TRIGGER enquiries_search_insert;
