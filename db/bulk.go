@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -30,7 +31,7 @@ type BulkChange struct {
 }
 
 // BulkLoad stores enquiries through the same SQL as intake, staff changes and the reminder sweep, all in one
-// write transaction (one commit for the lot). It is for filling a database for benchmarks and demos: callers
+// write transaction (one commit for the lot), and on SQLite indexes them for search in it. It is for filling a database for benchmarks and demos: callers
 // pass enquiries in created_at order, and in created_at order after every enquiry already stored, or searches
 // lose their fast path (see enquiry_order in migration 00002). It returns the receipts in the order given; if
 // any enquiry fails nothing is stored. Errors wrap crm.ErrUnavailable when the database cannot take writes.
@@ -45,7 +46,13 @@ func (d *EnquiryStore) BulkLoad(ctx context.Context, batch []BulkEnquiry) ([]crm
 			}
 			out[i] = rec
 		}
-		return nil
+		if d.pg {
+			return nil
+		}
+		// Indexed in the same transaction: the search indexer's batches, queued behind loads like this one,
+		// would fall behind.
+		_, err := d.indexAboveMark(tx, math.MaxInt)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bulk load: %w", err)

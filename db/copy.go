@@ -12,11 +12,11 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// derivedTables are kept by triggers from the rows of other tables, on each engine in its own way (SQLite's
-// FTS5 index and its shadow tables, the enquiry_order bound): a copy does not carry them, the target's triggers
-// rebuild them as the rows arrive. goose_db_version is each engine's own migration record.
+// derivedTables are kept from the rows of other tables, on each engine in its own way (SQLite's FTS5 index, its
+// shadow tables and its indexer's mark, the enquiry_order bound): a copy does not carry them, the target's
+// triggers rebuild them as the rows arrive. goose_db_version is each engine's own migration record.
 var derivedTables = []string{"enquiry_search", "enquiry_search_config", "enquiry_search_data",
-	"enquiry_search_docsize", "enquiry_search_idx", "enquiry_order", "goose_db_version"}
+	"enquiry_search_docsize", "enquiry_search_idx", "enquiry_search_mark", "enquiry_order", "goose_db_version"}
 
 // ErrTargetNotEmpty is returned by CopyTo when the PostgreSQL database already holds rows.
 var ErrTargetNotEmpty = errors.New("the target database is not empty")

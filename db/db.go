@@ -98,6 +98,8 @@ type engine struct {
 	stopCheckpoints chan struct{}
 	checkpointsDone chan struct{}
 	stopOnce        sync.Once
+	// indexer follows the enquiries into the full-text index (SQLite; nil on PostgreSQL).
+	indexer *searchIndexer
 }
 
 // Options tune Open; the zero value is right for serving.
@@ -191,6 +193,7 @@ func Open(path string, opts Options) (*DB, error) {
 		checkpointsDone: make(chan struct{})})
 	d.writer = newWriter(w, r, opts.Readers, path+"-wal", opts.BusyTimeout)
 	go d.checkpoint()
+	d.startSearchIndexer()
 	return d, nil
 }
 
@@ -271,6 +274,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close stops the writer after the batch in progress and closes every connection.
 func (d *DB) Close() error {
+	d.stopSearchIndexer()
 	d.writer.close()
 	d.stopOnce.Do(func() { close(d.stopCheckpoints) })
 	<-d.checkpointsDone

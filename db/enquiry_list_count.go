@@ -36,12 +36,21 @@ func (d *EnquiryStore) CountEnquiries(ctx context.Context, q crm.ListQuery, upTo
 	return n, nil
 }
 
-// countEnquiries counts up to upTo of what p selects (see countSQL); q is a read transaction.
+// countEnquiries counts up to upTo of what p selects (see countSQL); q is a read transaction. On SQLite a
+// text's count adds the enquiries above the search mark that match (recentMatches) to the index's.
 func countEnquiries(ctx context.Context, q sqlx.QueryerContext, p listPlan, upTo int) (int, error) {
 	var narrow bool
 	var lo, hi sql.NullInt64
+	var recent []position
 	if p.match != "" && !p.pg { // PostgreSQL's count of matches is one query (see countSQL)
 		var err error
+		if recent, err = recentMatches(ctx, q, p); err != nil {
+			return 0, err
+		}
+		if len(recent) >= upTo {
+			return upTo, nil
+		}
+		upTo -= len(recent)
 		if narrow, err = narrowFilter(ctx, q, p); err != nil {
 			return 0, err
 		}
@@ -58,7 +67,7 @@ func countEnquiries(ctx context.Context, q sqlx.QueryerContext, p listPlan, upTo
 	query, args := p.countSQL(narrow, lo, hi, upTo)
 	var n int
 	err := sqlx.GetContext(ctx, q, &n, query, args...)
-	return n, err
+	return n + len(recent), err
 }
 
 // countSQL counts up to upTo: without text, arm by arm so that each is an index range; with text and a narrow

@@ -30,6 +30,7 @@ type listPlan struct {
 	// from and to bound created_at: from <= created_at < to.
 	from, to int64
 	match    string // the FTS5 query (SQLite) or tsquery text (PostgreSQL); "" when there is no text
+	text     string // the text as typed, which SQLite matches itself above the search mark (recentMatches)
 	// risk and review keep the enquiries carrying that flag.
 	risk, review bool
 	// overdue, when not nil, keeps the enquiries created before overdue[0] or flagged risk before overdue[1].
@@ -146,6 +147,7 @@ func plan(q crm.ListQuery, pg bool) (listPlan, error) {
 	if !q.To.IsZero() {
 		p.to = min(p.to, ms(q.To))
 	}
+	p.text = q.Text
 	if q.Text != "" && pg {
 		p.match = tsQuery(q.Text)
 	} else if q.Text != "" {

@@ -39,17 +39,21 @@ const boundLimit = 1 << 60
 // term becomes a quoted phrase (so AND, NEAR(, -, : and * are only text), each a prefix when it is 2 characters
 // or longer, all terms required. A term, or the whole text, that reads as a phone number also matches its
 // E.164 digits, which is how phone numbers are indexed. It returns "" when nothing in the text is searchable.
+// textMatch is the same query as a test of one enquiry's text.
 func ftsQuery(text string) string {
-	// A NUL ends the query for FTS5's parser mid-phrase; control characters are never in a token anyway.
-	// strings.Map also replaces invalid UTF-8.
-	text = strings.Map(func(r rune) rune {
+	return buildQuery(ftsText(text), querySyntax{term: ftsTerm, and: " AND ", or: " OR ",
+		digits: func(d string) string { return ftsPhrase(d, true) }})
+}
+
+// ftsText is text with its control characters made spaces: a NUL ends the query for FTS5's parser mid-phrase,
+// and control characters are never in a token anyway. strings.Map also replaces invalid UTF-8.
+func ftsText(text string) string {
+	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, text)
-	return buildQuery(text, querySyntax{term: ftsTerm, and: " AND ", or: " OR ",
-		digits: func(d string) string { return ftsPhrase(d, true) }})
 }
 
 // querySyntax is how one engine's full-text query language spells the parts buildQuery puts together.
@@ -61,26 +65,58 @@ type querySyntax struct {
 	and, or string
 }
 
-// buildQuery is the search rule both engines share: every whitespace-separated term of text is required, and a
-// term, or the whole text, that reads as a phone number also matches its E.164 digits, which is how phone
-// numbers are indexed. It returns "" when nothing in text is searchable.
+// buildQuery is the search rule (composeQuery) in one engine's query language. It returns "" when nothing in
+// text is searchable.
 func buildQuery(text string, s querySyntax) string {
-	var terms []string
+	q, _ := composeQuery(text, queryRule[string]{
+		term:   func(f string) (string, bool) { t := s.term(f); return t, t != "" },
+		digits: s.digits,
+		all: func(qs []string) string {
+			if len(qs) == 1 {
+				return qs[0]
+			}
+			return "(" + strings.Join(qs, s.and) + ")"
+		},
+		either: func(a, b string) string { return "(" + a + s.or + b + ")" },
+	})
+	return q
+}
+
+// queryRule is how composeQuery builds a search of type Q: an engine's query text, or a test of a document.
+type queryRule[Q any] struct {
+	// term is one typed term, ok false when nothing in it is searchable; digits is a phone number's E.164
+	// digits as a prefix.
+	term   func(string) (q Q, ok bool)
+	digits func(string) Q
+	// all requires every one of one or more searches; either requires one of two.
+	all    func([]Q) Q
+	either func(a, b Q) Q
+}
+
+// composeQuery is the search rule every search shares, whatever the engine or the rows searched: every
+// whitespace-separated term of text is required, and a term, or the whole text, that reads as a phone number
+// also matches its E.164 digits, which is how phone numbers are indexed. ok is false when nothing in text is
+// searchable.
+func composeQuery[Q any](text string, r queryRule[Q]) (q Q, ok bool) {
+	var terms []Q
 	for _, f := range strings.Fields(text) {
-		t := s.term(f)
-		if t == "" {
+		t, ok := r.term(f)
+		if !ok {
 			continue
 		}
 		if digits, ok := phoneDigits(f); ok {
-			t = "(" + s.digits(digits) + s.or + t + ")"
+			t = r.either(r.digits(digits), t)
 		}
 		terms = append(terms, t)
 	}
-	q := strings.Join(terms, s.and)
-	if digits, ok := phoneDigits(text); ok && len(terms) > 1 {
-		q = s.digits(digits) + s.or + "(" + q + ")"
+	if len(terms) == 0 {
+		return q, false
 	}
-	return q
+	q = r.all(terms)
+	if digits, ok := phoneDigits(text); ok && len(terms) > 1 {
+		q = r.either(r.digits(digits), q)
+	}
+	return q, true
 }
 
 // ftsTerm quotes one term; "" when it has nothing the tokenizer would index.
@@ -116,11 +152,36 @@ func phoneDigits(s string) (string, bool) {
 	return strings.TrimPrefix(e164, "+"), true
 }
 
-// searchKeys returns the positions of the first limit+1 rows of a listing with text (see "How lists are read").
+// searchKeys returns the positions of the first limit+1 rows of a listing with text (see "How lists are read"):
+// on SQLite, the best of the full-text index's matches (indexedKeys) and of the enquiries above the search mark,
+// which it does not hold yet (recentMatches).
 func searchKeys(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 	if p.pg {
 		return sortedMatches(ctx, tx, p) // the planner chooses the index (see "How lists are read")
 	}
+	recent, err := recentMatches(ctx, tx, p)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := indexedKeys(ctx, tx, p)
+	if err != nil || len(recent) == 0 {
+		return keys, err
+	}
+	// The two never share a row: the index holds no enquiry above the mark, and the mark is read in the same
+	// snapshot as the index.
+	keys = append(keys, recent...)
+	slices.SortFunc(keys, func(a, b position) int {
+		if a.before(b, p.oldest) {
+			return -1
+		}
+		return 1
+	})
+	return keys[:min(len(keys), p.limit+1)], nil
+}
+
+// indexedKeys returns the positions of the first limit+1 rows of a listing with text among the enquiries the
+// full-text index holds, by the cheapest of the three ways of reading them.
+func indexedKeys(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 	narrow, err := narrowFilter(ctx, tx, p)
 	if err != nil {
 		return nil, err
@@ -140,6 +201,58 @@ func searchKeys(ctx context.Context, tx *Tx, p listPlan) ([]position, error) {
 		return keys, err
 	}
 	return filteredMatches(ctx, tx, p)
+}
+
+// recentMatches returns the positions of the enquiries above the search mark that p selects (text, filters
+// and cursor), in no particular order: SQLite's full-text index does not hold them yet, so they are read and
+// their text matched here, by the same rule and tokens as the index's (textMatch). They are the few stored
+// since the indexer's last batch (see search_indexer.go), more only while it catches up.
+func recentMatches(ctx context.Context, q sqlx.QueryerContext, p listPlan) ([]position, error) {
+	match, ok := textMatch(p.text)
+	if !ok {
+		return nil, nil
+	}
+	query, args := p.recentSQL()
+	rows, err := q.QueryxContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search recent enquiries: %w", err)
+	}
+	defer rows.Close()
+	var keys []position
+	for rows.Next() {
+		var r struct {
+			position
+			Name    string `db:"name"`
+			Email   string `db:"email"`
+			Phone   string `db:"phone"`
+			Message string `db:"message"`
+			Notes   string `db:"notes"`
+		}
+		if err := rows.StructScan(&r); err != nil {
+			return nil, fmt.Errorf("search recent enquiries: %w", err)
+		}
+		if match(newSearchDoc(r.Name, r.Email, r.Phone, r.Message, r.Notes)) {
+			keys = append(keys, r.position)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search recent enquiries: %w", err)
+	}
+	return keys, nil
+}
+
+// recentSQL reads the enquiries above the search mark that pass p's filters and cursor, with the text the
+// index would hold for them; erased ones are never searched. NOT INDEXED keeps it a range of the rowid, which is
+// short, whatever index a filter could use.
+func (p listPlan) recentSQL() (string, []any) {
+	var b sqlBuilder
+	b.add("e.id > (SELECT enquiry_id FROM enquiry_search_mark)")
+	b.add("e.erased_at IS NULL")
+	p.filter(&b)
+	p.keyset(&b)
+	return `SELECT e.id, e.created_at, e.name, e.email, e.phone, e.message,
+			coalesce((SELECT group_concat(body, ' ') FROM notes WHERE enquiry_id = e.id), '') AS notes
+		FROM enquiries e NOT INDEXED WHERE ` + b.where(), b.args
 }
 
 // narrowFilter reports whether fewer than narrowRows enquiries pass p's filters (text and cursor aside): then

@@ -31,7 +31,17 @@ type listFixture struct {
 // newListFixture stores n enquiries. jitter, when not 0, makes created_at run backwards by up to that much as
 // IDs grow (as concurrent intake does), and the rows are stored in that order.
 func newListFixture(t *testing.T, n int, jitter time.Duration) *listFixture {
+	return newListFixtureIndexed(t, n, jitter, -1)
+}
+
+// newListFixtureIndexed is newListFixture with only the first indexed enquiries in SQLite's full-text index
+// (the indexer paused; the rest above its mark), or all of them in time when indexed is negative. Fixtures made
+// with the same n and jitter hold the same rows with the same IDs.
+func newListFixtureIndexed(t *testing.T, n int, jitter time.Duration, indexed int) *listFixture {
 	d := openTest(t)
+	if indexed >= 0 {
+		pauseIndexer(t, d)
+	}
 	f := &listFixture{d: d, byID: map[int64]*row{}, random: rand.New(rand.NewSource(7))}
 	f.a = addStaff(t, d, "a@clinic.example", crm.RoleClinician, "adhd")
 	f.b = addStaff(t, d, "b@clinic.example", crm.RoleClinician, "ptsd")
@@ -66,6 +76,11 @@ func newListFixture(t *testing.T, n int, jitter time.Duration) *listFixture {
 		f.byID[r.ID] = r
 	}
 	f.flag(t)
+	if indexed > 0 && !d.pg {
+		if _, err := d.indexSearchBatch(context.Background(), indexed); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return f
 }
 
@@ -137,8 +152,9 @@ func (f *listFixture) matches(q crm.ListQuery, text map[int64]bool) []int64 {
 	return ids
 }
 
-// textMatches asks the full-text index itself which enquiries match text.
+// textMatches asks the full-text index itself which enquiries match text, once it holds every enquiry.
 func (f *listFixture) textMatches(t *testing.T, text string) map[int64]bool {
+	indexSearch(t, f.d)
 	var ids []int64
 	m, query := ftsQuery(text), `SELECT rowid FROM enquiry_search WHERE enquiry_search MATCH ?`
 	if onPostgres() {
@@ -467,10 +483,31 @@ func TestSearchFindsEveryIndexedField(t *testing.T) {
 
 // TestSearchStrategiesAgree runs searches through each way of reading them (the walk in rowid order, the
 // filter's index with the matches materialised, the whole sort) and compares every page with the oracle, on
-// enquiries whose created_at runs backwards by up to a few minutes as IDs grow. PostgreSQL has one way (its
-// planner chooses the index), which must give the same pages whatever the tuning says.
+// enquiries whose created_at runs backwards by up to a few minutes as IDs grow; on SQLite with every enquiry in
+// the full-text index, half of them, and none (the rest above the indexer's mark, matched directly). PostgreSQL
+// has one way (its planner chooses the index), which must give the same pages whatever the tuning says.
 func TestSearchStrategiesAgree(t *testing.T) {
-	f := newListFixture(t, 200, 5*time.Minute)
+	for _, state := range []struct {
+		name    string
+		indexed int
+	}{{"all indexed", -1}, {"half indexed", 100}, {"none indexed", 0}} {
+		t.Run(state.name, func(t *testing.T) {
+			if state.indexed >= 0 {
+				sqliteOnly(t) // PostgreSQL indexes each enquiry as it is written
+			}
+			searchStrategiesAgree(t, state.indexed)
+		})
+	}
+}
+
+// searchStrategiesAgree is TestSearchStrategiesAgree with the first indexed enquiries in the full-text index
+// (all when negative).
+func searchStrategiesAgree(t *testing.T, indexed int) {
+	oracle := newListFixture(t, 200, 5*time.Minute)
+	f := oracle
+	if indexed >= 0 {
+		f = newListFixtureIndexed(t, 200, 5*time.Minute, indexed)
+	}
 	var lateness int64
 	if err := f.d.read.Get(&lateness, `SELECT lateness FROM enquiry_order`); err != nil {
 		t.Fatal(err)
@@ -479,7 +516,7 @@ func TestSearchStrategiesAgree(t *testing.T) {
 		t.Fatalf("lateness %d ms, want between 0 and 5 minutes", lateness)
 	}
 	texts := []string{"ann", "anxiety", "sleep worry", "near", "example", "07700 900001", "zoe", "nobody"}
-	queries := f.queries(25)
+	queries := oracle.queries(25)
 	strategies := []struct {
 		name                  string
 		narrow, scan          int
@@ -498,11 +535,11 @@ func TestSearchStrategiesAgree(t *testing.T) {
 			setVar(t, &walkScanLimit, s.scan)
 			setVar(t, &walkLatenessLimit, s.lateness)
 			for i, text := range texts {
-				match := f.textMatches(t, text)
+				match := oracle.textMatches(t, text)
 				plain := []crm.ListQuery{{}, {Oldest: true}, {Limit: 3}, {Oldest: true, Limit: 2}, {Oldest: true, From: t0.Add(time.Hour)}}
 				for _, q := range append(plain, queries[i*3:i*3+4]...) {
 					q.Text = text
-					want := f.matches(q, match)
+					want := oracle.matches(q, match)
 					if q.Limit == 0 {
 						q.Limit = 10
 					}
@@ -516,6 +553,12 @@ func TestSearchStrategiesAgree(t *testing.T) {
 				}
 			}
 		})
+	}
+	if indexed >= 0 {
+		var above int
+		if err := f.d.read.Get(&above, `SELECT count(*) FROM enquiries WHERE id > (SELECT enquiry_id FROM enquiry_search_mark)`); err != nil || above != 200-indexed {
+			t.Errorf("%d enquiries above the mark at the end (%v), want %d", above, err, 200-indexed)
+		}
 	}
 }
 
@@ -591,6 +634,12 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		check("search count", q, query, args)
 		query, args = p.sortedSQL()
 		check("sorted search", q, query, args)
+		query, args = p.recentSQL()
+		for _, line := range planOf(t, f.d, query, args...) {
+			if (line == "SCAN e" || strings.HasPrefix(line, "SEARCH e ")) && line != "SEARCH e USING INTEGER PRIMARY KEY (rowid>?)" {
+				t.Errorf("the search above the mark of %+v does not read the range of ids above it: %s", q, line)
+			}
+		}
 	}
 }
 

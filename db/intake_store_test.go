@@ -46,6 +46,9 @@ func TestCreateEnquiryStoresEverythingInOneTransaction(t *testing.T) {
 	if events != 1 || mails != 2 {
 		t.Errorf("created events = %d (want 1), outbox rows = %d (want confirmation + inbox notice)", events, mails)
 	}
+	// SQLite's full-text index follows by its own transactions (search_indexer.go); PostgreSQL's is written in
+	// the enquiry's.
+	indexSearch(t, d)
 	var hits int
 	search := `SELECT count(*) FROM enquiry_search
 		WHERE enquiry_search MATCH 'ann' AND rowid = (SELECT id FROM enquiries WHERE reference = ?)`
