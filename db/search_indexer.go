@@ -142,7 +142,7 @@ func (d *engine) catchUpSearch(ctx context.Context) (int, error) {
 // in one write. It returns how many enquiries the mark moved past.
 func (d *engine) indexSearchBatch(ctx context.Context, limit int) (int, error) {
 	var n int
-	err := d.writer.do(ctx, func(tx *Tx) error {
+	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		n = 0
 		if _, fault := d.writer.health.last(); fault != nil {
 			// The storage failed the last write. The indexer's small write might fit where intake's does not,

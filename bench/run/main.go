@@ -272,15 +272,17 @@ func settle(path string) {
 }
 
 // serveEnv is the configuration of every frontdesk serve the bench starts: no intake limit, mail sent over
-// SMTP to the sink, the intake inbox told of each enquiry, and sign-in with a password alone (the bench's
-// coordinator has no authenticator; the second factor's cost is at sign-in, not on the pages measured).
+// SMTP to the sink, the intake inbox told of each enquiry, sign-in with a password alone (the bench's
+// coordinator has no authenticator; the second factor's cost is at sign-in, not on the pages measured), and no
+// retention: bench/gen's three years of history would otherwise be anonymised and purged by the first serve
+// on the file, a one-off job of many minutes at a million enquiries that every read would wait behind.
 func serveEnv(dbPath, addr string, sk *sink) []string {
 	host, port, _ := net.SplitHostPort(sk.addr)
 	return []string{
 		"FRONTDESK_DB=" + dbPath, "FRONTDESK_ADDR=" + addr, "FRONTDESK_INTAKE_PER_MINUTE=0",
 		"FRONTDESK_MAIL_TRANSPORT=smtp", "FRONTDESK_SMTP_HOST=" + host, "FRONTDESK_SMTP_PORT=" + port,
 		"FRONTDESK_SMTP_TLS=none", "FRONTDESK_INTAKE_INBOX=" + intakeInbox, "FRONTDESK_BASE_URL=http://localhost:8080",
-		"FRONTDESK_REQUIRE_2FA=off",
+		"FRONTDESK_REQUIRE_2FA=off", "FRONTDESK_RETENTION_MONTHS=0", "FRONTDESK_SPAM_RETENTION_DAYS=0",
 	}
 }
 
