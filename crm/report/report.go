@@ -2,8 +2,8 @@
 // from the database a row at a time, and the figures of the pipeline — the funnel, the time to first contact,
 // where enquiries come from, and each clinician's workload. It declares the storage it needs (Store), which
 // package db implements, and checks roles itself: only administrators (and Frontdesk itself, for the command
-// line) may use it. It writes CSV itself; the Excel workbook is written by package crm/report/xlsx (the only
-// user of excelize), which cmd hands to the service (Config.XLSX), so db and web never depend on excelize.
+// line) may use it. It writes CSV itself; the Excel workbook is written by package crm/report/xlsx, which cmd
+// hands to the service (Config.XLSX), so db and web never depend on it.
 //
 // Exports contain patients' health data: the treatment they asked about, their message and date of birth. Every
 // export is recorded in the audit log with who made it, its filters and its row count.
