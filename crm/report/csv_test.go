@@ -104,3 +104,22 @@ func TestISOTimesAreWrittenAsFormatWritesThem(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexFindsTheFirstSpecialByte(t *testing.T) {
+	for _, s := range append(csvSeeds, "0123456789abcdef\"", "01234567,", "0123456\n89", "é012345678901234\r",
+		strings.Repeat("x", 64)+",", strings.Repeat("y", 63), strings.Repeat("z", 40)+"\n,\"\r",
+		strings.Repeat("w", 40)+"\r\"", "\"\n"+strings.Repeat("v", 40)) {
+		for _, set := range []*byteSet{quoteCalls, escaped} {
+			want := -1
+			for i := range len(s) {
+				if set.in[s[i]] {
+					want = i
+					break
+				}
+			}
+			if got := set.index(s); got != want {
+				t.Errorf("index(%q) = %d, want %d", s, got, want)
+			}
+		}
+	}
+}
