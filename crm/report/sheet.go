@@ -10,8 +10,8 @@ import (
 )
 
 // SheetWriter writes a whole export in a file format of its own onto w — the Excel workbook, whose writer
-// (package crm/report/xlsx, the only one that needs excelize) cmd wires in through Config.XLSX — reading s row by
-// row, and returns how many rows it wrote. Times are written in loc, the clinic's time zone. It must stop with
+// (package crm/report/xlsx) cmd wires in through Config.XLSX — reading s row by row, and returns how many rows
+// it wrote. Times are written in loc, the clinic's time zone. It must stop with
 // an error past MaxXLSXRows rows, and flush w at the end when w can Flush.
 type SheetWriter func(w io.Writer, s *Sheet, loc *time.Location) (int, error)
 
