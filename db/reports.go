@@ -36,10 +36,13 @@ var _ report.Store = (*DB)(nil)
 // transaction (screeningMerge): enquiries come in created_at order, which is id order unless an enquiry was
 // stored out of turn, and such an enquiry's screenings are read with one indexed lookup of its own.
 
-// exportColumns are the enquiry's own columns, in the order exportRows.Scan reads them.
-const exportColumns = `e.id, e.reference, e.status, e.name, e.email, e.phone, e.preferred_contact, e.treatment,
-		e.message, e.date_of_birth, e.referral_source, e.utm_source, e.utm_medium, e.utm_campaign, e.consent_at,
-		e.consent_version, e.priority, e.assignee_id, e.close_reason, e.created_at, e.updated_at,
+// exportColumns are the enquiry's columns that an export writes, in the order exportRows.Scan reads them. The
+// five enumerations come as one text, e.g. "contacted,phone,adhd,gp,normal" (their CHECKs allow lower-case
+// letters and underscores only): the driver makes a string, and an interface to hold it, for every text column
+// of every row, and these five were half of them.
+const exportColumns = `e.id, e.reference, e.status || ',' || e.preferred_contact || ',' || e.treatment || ',' ||
+		e.referral_source || ',' || e.priority, e.name, e.email, e.phone, e.message, e.date_of_birth, e.utm_source,
+		e.utm_medium, e.utm_campaign, e.consent_at, e.consent_version, e.assignee_id, e.close_reason, e.created_at,
 		e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at`
 
 // exportSelect reads what an export writes of each enquiry: its own columns and its flags, and on PostgreSQL
@@ -113,13 +116,15 @@ func (d *ReportStore) ExportEnquiries(ctx context.Context, q report.Query) (repo
 		tx.Rollback()
 		return nil, fmt.Errorf("export enquiries: %w", err)
 	}
-	columns := 25
-	if d.pg {
-		columns++
-	} else {
+	if !d.pg {
 		x.merge = &screeningMerge{ctx: ctx, tx: tx, answers: q.Answers}
 	}
-	x.vals, x.dest = make([]any, columns), make([]any, columns)
+	columns, err := x.rows.Columns()
+	if err != nil {
+		x.Close()
+		return nil, fmt.Errorf("export enquiries: %w", err)
+	}
+	x.vals, x.dest = make([]any, len(columns)), make([]any, len(columns))
 	for i := range x.vals {
 		x.dest[i] = &x.vals[i]
 	}
@@ -245,21 +250,30 @@ func (r *exportValue) bad(i int) {
 	}
 }
 
-// Scan fills e; e.Assignee is shared by every row with that assignee and must not be changed.
+// Scan fills e with every field an export writes (not UpdatedAt, Version or what the workspace derives);
+// e.Assignee is shared by every row with that assignee and must not be changed.
 func (x *exportRows) Scan(e *crm.Enquiry) error {
 	if err := x.rows.Scan(x.dest...); err != nil {
 		return err
 	}
 	r := exportValue{vals: x.vals}
 	id, _ := r.integer(0)
-	*e = crm.Enquiry{ID: id, Reference: r.text(1), Status: crm.Status(r.text(2)), Name: r.text(3), Email: r.text(4),
-		Phone: r.text(5), PreferredContact: r.text(6), Treatment: r.text(7), Message: r.text(8),
-		DateOfBirth: r.text(9), ReferralSource: r.text(10), UTMSource: r.text(11), UTMMedium: r.text(12),
-		UTMCampaign: r.text(13), ConsentAt: r.time(14), ConsentVersion: r.text(15), Priority: r.text(16),
-		CloseReason: r.text(18), CreatedAt: r.time(19), UpdatedAt: r.time(20), FirstContactedAt: r.nullTime(21),
-		Erased: r.boolean(22), RiskAt: r.nullTime(23), ReviewAt: r.nullTime(24)}
-	if assignee, ok := r.integer(17); ok {
-		if e.Assignee = x.staff[assignee]; e.Assignee == nil { // a member of staff added since the start
+	enums := r.text(2)
+	status, enums, _ := strings.Cut(enums, ",")
+	preferred, enums, _ := strings.Cut(enums, ",")
+	treatment, enums, _ := strings.Cut(enums, ",")
+	referral, priority, ok := strings.Cut(enums, ",")
+	if !ok && r.err == nil {
+		r.err = fmt.Errorf("column 3 is %q, not five values", r.text(2))
+	}
+	*e = crm.Enquiry{ID: id, Reference: r.text(1), Status: crm.Status(status), PreferredContact: preferred,
+		Treatment: treatment, ReferralSource: referral, Priority: priority, Name: r.text(3), Email: r.text(4),
+		Phone: r.text(5), Message: r.text(6), DateOfBirth: r.text(7), UTMSource: r.text(8), UTMMedium: r.text(9),
+		UTMCampaign: r.text(10), ConsentAt: r.time(11), ConsentVersion: r.text(12), CloseReason: r.text(14),
+		CreatedAt: r.time(15), FirstContactedAt: r.nullTime(16), Erased: r.boolean(17), RiskAt: r.nullTime(18),
+		ReviewAt: r.nullTime(19)}
+	if assignee, ok := r.integer(13); ok {
+		if e.Assignee = x.staff[assignee]; e.Assignee == nil { // not in the snapshot's staff: the foreign key forbids it
 			e.Assignee = &crm.StaffRef{ID: assignee}
 		}
 	}
@@ -269,7 +283,7 @@ func (x *exportRows) Scan(e *crm.Enquiry) error {
 	var err error
 	x.screening = x.screening[:0]
 	if x.pg {
-		x.screening, err = screeningsFromJSON(x.screening, r.text(25))
+		x.screening, err = screeningsFromJSON(x.screening, r.text(20))
 	} else {
 		x.screening, err = x.merge.of(id, x.screening)
 	}

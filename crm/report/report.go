@@ -40,8 +40,9 @@ type Query struct {
 type Rows interface {
 	// Next advances to the next enquiry; false at the end or on an error (see Err).
 	Next() bool
-	// Scan fills e with the current enquiry (every field but the ones the workspace derives). It overwrites all
-	// of e, so one Enquiry may be reused for every row.
+	// Scan fills e with the current enquiry: every field an export writes (its UpdatedAt and Version, and what
+	// the workspace derives, may be left zero). It overwrites all of e, so one Enquiry may be reused for every
+	// row.
 	Scan(e *crm.Enquiry) error
 	// Screening returns the questionnaires answered with the current enquiry, as Scan last read it (valid until
 	// the next Scan): each with its total and band, and its answers only when the Query asked for Answers.
