@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -164,8 +165,8 @@ func appendQuoted(dst []byte, s string, text bool) []byte {
 	return append(dst, '"')
 }
 
-// appendCSVRow appends one row of cells and its CRLF.
-func appendCSVRow(dst []byte, row []Cell, loc *time.Location) []byte {
+// appendCSVRow appends one row of cells and its CRLF; times are written in z's zone.
+func appendCSVRow(dst []byte, row []Cell, z *zoneCache) []byte {
 	for i, c := range row {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -174,7 +175,7 @@ func appendCSVRow(dst []byte, row []Cell, loc *time.Location) []byte {
 		case CellText, CellDate:
 			dst = appendCSVText(dst, c.Text)
 		case CellTime:
-			dst = appendISO(dst, c.At.In(loc))
+			dst = z.appendISO(dst, c.At)
 		case CellHours:
 			var num [32]byte
 			b := strconv.AppendFloat(num[:0], c.Hours, 'f', 2, 64)
@@ -189,14 +190,45 @@ func appendCSVRow(dst []byte, row []Cell, loc *time.Location) []byte {
 	return append(dst, '\r', '\n')
 }
 
-// appendISO appends t as t.Format(isoLayout) does, without parsing the layout for every cell.
-func appendISO(dst []byte, t time.Time) []byte {
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(dst, isoLayout)
+// zoneCache finds the clinic's offset from UTC for a time, remembering the span of time the last one holds
+// for: the rows come in created_at order, so their times nearly always fall in the span of the row before, and
+// finding it in the zone's table of transitions every time (for the date, the clock and the offset) was 4 % of
+// an export's CPU.
+type zoneCache struct {
+	loc        *time.Location
+	start, end int64 // the span, in Unix seconds, [start, end)
+	offset     int   // seconds east of UTC in it
+}
+
+func newZoneCache(loc *time.Location) *zoneCache { return &zoneCache{loc: loc, start: 1, end: 0} }
+
+// offset is loc's offset from UTC at t, in seconds.
+func (z *zoneCache) offsetAt(t time.Time) int {
+	if sec := t.Unix(); sec < z.start || sec >= z.end {
+		t = t.In(z.loc)
+		_, z.offset = t.Zone()
+		start, end := t.ZoneBounds()
+		z.start, z.end = math.MinInt64, math.MaxInt64
+		if !start.IsZero() {
+			z.start = start.Unix()
+		}
+		if !end.IsZero() {
+			z.end = end.Unix()
+		}
 	}
-	hour, minute, sec := t.Clock()
-	_, offset := t.Zone()
+	return z.offset
+}
+
+// appendISO appends t in z's zone as t.In(loc).Format(isoLayout) does, without parsing the layout for every
+// cell.
+func (z *zoneCache) appendISO(dst []byte, t time.Time) []byte {
+	offset := z.offsetAt(t)
+	wall := t.UTC().Add(time.Duration(offset) * time.Second) // the clinic's clock, read as UTC
+	year, month, day := wall.Date()
+	if year < 0 || year > 9999 {
+		return t.In(z.loc).AppendFormat(dst, isoLayout)
+	}
+	hour, minute, sec := wall.Clock()
 	dst = append(dst, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
 	dst = append2(dst, int(month))
 	dst = append(dst, '-')
@@ -266,6 +298,7 @@ func writeCSV(w io.Writer, src *source, loc *time.Location) (int, error) {
 	}
 	buf = buf[:0]
 	row := make([]Cell, len(columns))
+	zone := newZoneCache(loc)
 	n := 0
 	for {
 		_, ok, err := src.next()
@@ -276,7 +309,7 @@ func writeCSV(w io.Writer, src *source, loc *time.Location) (int, error) {
 			break
 		}
 		cells(src, row)
-		buf = appendCSVRow(buf, row, loc)
+		buf = appendCSVRow(buf, row, zone)
 		n++
 		if flush := n%csvFlushEvery == 0; flush || len(buf) >= csvBuffer {
 			if err := flushTo(w, buf, flush); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestCSVCellsAreWrittenAsEncodingCSVWritesThem(t *testing.T) {
 		moment(at.Add(time.Hour))}
 	want := referenceCSV(t, []string{"A,B", "2026-03-29T00:59:59+00:00", "'-0.00", "5.50", "12", "", "1990-04-05",
 		"'=cmd\nx", "2026-03-29T02:59:59+01:00"})
-	if got := string(appendCSVRow(nil, row, london)); got != want {
+	if got := string(appendCSVRow(nil, row, newZoneCache(london))); got != want {
 		t.Errorf("row:\n%q\nwant\n%q", got, want)
 	}
 }
@@ -92,14 +93,24 @@ func TestISOTimesAreWrittenAsFormatWritesThem(t *testing.T) {
 	times := []time.Time{time.Date(1800, 1, 1, 12, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(9999, 12, 31, 23, 59, 59, 999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)}
+	// London's and Berlin's clocks change at 01:00 UTC: the second before, the moment, and just after.
+	for _, change := range []time.Time{time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 0, 0, 0, time.UTC)} {
+		times = append(times, change.Add(-time.Millisecond), change.Add(-time.Second), change, change.Add(time.Millisecond))
+	}
 	for range 2000 {
 		times = append(times, time.UnixMilli(r.Int64N(4_000_000_000_000)-1_000_000_000_000))
 	}
+	// Sorted, as an export's rows come, and then shuffled: the cache of the zone's span must not matter.
+	sorted := slices.Clone(times)
+	slices.SortFunc(sorted, func(a, b time.Time) int { return a.Compare(b) })
+	r.Shuffle(len(times), func(i, j int) { times[i], times[j] = times[j], times[i] })
 	for _, loc := range zones {
-		for _, at := range times {
-			at = at.In(loc)
-			if got, want := string(appendISO(nil, at)), at.Format(isoLayout); got != want {
-				t.Errorf("%v in %v: %s, want %s", at.UTC(), loc, got, want)
+		for _, order := range [][]time.Time{sorted, times} {
+			z := newZoneCache(loc)
+			for _, at := range order {
+				if got, want := string(z.appendISO(nil, at)), at.In(loc).Format(isoLayout); got != want {
+					t.Errorf("%v in %v: %s, want %s", at.UTC(), loc, got, want)
+				}
 			}
 		}
 	}
