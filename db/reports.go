@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,37 +21,46 @@ var _ report.Store = (*DB)(nil)
 
 // How exports are read
 //
-// An export is one SELECT on a connection of the read pool, stepped a row at a time as the writer consumes it:
-// SQLite keeps the statement's snapshot until it is closed, so the file is consistent however long the client
-// takes, and nothing but the current row is held in memory. The query walks the created_at index in order
+// An export is read in one read transaction, so one snapshot of the database on both engines however long the
+// client takes: the staff first (a handful of rows, kept in a map, so the rows carry an assignee's id rather
+// than a join's two strings), then one SELECT of the enquiries stepped a row at a time as the writer consumes
+// it; nothing but the current row is held in memory. The query walks the created_at index in order
 // (INDEXED BY), filtering as it goes, so SQLite never sorts — a sort of a million rows would be built in memory
 // (temp_store = MEMORY) before the first row came out. While it runs, the open snapshot holds WAL checkpoints
 // back; journal_size_limit (db.go) trims the WAL once it ends.
+//
+// Screening answers. On PostgreSQL each row carries its screening as one JSON array (a correlated aggregate).
+// On SQLite that subquery was the largest part of reading a row — an index probe for every enquiry, and for
+// those with answers a second probe and a JSON array built and parsed again — so the export reads the
+// screenings instead in one pass over their (enquiry_id, instrument) index, beside the enquiries, on the same
+// transaction (screeningMerge): enquiries come in created_at order, which is id order unless an enquiry was
+// stored out of turn, and such an enquiry's screenings are read with one indexed lookup of its own.
 
-// exportSelect reads what an export writes of each enquiry: its own columns, its flags, and its screening as
-// one JSON array (one indexed lookup per row; NULL when nothing was answered), with the answers themselves only
-// when asked for. The array is built by each engine's JSON functions, in the order of instruments (SQLite
-// walks the index on (enquiry_id, instrument)); Scan reads either text alike.
+// exportColumns are the enquiry's columns that an export writes, in the order exportRows.Scan reads them. The
+// five enumerations come as one text, e.g. "contacted,phone,adhd,gp,normal" (their CHECKs allow lower-case
+// letters and underscores only): the driver makes a string, and an interface to hold it, for every text column
+// of every row, and these five were half of them.
+const exportColumns = `e.id, e.reference, e.status || ',' || e.preferred_contact || ',' || e.treatment || ',' ||
+		e.referral_source || ',' || e.priority, e.name, e.email, e.phone, e.message, e.date_of_birth, e.utm_source,
+		e.utm_medium, e.utm_campaign, e.consent_at, e.consent_version, e.assignee_id, e.close_reason, e.created_at,
+		e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at`
+
+// exportSelect reads what an export writes of each enquiry: its own columns and its flags, and on PostgreSQL
+// its screening as one JSON array (NULL when nothing was answered), with the answers themselves only when
+// asked for.
 func (d *ReportStore) exportSelect(answers bool) string {
-	screening := `CASE WHEN EXISTS (SELECT 1 FROM screenings s WHERE s.enquiry_id = e.id) THEN (SELECT json_group_array(json_object('i', s.instrument, 't', s.total, 'b', s.band%s))
-			FROM screenings s WHERE s.enquiry_id = e.id) END`
-	answersJSON := `, 'a', json(s.answers)`
-	if d.pg {
-		// json_agg of no rows is NULL already.
-		screening = `(SELECT json_agg(json_build_object('i', s.instrument, 't', s.total, 'b', s.band%s) ORDER BY s.instrument)
-			FROM screenings s WHERE s.enquiry_id = e.id)`
-		answersJSON = `, 'a', s.answers::json`
+	if !d.pg {
+		return `SELECT ` + exportColumns + ` FROM enquiries e` + d.indexedBy("enquiries_created")
 	}
+	answersJSON := `, 'a', s.answers::json`
 	if !answers {
 		answersJSON = ""
 	}
-	return `SELECT e.reference, e.status, e.name, e.email, e.phone, e.preferred_contact, e.treatment,
-		e.message, e.date_of_birth, e.referral_source, e.utm_source, e.utm_medium, e.utm_campaign, e.consent_at,
-		e.consent_version, e.priority, e.assignee_id, coalesce(a.email, ''), coalesce(a.name, ''), e.close_reason,
-		e.created_at, e.updated_at, e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at,
-		` + fmt.Sprintf(screening, answersJSON) + `
-	FROM enquiries e` + d.indexedBy("enquiries_created") + `
-	LEFT JOIN staff a ON a.id = e.assignee_id`
+	// json_agg of no rows is NULL already.
+	return `SELECT ` + exportColumns + `,
+		(SELECT json_agg(json_build_object('i', s.instrument, 't', s.total, 'b', s.band` + answersJSON + `) ORDER BY s.instrument)
+			FROM screenings s WHERE s.enquiry_id = e.id)
+	FROM enquiries e`
 }
 
 // exportWhere is q as a WHERE clause on e.
@@ -79,16 +89,46 @@ func exportWhere(q report.Query) sqlBuilder {
 	return b
 }
 
-// ExportEnquiries implements report.Store: one statement, so one snapshot on both engines, streamed a row at a
-// time (on SQLite the open rows hold WAL checkpoints back until closed). Spam is left out unless q names its
-// status. Its only errors, here and from the rows, are the database's.
+// ExportEnquiries implements report.Store: one read transaction, so one snapshot on both engines, streamed a
+// row at a time (on SQLite the open transaction holds WAL checkpoints back until closed). Spam is left out
+// unless q names its status. Its only errors, here and from the rows, are the database's, or stored answers
+// that do not decode.
 func (d *ReportStore) ExportEnquiries(ctx context.Context, q report.Query) (report.Rows, error) {
-	b := exportWhere(q)
-	rows, err := d.read.QueryContext(ctx, d.exportSelect(q.Answers)+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...)
+	tx, err := d.snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("export enquiries: %w", err)
 	}
-	return &exportRows{rows: rows}, nil
+	x := &exportRows{tx: tx, pg: d.pg, staff: map[int64]*crm.StaffRef{}}
+	var staff []struct {
+		ID    int64  `db:"id"`
+		Email string `db:"email"`
+		Name  string `db:"name"`
+	}
+	if err := tx.SelectContext(ctx, &staff, `SELECT id, email, name FROM staff`); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("export enquiries: read staff: %w", err)
+	}
+	for _, s := range staff {
+		x.staff[s.ID] = &crm.StaffRef{ID: s.ID, Email: s.Email, Name: s.Name}
+	}
+	b := exportWhere(q)
+	if x.rows, err = tx.QueryContext(ctx, d.exportSelect(q.Answers)+` WHERE `+b.where()+` ORDER BY e.created_at, e.id`, b.args...); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("export enquiries: %w", err)
+	}
+	if !d.pg {
+		x.merge = &screeningMerge{ctx: ctx, tx: tx, answers: q.Answers}
+	}
+	columns, err := x.rows.Columns()
+	if err != nil {
+		x.Close()
+		return nil, fmt.Errorf("export enquiries: %w", err)
+	}
+	x.vals, x.dest = make([]any, len(columns)), make([]any, len(columns))
+	for i := range x.vals {
+		x.dest[i] = &x.vals[i]
+	}
+	return x, nil
 }
 
 // CountExport implements report.Store: the count of what ExportEnquiries(q) would read, from a snapshot of its
@@ -102,26 +142,159 @@ func (d *ReportStore) CountExport(ctx context.Context, q report.Query) (int, err
 	return n, nil
 }
 
-// exportRows reads an export's rows into a reused set of scan targets.
+// exportRows reads an export's rows. Each column is scanned into an any, as the driver gives it (database/sql
+// then assigns it without converting), and taken apart by type in Scan: no reflection, and no string made
+// twice.
 type exportRows struct {
-	rows *sql.Rows
-	r    struct {
-		status, preferred, priority, treatment, referral string
-		assigneeID                                       sql.NullInt64
-		assigneeEmail, assigneeName                      string
-		consentAt, createdAt, updatedAt                  int64
-		firstContacted, riskAt, reviewAt                 sql.NullInt64
-		erased                                           bool
-		screening                                        sql.NullString
-	}
-	assignee  crm.StaffRef
+	tx        *Tx
+	pg        bool
+	rows      *sql.Rows
+	vals      []any // the current row, one value per column
+	dest      []any // pointers to vals, for Scan
+	staff     map[int64]*crm.StaffRef
+	merge     *screeningMerge // SQLite: the screenings, read beside the rows
 	screening []crm.Screening
+	err       error
+	closed    bool
 }
 
 // Screening implements report.Rows.
 func (x *exportRows) Screening() []crm.Screening { return x.screening }
 
-// exportScreening is one questionnaire of exportSelect's JSON array.
+func (x *exportRows) Next() bool { return x.err == nil && x.rows.Next() }
+
+func (x *exportRows) Err() error {
+	if x.err != nil {
+		return x.err
+	}
+	return x.rows.Err()
+}
+
+// Close closes the statements and ends the read transaction.
+func (x *exportRows) Close() error {
+	if x.closed {
+		return nil
+	}
+	x.closed = true
+	err := x.merge.close()
+	err = errors.Join(err, x.rows.Close())
+	if rerr := x.tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+// exportValue reads a value of the row as a Go value of its column's kind; it records a value of any other
+// type in r.err, which Scan returns.
+type exportValue struct {
+	vals []any
+	err  error
+}
+
+func (r *exportValue) text(i int) string {
+	switch v := r.vals[i].(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case nil:
+		return ""
+	}
+	r.bad(i)
+	return ""
+}
+
+// integer is the column's integer, and false for NULL.
+func (r *exportValue) integer(i int) (int64, bool) {
+	switch v := r.vals[i].(type) {
+	case int64:
+		return v, true
+	case nil:
+		return 0, false
+	}
+	r.bad(i)
+	return 0, false
+}
+
+func (r *exportValue) boolean(i int) bool {
+	switch v := r.vals[i].(type) {
+	case bool:
+		return v
+	case int64:
+		return v != 0
+	}
+	r.bad(i)
+	return false
+}
+
+// time is the column's time, and the zero time for NULL.
+func (r *exportValue) time(i int) time.Time {
+	if v, ok := r.integer(i); ok {
+		return fromMS(v)
+	}
+	return time.Time{}
+}
+
+// nullTime is the column's time, and nil for NULL.
+func (r *exportValue) nullTime(i int) *time.Time {
+	if v, ok := r.integer(i); ok {
+		t := fromMS(v)
+		return &t
+	}
+	return nil
+}
+
+func (r *exportValue) bad(i int) {
+	if r.err == nil {
+		r.err = fmt.Errorf("column %d is a %T", i+1, r.vals[i])
+	}
+}
+
+// Scan fills e with every field an export writes (not UpdatedAt, Version or what the workspace derives);
+// e.Assignee is shared by every row with that assignee and must not be changed.
+func (x *exportRows) Scan(e *crm.Enquiry) error {
+	if err := x.rows.Scan(x.dest...); err != nil {
+		return err
+	}
+	r := exportValue{vals: x.vals}
+	id, _ := r.integer(0)
+	enums := r.text(2)
+	status, enums, _ := strings.Cut(enums, ",")
+	preferred, enums, _ := strings.Cut(enums, ",")
+	treatment, enums, _ := strings.Cut(enums, ",")
+	referral, priority, ok := strings.Cut(enums, ",")
+	if !ok && r.err == nil {
+		r.err = fmt.Errorf("column 3 is %q, not five values", r.text(2))
+	}
+	*e = crm.Enquiry{ID: id, Reference: r.text(1), Status: crm.Status(status), PreferredContact: preferred,
+		Treatment: treatment, ReferralSource: referral, Priority: priority, Name: r.text(3), Email: r.text(4),
+		Phone: r.text(5), Message: r.text(6), DateOfBirth: r.text(7), UTMSource: r.text(8), UTMMedium: r.text(9),
+		UTMCampaign: r.text(10), ConsentAt: r.time(11), ConsentVersion: r.text(12), CloseReason: r.text(14),
+		CreatedAt: r.time(15), FirstContactedAt: r.nullTime(16), Erased: r.boolean(17), RiskAt: r.nullTime(18),
+		ReviewAt: r.nullTime(19)}
+	if assignee, ok := r.integer(13); ok {
+		if e.Assignee = x.staff[assignee]; e.Assignee == nil { // not in the snapshot's staff: the foreign key forbids it
+			e.Assignee = &crm.StaffRef{ID: assignee}
+		}
+	}
+	if r.err != nil {
+		return fmt.Errorf("read export row %s: %w", e.Reference, r.err)
+	}
+	var err error
+	x.screening = x.screening[:0]
+	if x.pg {
+		x.screening, err = screeningsFromJSON(x.screening, r.text(20))
+	} else {
+		x.screening, err = x.merge.of(id, x.screening)
+	}
+	if err != nil {
+		x.err = fmt.Errorf("read screening of %s: %w", e.Reference, err)
+		return x.err
+	}
+	return nil
+}
+
+// exportScreening is one questionnaire of exportSelect's JSON array (PostgreSQL).
 type exportScreening struct {
 	Instrument string          `json:"i"`
 	Total      *int            `json:"t"`
@@ -129,59 +302,171 @@ type exportScreening struct {
 	Answers    json.RawMessage `json:"a"`
 }
 
-func (x *exportRows) Next() bool   { return x.rows.Next() }
-func (x *exportRows) Err() error   { return x.rows.Err() }
-func (x *exportRows) Close() error { return x.rows.Close() }
+// screeningsFromJSON appends the questionnaires of a JSON array of exportScreening ("" for none) to out.
+func screeningsFromJSON(out []crm.Screening, list string) ([]crm.Screening, error) {
+	if list == "" {
+		return out, nil
+	}
+	var items []exportScreening
+	if err := json.Unmarshal([]byte(list), &items); err != nil {
+		return out, err
+	}
+	for _, l := range items {
+		s := crm.Screening{Instrument: l.Instrument, Band: l.Band}
+		if l.Total != nil {
+			s.Total = *l.Total
+		}
+		if err := decodeAnswers(&s, l.Answers); err != nil {
+			return out, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
 
-// Scan fills e; e.Assignee points into the rows and is valid until the next Scan.
-func (x *exportRows) Scan(e *crm.Enquiry) error {
-	r := &x.r
-	*e = crm.Enquiry{}
-	if err := x.rows.Scan(&e.Reference, &r.status, &e.Name, &e.Email, &e.Phone, &r.preferred, &r.treatment,
-		&e.Message, &e.DateOfBirth, &r.referral, &e.UTMSource, &e.UTMMedium, &e.UTMCampaign, &r.consentAt,
-		&e.ConsentVersion, &r.priority, &r.assigneeID, &r.assigneeEmail, &r.assigneeName, &e.CloseReason,
-		&r.createdAt, &r.updatedAt, &r.firstContacted, &r.erased, &r.riskAt, &r.reviewAt, &r.screening); err != nil {
-		return err
+// decodeAnswers sets s's answers from their stored JSON (none when empty).
+func decodeAnswers(s *crm.Screening, answers []byte) error {
+	if len(answers) == 0 {
+		return nil
 	}
-	e.RiskAt, e.ReviewAt = nullMS(r.riskAt), nullMS(r.reviewAt)
-	x.screening = x.screening[:0]
-	if r.screening.Valid {
-		var list []exportScreening
-		if err := json.Unmarshal([]byte(r.screening.String), &list); err != nil {
-			return fmt.Errorf("read screening of %s: %w", e.Reference, err)
-		}
-		for _, l := range list {
-			s := crm.Screening{Instrument: l.Instrument, Band: l.Band}
-			if l.Total != nil {
-				s.Total = *l.Total
-			}
-			if len(l.Answers) > 0 {
-				var err error
-				if l.Instrument == crm.SafetyInstrument {
-					err = json.Unmarshal(l.Answers, &s.Safety)
-				} else {
-					err = json.Unmarshal(l.Answers, &s.Answers)
-				}
-				if err != nil {
-					return fmt.Errorf("read %s answers of %s: %w", l.Instrument, e.Reference, err)
-				}
-			}
-			x.screening = append(x.screening, s)
-		}
+	var err error
+	if s.Instrument == crm.SafetyInstrument {
+		err = json.Unmarshal(answers, &s.Safety)
+	} else {
+		err = json.Unmarshal(answers, &s.Answers)
 	}
-	e.Status, e.PreferredContact, e.Priority = crm.Status(r.status), r.preferred, r.priority
-	e.Treatment, e.ReferralSource = r.treatment, r.referral
-	e.ConsentAt, e.CreatedAt, e.UpdatedAt = fromMS(r.consentAt), fromMS(r.createdAt), fromMS(r.updatedAt)
-	if r.firstContacted.Valid {
-		t := fromMS(r.firstContacted.Int64)
-		e.FirstContactedAt = &t
+	if err != nil {
+		return fmt.Errorf("read %s answers: %w", s.Instrument, err)
 	}
-	if r.assigneeID.Valid {
-		x.assignee = crm.StaffRef{ID: r.assigneeID.Int64, Email: r.assigneeEmail, Name: r.assigneeName}
-		e.Assignee = &x.assignee
-	}
-	e.Erased = r.erased
 	return nil
+}
+
+// screeningMerge reads an export's screenings on SQLite: one statement over the screenings in enquiry id order
+// (their unique index), from the first exported enquiry's id on, stepped forward as the enquiries come. For an
+// enquiry at or past where it stands, the screenings before it are skipped (enquiries left out by the filters,
+// or that come later in the export: those are looked up) and its own taken; an enquiry whose id is behind it —
+// stored out of created_at order — is looked up with a statement of its own. So every screening is read once
+// or skipped once, and no enquiry costs a probe unless it is out of order.
+type screeningMerge struct {
+	ctx     context.Context
+	tx      *Tx
+	answers bool
+	rows    *sql.Rows // nil until the first enquiry
+	ahead   bool      // rows is on a screening not yet taken
+	cur     mergedScreening
+	pos     int64     // every screening of an enquiry below pos has been read or skipped
+	lookup  *sql.Stmt // one enquiry's screenings, for the enquiries out of order
+}
+
+// mergedScreening is one screening row as the merge reads it.
+type mergedScreening struct {
+	enquiry    int64
+	instrument string
+	total      sql.NullInt64
+	band       string
+	answers    sql.RawBytes
+}
+
+// screeningColumns are a screening's columns as the merge reads them (answers only when asked for).
+func (m *screeningMerge) screeningColumns() string {
+	if m.answers {
+		return `instrument, total, band, answers`
+	}
+	return `instrument, total, band, NULL`
+}
+
+// of appends the screenings of enquiry id to out.
+func (m *screeningMerge) of(id int64, out []crm.Screening) ([]crm.Screening, error) {
+	if m.rows == nil {
+		rows, err := m.tx.QueryContext(m.ctx, `SELECT enquiry_id, `+m.screeningColumns()+`
+			FROM screenings WHERE enquiry_id >= ? ORDER BY enquiry_id, instrument`, id)
+		if err != nil {
+			return out, err
+		}
+		m.rows, m.pos = rows, id
+		if err := m.step(); err != nil {
+			return out, err
+		}
+	}
+	if id < m.pos {
+		return m.lookupOf(id, out)
+	}
+	for m.ahead && m.cur.enquiry < id {
+		if err := m.step(); err != nil {
+			return out, err
+		}
+	}
+	for m.ahead && m.cur.enquiry == id {
+		s, err := m.cur.screening()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, s)
+		if err := m.step(); err != nil {
+			return out, err
+		}
+	}
+	m.pos = id + 1
+	return out, nil
+}
+
+// step reads the next screening into cur; ahead is false at the end.
+func (m *screeningMerge) step() error {
+	if m.ahead = m.rows.Next(); !m.ahead {
+		return m.rows.Err()
+	}
+	c := &m.cur
+	return m.rows.Scan(&c.enquiry, &c.instrument, &c.total, &c.band, &c.answers)
+}
+
+// lookupOf appends the screenings of an enquiry the merge has passed.
+func (m *screeningMerge) lookupOf(id int64, out []crm.Screening) ([]crm.Screening, error) {
+	if m.lookup == nil {
+		st, err := m.tx.PrepareContext(m.ctx, `SELECT ?, `+m.screeningColumns()+`
+			FROM screenings WHERE enquiry_id = ? ORDER BY instrument`)
+		if err != nil {
+			return out, err
+		}
+		m.lookup = st
+	}
+	rows, err := m.lookup.QueryContext(m.ctx, id, id)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	var c mergedScreening
+	for rows.Next() {
+		if err := rows.Scan(&c.enquiry, &c.instrument, &c.total, &c.band, &c.answers); err != nil {
+			return out, err
+		}
+		s, err := c.screening()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// screening is c as the export reads it.
+func (c *mergedScreening) screening() (crm.Screening, error) {
+	s := crm.Screening{Instrument: c.instrument, Total: int(c.total.Int64), Band: c.band}
+	return s, decodeAnswers(&s, c.answers)
+}
+
+// close closes the merge's statements (nothing on PostgreSQL).
+func (m *screeningMerge) close() error {
+	if m == nil {
+		return nil
+	}
+	var err error
+	if m.rows != nil {
+		err = m.rows.Close()
+	}
+	if m.lookup != nil {
+		err = errors.Join(err, m.lookup.Close())
+	}
+	return err
 }
 
 // stageRank is SQL giving an active status's place in the pipeline (crm.ActiveStatuses), or -1.

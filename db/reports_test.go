@@ -143,6 +143,17 @@ func TestExportAndFactQueriesNeverSort(t *testing.T) {
 			t.Errorf("%+v: plan %s", q, plan)
 		}
 	}
+	// The screenings beside them: one pass in index order, and a lookup for an enquiry out of order.
+	for _, answers := range []bool{false, true} {
+		m := &screeningMerge{answers: answers}
+		for _, q := range []string{`SELECT enquiry_id, ` + m.screeningColumns() + ` FROM screenings WHERE enquiry_id >= ? ORDER BY enquiry_id, instrument`,
+			`SELECT ?, ` + m.screeningColumns() + ` FROM screenings WHERE enquiry_id = ? ORDER BY instrument`} {
+			plan := strings.Join(planOf(t, d, q, 1, 1), "; ")
+			if strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "sqlite_autoindex_screenings_1") {
+				t.Errorf("screenings plan %s", plan)
+			}
+		}
+	}
 	plan := strings.Join(planOf(t, d, d.factsSelect(), ms(from), ms(to)), "; ")
 	if strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "enquiries_created") || !strings.Contains(plan, "events_enquiry") {
 		t.Errorf("facts plan %s", plan)
@@ -190,5 +201,89 @@ func TestReportFactsFurthestStageAndWorkload(t *testing.T) {
 	}
 	if len(wl) != 1 || wl[0].Assignee.ID != 0 || wl[0].Status != crm.StatusNew || wl[0].Count != 1 || wl[0].Overdue != 1 {
 		t.Errorf("workload %+v, want one unassigned overdue new enquiry", wl)
+	}
+}
+
+// TestExportReadsEachEnquirysOwnScreenings: on SQLite the export reads the screenings in one pass in enquiry id
+// order beside the enquiries in created_at order; an enquiry stored out of turn, one left out by a filter, and
+// an export that starts past an earlier id must each still get exactly their own answers (on PostgreSQL the
+// rows carry them).
+func TestExportReadsEachEnquirysOwnScreenings(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	// Stored in the order a, b, c, dd, e; created in the order a, c, b, dd, e: c's id is after b's.
+	a := reportEnquiry(t, d, base, nil)
+	b := reportEnquiry(t, d, base.Add(2*time.Hour), nil)
+	c := reportEnquiry(t, d, base.Add(time.Hour), nil)
+	dd := reportEnquiry(t, d, base.Add(3*time.Hour), func(e *crm.NewEnquiry) { e.Treatment = "ptsd" })
+	e := reportEnquiry(t, d, base.Add(4*time.Hour), nil)
+	answer := func(ref, instrument, answers string, total any, band string) {
+		t.Helper()
+		if _, err := d.write.Exec(`INSERT INTO screenings (enquiry_id, instrument, answers, total, band, source, created_at)
+			SELECT id, ?, ?, ?, ?, 'enquiry', created_at FROM enquiries WHERE reference = ?`,
+			instrument, answers, total, band, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer(a, "phq9", "[1,1,1,1,1,1,1,1,0]", 8, "mild")
+	answer(a, "gad7", "[3,3,3,3,3,3,3]", 21, "severe")
+	answer(b, crm.SafetyInstrument, `{"self_harm_thoughts":false,"ketamine_reaction":true}`, nil, "")
+	answer(c, "phq9", "[0,0,0,0,0,0,0,0,0]", 0, "minimal")
+	answer(dd, "gad7", "[1,0,0,0,0,0,0]", 1, "minimal")
+
+	// describe is each exported enquiry's screenings, e.g. "a: gad7 21 severe [3 3 3 3 3 3 3], phq9 8 mild […]".
+	names := map[string]string{a: "a", b: "b", c: "c", dd: "dd", e: "e"}
+	describe := func(q report.Query) string {
+		t.Helper()
+		rows, err := d.ExportEnquiries(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		var en crm.Enquiry
+		for rows.Next() {
+			if err := rows.Scan(&en); err != nil {
+				t.Fatal(err)
+			}
+			var list []string
+			for _, s := range rows.Screening() {
+				item := fmt.Sprintf("%s %d %s", s.Instrument, s.Total, s.Band)
+				if s.Answers != nil {
+					item += fmt.Sprint(" ", s.Answers)
+				}
+				if s.Safety != nil {
+					item += fmt.Sprint(" ", s.Safety)
+				}
+				list = append(list, item)
+			}
+			out = append(out, names[en.Reference]+": "+strings.Join(list, ", "))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, "; ")
+	}
+	for _, c := range []struct {
+		name string
+		q    report.Query
+		want string
+	}{
+		{"all, with answers", report.Query{Answers: true},
+			"a: gad7 21 severe [3 3 3 3 3 3 3], phq9 8 mild [1 1 1 1 1 1 1 1 0]; c: phq9 0 minimal [0 0 0 0 0 0 0 0 0]; " +
+				"b: safety 0  map[ketamine_reaction:true self_harm_thoughts:false]; dd: gad7 1 minimal [1 0 0 0 0 0 0]; e: "},
+		{"all, totals only", report.Query{},
+			"a: gad7 21 severe, phq9 8 mild; c: phq9 0 minimal; b: safety 0 ; dd: gad7 1 minimal; e: "},
+		{"one left out by a filter", report.Query{Treatment: "adhd"},
+			"a: gad7 21 severe, phq9 8 mild; c: phq9 0 minimal; b: safety 0 ; e: "},
+		{"starting past an earlier id", report.Query{From: base.Add(time.Hour), Answers: true},
+			"c: phq9 0 minimal [0 0 0 0 0 0 0 0 0]; b: safety 0  map[ketamine_reaction:true self_harm_thoughts:false]; " +
+				"dd: gad7 1 minimal [1 0 0 0 0 0 0]; e: "},
+		{"only the late one", report.Query{From: base.Add(4 * time.Hour)}, "e: "},
+	} {
+		if got := describe(c.q); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
 	}
 }

@@ -1,14 +1,11 @@
 package web
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"html/template"
-	"log/slog"
 	"mime"
-	"net"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -104,66 +101,6 @@ func (s *server) adminExport(format report.Format) fiber.Handler {
 		}
 		return s.streamExport(c, exp)
 	}
-}
-
-// exportIdle is how long a download may go without the client taking any of it before it is cut off. The
-// server's WriteTimeout bounds a whole response; an export of a million rows may take longer than that, so
-// each write pushes the connection's deadline on by this much instead.
-const exportIdle = 60 * time.Second
-
-// streamExport sends an opened export as the response body, streamed: the headers and the status now, then the
-// rows as they are read. By the time it is called every check has passed and the query is open, so a failure
-// can no longer change the status: it is logged, and the connection is closed so the client sees an
-// incomplete download rather than a short file that looks whole.
-func (s *server) streamExport(c *fiber.Ctx, exp *report.Export) error {
-	c.Status(fiber.StatusOK)
-	c.Set(fiber.HeaderContentType, exp.ContentType())
-	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": exp.Filename()}))
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	if c.Method() == fiber.MethodHead { // the checks passed; nothing is exported, so nothing is recorded
-		return exp.Close()
-	}
-	// Nothing from c may be used once the handler returns: the stream runs after it, on fasthttp's goroutine.
-	conn := c.Context().Conn()
-	reqID, log := requestID(c), s.log
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		out := &deadlineWriter{w: w, conn: conn}
-		_, err := exp.WriteTo(out)
-		if err == nil {
-			err = w.Flush()
-		}
-		if err != nil {
-			log.LogAttrs(context.Background(), slog.LevelWarn, "export cut short", slog.String("request_id", reqID),
-				slog.String("format", string(exp.Format())), slog.Any("error", err))
-			_ = conn.Close()
-		}
-	})
-	return nil
-}
-
-// deadlineWriter writes to the response and keeps the connection's write deadline exportIdle ahead.
-type deadlineWriter struct {
-	w        *bufio.Writer
-	conn     net.Conn
-	extended time.Time
-}
-
-func (d *deadlineWriter) extend() {
-	if now := time.Now(); now.Sub(d.extended) > time.Second {
-		_ = d.conn.SetWriteDeadline(now.Add(exportIdle))
-		d.extended = now
-	}
-}
-
-func (d *deadlineWriter) Write(p []byte) (int, error) {
-	d.extend()
-	return d.w.Write(p)
-}
-
-// Flush sends what is buffered to the client.
-func (d *deadlineWriter) Flush() error {
-	d.extend()
-	return d.w.Flush()
 }
 
 // reports is GET /admin/reports?from=&to=: the figures, charts and tables for the range (default this month),

@@ -116,6 +116,7 @@ type server struct {
 	log      *slog.Logger
 	sessions *session.Store
 	throttle *signInThrottle
+	exports  exportsInFlight // exports written from hijacked connections (export_stream.go)
 }
 
 // New builds the Fiber app with every route, ready for Listen. It fails only when the embedded templates do
@@ -171,6 +172,12 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		ServerHeader:            "",
 	})
 	s.routes(app)
+	app.Hooks().OnShutdown(func() error {
+		if !s.exports.wait(exportDrain) {
+			s.log.Warn("shutdown: exports still being sent were cut off")
+		}
+		return nil
+	})
 	// Render one page before serving. Fiber fills a table on the first Render that its error handler reads
 	// without a lock; done here, the first requests cannot race on it (seen with -race when a 413 and a page
 	// came together).

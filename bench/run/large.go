@@ -157,11 +157,7 @@ func largeOn(o options, b bins, sk *sink, rep *report, dbSetting, label string) 
 				rep.note("export %s: %v", format, e.err)
 				continue
 			}
-			measured := fmt.Sprintf("%.1f s, %d MB", e.elapsed.Seconds(), e.bytes>>20)
-			if format == "csv" {
-				measured = fmt.Sprintf("%.1f s, %d rows, %.0f rows/s", e.elapsed.Seconds(), e.rows, float64(e.rows)/e.elapsed.Seconds())
-			}
-			rep.add("export "+format+" (all enquiries)"+label, measured, fmt.Sprintf("<= %s", limit), "", check(e.elapsed <= limit))
+			rep.add("export "+format+" (all enquiries)"+label, e.measured(), fmt.Sprintf("<= %s", limit), "", check(e.elapsed <= limit))
 			rep.add("export "+format+" RSS growth"+label, fmt.Sprintf("%.1f MB", mb(e.rssGrow)), "<= 50 MB", "", check(e.rssGrow <= 50<<20))
 		}
 	}

@@ -213,6 +213,7 @@ func (e *Export) WriteTo(w io.Writer) (int64, error) {
 			n, err = writeCSV(cw, src, e.s.loc)
 		}
 		e.written = n
+		src.close() // the rows are read on a goroutine of their own: it must have returned before they close
 		if cerr := e.rows.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("close export: %w", cerr)
 		}

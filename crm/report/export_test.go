@@ -218,6 +218,57 @@ func TestExportCutShortIsRecordedAsIncomplete(t *testing.T) {
 	}
 }
 
+// failingWriter fails every write after the first ok.
+type failingWriter struct{ ok int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if f.ok == 0 {
+		return 0, errors.New("broken pipe")
+	}
+	f.ok--
+	return len(p), nil
+}
+
+// The rows are read ahead on a goroutine of their own: a client that goes away must stop it, and the query
+// must be closed only after it has stopped; a panic while reading must end the export, not the server.
+func TestExportReadingAheadStopsWithTheExport(t *testing.T) {
+	many := make([]crm.Enquiry, 50_000)
+	for i := range many {
+		many[i] = sampleEnquiries()[i%3]
+	}
+	store := &fakeStore{enquiries: many}
+	s, audit := newTestService(store)
+	exp, err := s.OpenExport(context.Background(), crm.System, Filter{}, CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exp.WriteTo(&failingWriter{ok: 1}); err == nil || !strings.Contains(err.Error(), "broken pipe") {
+		t.Errorf("WriteTo = %v, want the write's error", err)
+	}
+	if store.open != 0 || store.read >= len(many) {
+		t.Errorf("%d queries open, %d of %d rows read: the reading went on", store.open, store.read, len(many))
+	}
+	time.Sleep(10 * time.Millisecond) // a reading goroutine left running would read on by now
+	if store.usedAfterClose() {
+		t.Error("the rows were read after they were closed")
+	}
+	if len(audit.entries) != 1 || !strings.HasSuffix(audit.entries[0].Detail, "interrupted, not complete") {
+		t.Errorf("audit %+v", audit.entries)
+	}
+
+	store = &fakeStore{enquiries: many, panicAt: 1000}
+	s, audit = newTestService(store)
+	if exp, err = s.OpenExport(context.Background(), crm.System, Filter{}, CSV); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exp.WriteTo(io.Discard); err == nil || !strings.Contains(err.Error(), "corrupt row") {
+		t.Errorf("WriteTo = %v, want the panic as an error", err)
+	}
+	if store.open != 0 || len(audit.entries) != 1 || !strings.Contains(audit.entries[0].Detail, "interrupted") {
+		t.Errorf("after a panic: %d open, audit %+v", store.open, audit.entries)
+	}
+}
+
 // textSheet is an Excel writer for these tests: each row's cells as tab-separated kind:"text", one line each.
 func textSheet(w io.Writer, sh *Sheet, _ *time.Location) (int, error) {
 	fmt.Fprintln(w, strings.Join(sh.Columns(), "\t"))

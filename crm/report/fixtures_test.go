@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -16,6 +17,18 @@ type fakeStore struct {
 	lastQuery Query
 	open      int // rows open now
 	failAt    int // when > 0, Next fails at this row
+	panicAt   int // when > 0, Scan panics at this row
+	read      int // the most rows any query read
+	// afterClose is set when rows were used after Close (read and written under mu: the reading runs on a
+	// goroutine of its own).
+	mu         sync.Mutex
+	afterClose bool
+}
+
+func (f *fakeStore) usedAfterClose() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.afterClose
 }
 
 func (f *fakeStore) ExportEnquiries(_ context.Context, q Query) (Rows, error) {
@@ -42,6 +55,7 @@ type fakeRows struct {
 }
 
 func (r *fakeRows) Next() bool {
+	r.checkOpen()
 	r.i++
 	if r.s.failAt > 0 && r.i == r.s.failAt {
 		r.err = errors.New("disk I/O error")
@@ -49,15 +63,33 @@ func (r *fakeRows) Next() bool {
 	}
 	return r.i < len(r.s.enquiries)
 }
-func (r *fakeRows) Scan(e *crm.Enquiry) error  { *e = r.s.enquiries[r.i]; return nil }
+func (r *fakeRows) Scan(e *crm.Enquiry) error {
+	r.checkOpen()
+	if r.s.panicAt > 0 && r.i == r.s.panicAt {
+		panic("corrupt row")
+	}
+	*e = r.s.enquiries[r.i]
+	r.s.read = max(r.s.read, r.i+1)
+	return nil
+}
 func (r *fakeRows) Err() error                 { return r.err }
 func (r *fakeRows) Screening() []crm.Screening { return nil }
 func (r *fakeRows) Close() error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
 	if !r.closed {
 		r.closed = true
 		r.s.open--
 	}
 	return nil
+}
+
+func (r *fakeRows) checkOpen() {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if r.closed {
+		r.s.afterClose = true
+	}
 }
 
 // fakeStaff knows one clinician.

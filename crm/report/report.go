@@ -2,8 +2,8 @@
 // from the database a row at a time, and the figures of the pipeline — the funnel, the time to first contact,
 // where enquiries come from, and each clinician's workload. It declares the storage it needs (Store), which
 // package db implements, and checks roles itself: only administrators (and Frontdesk itself, for the command
-// line) may use it. It writes CSV itself; the Excel workbook is written by package crm/report/xlsx (the only
-// user of excelize), which cmd hands to the service (Config.XLSX), so db and web never depend on excelize.
+// line) may use it. It writes CSV itself; the Excel workbook is written by package crm/report/xlsx, which cmd
+// hands to the service (Config.XLSX), so db and web never depend on it.
 //
 // Exports contain patients' health data: the treatment they asked about, their message and date of birth. Every
 // export is recorded in the audit log with who made it, its filters and its row count.
@@ -40,8 +40,9 @@ type Query struct {
 type Rows interface {
 	// Next advances to the next enquiry; false at the end or on an error (see Err).
 	Next() bool
-	// Scan fills e with the current enquiry (every field but the ones the workspace derives). It overwrites all
-	// of e, so one Enquiry may be reused for every row.
+	// Scan fills e with the current enquiry: every field an export writes (its UpdatedAt and Version, and what
+	// the workspace derives, may be left zero). It overwrites all of e, so one Enquiry may be reused for every
+	// row.
 	Scan(e *crm.Enquiry) error
 	// Screening returns the questionnaires answered with the current enquiry, as Scan last read it (valid until
 	// the next Scan): each with its total and band, and its answers only when the Query asked for Answers.

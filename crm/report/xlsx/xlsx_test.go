@@ -17,13 +17,26 @@ import (
 )
 
 // enquiryList serves enquiries from memory: the report service's store for a writer's test.
-type enquiryList struct{ enquiries []crm.Enquiry }
+type enquiryList struct {
+	enquiries  []crm.Enquiry
+	screenings map[int][]crm.Screening // by the enquiry's index
+	// made, when set, makes n enquiries as they are read instead: made(i) is the i-th.
+	made func(i int) crm.Enquiry
+	n    int
+}
 
 func (l *enquiryList) ExportEnquiries(context.Context, report.Query) (report.Rows, error) {
 	return &listRows{l: l, i: -1}, nil
 }
 func (l *enquiryList) CountExport(context.Context, report.Query) (int, error) {
-	return len(l.enquiries), nil
+	return l.count(), nil
+}
+
+func (l *enquiryList) count() int {
+	if l.made != nil {
+		return l.n
+	}
+	return len(l.enquiries)
 }
 func (l *enquiryList) ReportFacts(context.Context, time.Time, time.Time, func(*report.Fact) error) error {
 	return nil
@@ -37,10 +50,17 @@ type listRows struct {
 	i int
 }
 
-func (r *listRows) Next() bool                 { r.i++; return r.i < len(r.l.enquiries) }
-func (r *listRows) Scan(e *crm.Enquiry) error  { *e = r.l.enquiries[r.i]; return nil }
+func (r *listRows) Next() bool { r.i++; return r.i < r.l.count() }
+func (r *listRows) Scan(e *crm.Enquiry) error {
+	if r.l.made != nil {
+		*e = r.l.made(r.i)
+	} else {
+		*e = r.l.enquiries[r.i]
+	}
+	return nil
+}
 func (r *listRows) Err() error                 { return nil }
-func (r *listRows) Screening() []crm.Screening { return nil }
+func (r *listRows) Screening() []crm.Screening { return r.l.screenings[r.i] }
 func (r *listRows) Close() error               { return nil }
 
 // auditLog keeps what was recorded.
@@ -57,12 +77,16 @@ func (a *auditLog) RecordAudit(_ context.Context, e crm.AuditEntry) error {
 // newService is the report service over enquiries, in London, writing Excel exports with xlsx.Write as cmd
 // wires it.
 func newService(enquiries []crm.Enquiry) *report.Service {
+	return newServiceOf(&enquiryList{enquiries: enquiries}, xlsx.Write)
+}
+
+// newServiceOf is the report service over l, in London, writing Excel exports with w.
+func newServiceOf(l *enquiryList, w report.SheetWriter) *report.Service {
 	london, err := time.LoadLocation("Europe/London")
 	if err != nil {
 		panic(err)
 	}
-	return report.New(&enquiryList{enquiries: enquiries}, nil, &auditLog{},
-		report.Config{FirstContact: 24 * time.Hour, Location: london, XLSX: xlsx.Write},
+	return report.New(l, nil, &auditLog{}, report.Config{FirstContact: 24 * time.Hour, Location: london, XLSX: w},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
