@@ -69,6 +69,14 @@ func (t *Tx) Stmtx(st *sqlx.Stmt) *sqlx.Stmt {
 	return st
 }
 
+// PrepareContext prepares q, rebound, for use in this transaction.
+func (t *Tx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	if t.tx != nil {
+		return t.tx.PrepareContext(ctx, t.Rebind(q))
+	}
+	return t.c.PrepareContext(ctx, t.Rebind(q))
+}
+
 // Exec runs q, rebound.
 func (t *Tx) Exec(q string, args ...any) (sql.Result, error) {
 	return t.q.ExecContext(context.Background(), t.q.Rebind(q), args...)
