@@ -63,16 +63,9 @@ func TestPriorityEventsKeepTheirPriorityThroughAnErasure(t *testing.T) {
 func TestMigrationMovesPriorityOutOfReason(t *testing.T) {
 	sqliteOnly(t) // SQLite's migration history: PostgreSQL's schema starts at 00009 with the column in place
 	ctx := context.Background()
-	d, err := Open(t.TempDir()+"/frontdesk.db", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openAtVersion(t, 8)
 	p, err := d.provider()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 8); err != nil {
 		t.Fatal(err)
 	}
 	rows := []*row{{CreatedAt: t0}}

@@ -130,3 +130,22 @@ func otherProcess(t testing.TB, d *DB) *DB {
 	t.Cleanup(func() { o.Close() })
 	return o
 }
+
+// openAtVersion opens a fresh SQLite database migrated up to version and no further, for a test of a later
+// migration. It is closed when the test ends.
+func openAtVersion(t *testing.T, version int64) *DB {
+	t.Helper()
+	d, err := Open(t.TempDir()+"/frontdesk.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	p, err := d.provider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -360,16 +360,9 @@ func TestSearchMarkFollowsDeletionsAndOldIDs(t *testing.T) {
 func TestMigrationMovesSearchBehindAMark(t *testing.T) {
 	sqliteOnly(t) // SQLite's migration history
 	ctx := context.Background()
-	d, err := Open(t.TempDir()+"/frontdesk.db", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := openAtVersion(t, 11)
 	p, err := d.provider()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 11); err != nil {
 		t.Fatal(err)
 	}
 	rows := []*row{{Name: "Kept Before", CreatedAt: t0}, {Name: "Erased Before", CreatedAt: t0, Erased: true},
