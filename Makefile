@@ -9,7 +9,7 @@ export CGO_ENABLED := 1
 # Build with the Go installed on this machine; go.mod pins modules this Go can build.
 export GOTOOLCHAIN := local
 
-.PHONY: build run test test-short test-postgres bench fuzz lint fmt clean
+.PHONY: build run test test-short test-postgres bench fuzz lint fmt clean screenshots
 
 build:
 	$(GO) build -tags $(TAGS) -trimpath -o $(BIN) ./cmd/frontdesk
@@ -17,9 +17,22 @@ build:
 run: build
 	./$(BIN) serve
 
+# axe-core, for the browser tests' accessibility checks (web/pages_test.go), from the npm registry at the
+# version package-lock.json pins; node_modules is not committed.
+AXE := web/testdata/axe/node_modules/axe-core/axe.min.js
+$(AXE): web/testdata/axe/package.json web/testdata/axe/package-lock.json
+	npm ci --prefix web/testdata/axe --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# A full-page screenshot of every page of the tour, on a phone (390 px) and a laptop (1366 px), for a reviewer
+# to look at: docs/screenshots/PAGE-phone.png and PAGE-desktop.png (not committed).
+screenshots: $(AXE)
+	FRONTDESK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -tags $(TAGS) -count=1 -run '^TestEveryPageFitsBothWidthsAndPassesAxe$$' ./web/
+	@echo "screenshots in docs/screenshots/"
+
 # The store tests (./db) run twice: on SQLite, then on PostgreSQL (FRONTDESK_TEST_ENGINE=postgres), which
 # skips without FRONTDESK_TEST_POSTGRES on a laptop and fails without it in CI.
-test:
+test: $(AXE)
 	$(GO) vet -tags $(TAGS) $(PKGS)
 	$(GO) test -tags $(TAGS) -race -count=1 -timeout 9m $(PKGS)
 	FRONTDESK_TEST_ENGINE=postgres $(GO) test -tags $(TAGS) -count=1 -timeout 5m ./db/

@@ -1,0 +1,239 @@
+package web_test
+
+// The tour of every page: a patient's and a member of staff's way through Frontdesk in headless Chromium, each
+// page looked at on a phone (390×844) and on a laptop (1366×900). On each, at each width: the page is no wider
+// than its window, and axe-core (installed from the npm registry into web/testdata/axe by `make test`) finds no
+// violation of WCAG 2.2 A and AA. With FRONTDESK_SCREENSHOTS set to a folder, a full-page PNG of every page at
+// both widths is written there (`make screenshots` writes them to docs/screenshots/).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/frontdesk/frontdesk/crm"
+)
+
+// widths are the windows every page is looked at in.
+var widths = []struct {
+	name          string
+	width, height int64
+	mobile        bool
+}{
+	{"phone", 390, 844, true},
+	{"desktop", 1366, 900, false},
+}
+
+// axeTags are the rule sets axe runs: WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"}
+
+var (
+	axeOnce   sync.Once
+	axeSource string
+	axeErr    error
+)
+
+// axeScript returns axe-core's source, from the npm install `make test` runs (web/testdata/axe).
+func axeScript(t *testing.T) string {
+	t.Helper()
+	axeOnce.Do(func() {
+		var b []byte
+		b, axeErr = os.ReadFile(filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js"))
+		axeSource = string(b)
+	})
+	if axeErr != nil {
+		t.Fatalf("axe-core is not installed (%v): run `make test`, or `npm ci --prefix web/testdata/axe`", axeErr)
+	}
+	return axeSource
+}
+
+// axeViolation is what the tour reports of one axe rule that failed.
+type axeViolation struct {
+	ID      string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Help    string   `json:"help"`
+	Targets []string `json:"targets"`
+}
+
+// tour looks at the page on screen at every width; the viewport is changed without a reload, so a page
+// reached by a POST (an error summary, a thanks page) is looked at as it is.
+type tour struct {
+	t        *testing.T
+	ctx      context.Context
+	shots    string
+	seen     map[string]bool
+	problems []string
+}
+
+func (tr *tour) look(name string) {
+	t := tr.t
+	t.Helper()
+	if tr.seen[name] {
+		t.Fatalf("page %q looked at twice", name)
+	}
+	tr.seen[name] = true
+	if !run(t, tr.ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined"`)) {
+		do(t, tr.ctx, chromedp.Evaluate[chromedp.Void](axeScript(t)+";undefined"))
+	}
+	for _, w := range widths {
+		opts := []chromedp.EmulateViewportOption{}
+		if w.mobile {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		do(t, tr.ctx, chromedp.EmulateViewport(w.width, w.height, opts...))
+		// Let layout settle after the resize (scripts listening to it included).
+		do(t, tr.ctx, chromedp.Evaluate[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))`, chromedp.EvalAwaitPromise))
+		wide := run(t, tr.ctx, chromedp.Evaluate[int](`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)`))
+		if wide > int(w.width) {
+			culprit := run(t, tr.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+				const out = [];
+				for (const el of document.body.querySelectorAll('*')) {
+					const r = el.getBoundingClientRect();
+					if (r.right > %d + 1 && r.width > 0) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' right=' + Math.round(r.right));
+				}
+				return out.slice(0, 5).join('; ');
+			})()`, w.width)))
+			tr.problems = append(tr.problems, fmt.Sprintf("%s at %s: %d px wide in a %d px window (%s)", name, w.name, wide, w.width, culprit))
+		}
+		tags, _ := json.Marshal(axeTags)
+		raw := run(t, tr.ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: "tag", values: `+string(tags)+`}, resultTypes: ["violations"]})
+			.then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help,
+				targets: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))))`, chromedp.EvalAwaitPromise))
+		var vs []axeViolation
+		if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+			t.Fatalf("axe on %s: %v", name, err)
+		}
+		for _, v := range vs {
+			tr.problems = append(tr.problems, fmt.Sprintf("%s at %s: axe %s (%s): %s — %s", name, w.name, v.ID, v.Impact, v.Help, strings.Join(v.Targets, ", ")))
+		}
+		if tr.shots != "" {
+			png := run(t, tr.ctx, chromedp.FullScreenshot(100))
+			file := filepath.Join(tr.shots, fmt.Sprintf("%s-%s.png", name, w.name))
+			if err := os.WriteFile(file, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Back to the phone, the browser's size between looks.
+	do(t, tr.ctx, chromedp.EmulateViewport(widths[0].width, widths[0].height, chromedp.EmulateMobile))
+}
+
+// open navigates to path and looks at it.
+func (tr *tour) open(base, name, path string) {
+	tr.t.Helper()
+	do(tr.t, tr.ctx, chromedp.Navigate(base+path))
+	tr.look(name)
+}
+
+func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
+	h := newHarness(t, nil)
+	base := h.listen()
+	ctx := newBrowser(t)
+	axeScript(t)
+	shots := os.Getenv("FRONTDESK_SCREENSHOTS")
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &tour{t: t, ctx: ctx, shots: shots, seen: map[string]bool{}}
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+
+	// Staff and data for the staff pages: a risk-flagged enquiry with screening answers, an assigned one, one
+	// moved along the pipeline, a note; the outbox then holds confirmations and notices, the audit its entries.
+	admin := h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	h.addStaff("coordinator@clinic.example", crm.RoleCoordinator)
+	h.addStaff("clinician@clinic.example", crm.RoleClinician, "depression", "adhd")
+	risky := h.submitScreened(t, "Robin Risk", `,"phone":"07700 900456","message":"Some days I do not want to go on.",
+		"screening":{"phq9":[2,2,1,1,2,1,1,1,1],"gad7":[1,1,1,1,1,1,1],"safety":{"self_harm_thoughts":true,"pregnant_or_breastfeeding":false,"high_blood_pressure":true}}`)
+	plain := h.submit(t, "adhd")
+	moved := h.submit(t, "depression")
+	tok := h.token(admin.Email)
+	for _, call := range []struct{ path, body string }{
+		{"/api/v1/enquiries/" + moved + "/transitions", `{"to":"contacted"}`},
+		{"/api/v1/enquiries/" + plain + "/notes", `{"body":"Left a voicemail; will try again on Tuesday."}`},
+	} {
+		if resp := h.apiCall("POST", call.path, tok, call.body); resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d %s", call.path, resp.StatusCode, body(t, resp))
+		}
+	}
+
+	// The patient: the form, its errors, the thanks page, the screening and its errors, the privacy notice.
+	tr.open(base, "enquire", "/enquire")
+	do(t, ctx, chromedp.SendKeys(id("name"), "Zoë O'Brien"), chromedp.SendKeys(id("email"), "zoe@"))
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(id("error-summary")))
+	tr.look("enquire-errors")
+	do(t, ctx,
+		chromedp.Clear(id("email")),
+		chromedp.SendKeys(id("email"), "zoe@example.org"),
+		chromedp.SendKeys(id("treatment"), "Depression"),
+		chromedp.Click(id("consent")),
+	)
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.reference`)))
+	tr.look("thanks")
+	html := run(t, ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	m := screeningLink.FindStringSubmatch(html)
+	if m == nil {
+		t.Fatal("the thanks page links to no screening")
+	}
+	tr.open(base, "screening", m[1])
+	// Half of one questionnaire: the questions come back with the error beside them.
+	do(t, ctx, chromedp.Click(chromedp.CSS(`input[type=radio][name^="phq9"]`)))
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(id("error-summary")))
+	tr.look("screening-errors")
+	tr.open(base, "privacy", "/privacy")
+	tr.open(base, "not-found", "/no-such-page")
+
+	// Staff: sign-in (with a mistake), the second factor, then every staff page.
+	tr.open(base, "login", "/login")
+	do(t, ctx, chromedp.SendKeys(id("email"), admin.Email), chromedp.SendKeys(id("password"), "not the password"))
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(id("password")))
+	tr.look("login-error")
+	tr.open(base, "reset-request", "/reset")
+	do(t, ctx, chromedp.Navigate(base+"/login"))
+	do(t, ctx, chromedp.SendKeys(id("email"), admin.Email), chromedp.SendKeys(id("password"), staffPassword))
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(id("code")))
+	tr.look("login-2fa")
+	do(t, ctx, chromedp.SendKeys(id("code"), h.secondFactorCode(admin.Email)))
+	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/login/2fa"] button`)))
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`main`)))
+
+	for _, p := range []struct{ name, path string }{
+		{"board", "/board"},
+		{"enquiries", "/enquiries"},
+		{"enquiries-filtered", "/enquiries?status=new&treatment=depression"},
+		{"enquiries-search", "/enquiries?q=" + url.QueryEscape("Robin")},
+		{"enquiry-risk", "/enquiries/" + risky},
+		{"enquiry-noted", "/enquiries/" + plain},
+		{"enquiry-contacted", "/enquiries/" + moved},
+		{"account", "/account"},
+		{"account-2fa", "/account/2fa"},
+		{"admin-users", "/admin/users"},
+		{"admin-audit", "/admin/audit"},
+		{"admin-reports", "/admin/reports"},
+		{"admin-outbox", "/admin/outbox"},
+		{"admin-privacy", "/admin/privacy"},
+		{"staff-not-found", "/enquiries/NOPE-0000"},
+	} {
+		tr.open(base, p.name, p.path)
+	}
+
+	for _, p := range tr.problems {
+		t.Error(p)
+	}
+	if shots != "" {
+		t.Logf("screenshots of %d pages at %d widths in %s", len(tr.seen), len(widths), shots)
+	}
+}
