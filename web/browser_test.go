@@ -16,6 +16,12 @@ import (
 // it); set FRONTDESK_SKIP_BROWSER=1 to skip browser tests knowingly.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserWithin(t, 60*time.Second)
+}
+
+// newBrowserWithin is newBrowser for a test that may take up to limit (a tour of many pages).
+func newBrowserWithin(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	if testing.Short() || os.Getenv("FRONTDESK_SKIP_BROWSER") != "" {
 		t.Skip("browser tests skipped")
 	}
@@ -46,7 +52,7 @@ func newBrowser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)

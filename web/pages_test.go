@@ -16,9 +16,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/pquerna/otp/totp"
 )
 
 // widths are the windows every page is looked at in.
@@ -125,17 +127,39 @@ func (tr *tour) look(name string) {
 	do(t, tr.ctx, chromedp.EmulateViewport(widths[0].width, widths[0].height, chromedp.EmulateMobile))
 }
 
+// clickAndLoad clicks the button sel and waits until the page it leads to has loaded: waiting for an element
+// instead could find it on the page being left. Staff pages are boosted by htmx (the new page's body is swapped
+// into the same document), so the page being left is marked on its <main>, not on window.
+func (tr *tour) clickAndLoad(sel string) {
+	t := tr.t
+	t.Helper()
+	// The click is the element's own (what a tap or Enter does), after marking the page being left.
+	do(t, tr.ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("main").dataset.tourLeft = "1"; document.querySelector(`+"`"+sel+"`"+`).click(); undefined`))
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		loaded, err := chromedp.Run(tr.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !!document.querySelector("main") && !document.querySelector("main[data-tour-left]") && !document.querySelector(".htmx-request, .htmx-settling, .htmx-swapping")`))
+		if err == nil && loaded {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("clicked %s: no new page loaded (%v)", sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // open navigates to path and looks at it.
 func (tr *tour) open(base, name, path string) {
 	tr.t.Helper()
-	do(tr.t, tr.ctx, chromedp.Navigate(base+path))
+	if err := chromedp.Do(tr.ctx, chromedp.Navigate(base+path)); err != nil {
+		tr.t.Fatalf("open %s (%s): %v", name, path, err)
+	}
 	tr.look(name)
 }
 
 func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
 	h := newHarness(t, nil)
 	base := h.listen()
-	ctx := newBrowser(t)
+	ctx := newBrowserWithin(t, 3*time.Minute)
 	axeScript(t)
 	shots := os.Getenv("FRONTDESK_SCREENSHOTS")
 	if shots != "" {
@@ -168,8 +192,7 @@ func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
 	// The patient: the form, its errors, the thanks page, the screening and its errors, the privacy notice.
 	tr.open(base, "enquire", "/enquire")
 	do(t, ctx, chromedp.SendKeys(id("name"), "Zoë O'Brien"), chromedp.SendKeys(id("email"), "zoe@"))
-	submit(t, ctx)
-	do(t, ctx, chromedp.WaitVisible(id("error-summary")))
+	tr.clickAndLoad(`main button[type=submit]`)
 	tr.look("enquire-errors")
 	do(t, ctx,
 		chromedp.Clear(id("email")),
@@ -177,8 +200,7 @@ func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
 		chromedp.SendKeys(id("treatment"), "Depression"),
 		chromedp.Click(id("consent")),
 	)
-	submit(t, ctx)
-	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.reference`)))
+	tr.clickAndLoad(`main button[type=submit]`)
 	tr.look("thanks")
 	html := run(t, ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
 	m := screeningLink.FindStringSubmatch(html)
@@ -188,8 +210,7 @@ func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
 	tr.open(base, "screening", m[1])
 	// Half of one questionnaire: the questions come back with the error beside them.
 	do(t, ctx, chromedp.Click(chromedp.CSS(`input[type=radio][name^="phq9"]`)))
-	submit(t, ctx)
-	do(t, ctx, chromedp.WaitVisible(id("error-summary")))
+	tr.clickAndLoad(`main button[type=submit]`)
 	tr.look("screening-errors")
 	tr.open(base, "privacy", "/privacy")
 	tr.open(base, "not-found", "/no-such-page")
@@ -197,18 +218,15 @@ func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
 	// Staff: sign-in (with a mistake), the second factor, then every staff page.
 	tr.open(base, "login", "/login")
 	do(t, ctx, chromedp.SendKeys(id("email"), admin.Email), chromedp.SendKeys(id("password"), "not the password"))
-	submit(t, ctx)
-	do(t, ctx, chromedp.WaitVisible(id("password")))
+	tr.clickAndLoad(`main button[type=submit]`)
 	tr.look("login-error")
 	tr.open(base, "reset-request", "/reset")
 	do(t, ctx, chromedp.Navigate(base+"/login"))
 	do(t, ctx, chromedp.SendKeys(id("email"), admin.Email), chromedp.SendKeys(id("password"), staffPassword))
-	submit(t, ctx)
-	do(t, ctx, chromedp.WaitVisible(id("code")))
+	tr.clickAndLoad(`main button[type=submit]`)
 	tr.look("login-2fa")
 	do(t, ctx, chromedp.SendKeys(id("code"), h.secondFactorCode(admin.Email)))
-	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/login/2fa"] button`)))
-	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`main`)))
+	tr.clickAndLoad(`form[action="/login/2fa"] button`)
 
 	for _, p := range []struct{ name, path string }{
 		{"board", "/board"},
@@ -230,10 +248,66 @@ func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
 		tr.open(base, p.name, p.path)
 	}
 
+	// A new clinician's first sign-in: enrolment of the second factor, the recovery codes, then a page their
+	// role may not see (the staff 403), and the board as a clinician sees it.
+	signOut(t, ctx, base)
+	newcomer := h.addStaffWithoutSecondFactor("newcomer@clinic.example", crm.RoleClinician, "adhd")
+	do(t, ctx, chromedp.Navigate(base+"/login"))
+	do(t, ctx, chromedp.SendKeys(id("email"), newcomer.Email), chromedp.SendKeys(id("password"), staffPassword))
+	tr.clickAndLoad(`main button[type=submit]`)
+	tr.look("enrol-2fa")
+	secret := strings.Join(strings.Fields(run(t, ctx, chromedp.Text(id("secret")))), "")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.SendKeys(id("code"), code))
+	tr.clickAndLoad(`form[action="/account/2fa"] button[type=submit]`)
+	tr.look("recovery-codes")
+	tr.open(base, "board-clinician", "/board")
+	tr.open(base, "staff-forbidden", "/admin/users")
+	signOut(t, ctx, base)
+
+	// A forgotten password: the request, then the form the emailed link opens.
+	mail := h.mailbox(t)
+	do(t, ctx, chromedp.Navigate(base+"/reset"))
+	do(t, ctx, chromedp.SendKeys(id("email"), admin.Email))
+	tr.clickAndLoad(`main button[type=submit]`)
+	tr.look("reset-requested")
+	tr.open(base, "reset-form", mail.resetLink())
+
+	// A new installation: the first administrator's setup page.
+	fresh := newHarness(t, nil)
+	tr.open(fresh.listen(), "setup", "/setup")
+
 	for _, p := range tr.problems {
 		t.Error(p)
 	}
 	if shots != "" {
 		t.Logf("screenshots of %d pages at %d widths in %s", len(tr.seen), len(widths), shots)
 	}
+}
+
+// resetLink waits for the password-reset email and returns the path of its link.
+func (m *mailbox) resetLink() string {
+	m.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, f := range m.files() {
+			if _, text := readMail(m.t, f); resetLink.MatchString(text) {
+				return resetLink.FindStringSubmatch(text)[1]
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.t.Fatal("no password-reset email was written")
+	return ""
+}
+
+// signOut signs out with the button in the header of the account page.
+func signOut(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	do(t, ctx, chromedp.Navigate(base+"/account"))
+	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+	run(t, ctx, chromedp.Poll[bool](`location.pathname === "/login" && document.readyState === "complete"`))
 }
