@@ -18,7 +18,9 @@ const UndoWindow = 10 * time.Minute
 func UndoReason(to Status) string { return "Undo of the move to " + to.Label() }
 
 // IsUndo reports whether the event undid a move (a status event back from e.From, written by UndoMove).
-func (e Event) IsUndo() bool { return e.Kind == "status" && e.From != "" && e.Reason == UndoReason(e.From) }
+func (e Event) IsUndo() bool {
+	return e.Kind == "status" && e.From != "" && e.Reason == UndoReason(e.From)
+}
 
 // UndoRefusedError is an undo that was not made, with the reason written for the person who asked. It wraps
 // ErrConflict: the enquiry is no longer as the move left it, or the move is not theirs to undo.
