@@ -59,6 +59,7 @@ var AuditActions = []struct{ Action, Label string }{
 	{"token_create", "API token created"},
 	{"token_revoke", "API token revoked"},
 	{"outbox_retry", "Email queued again"},
+	{"undo_move", "Move undone"},
 }
 
 // AuditActionLabel is the readable name of an action (the action itself when it has none).

@@ -129,6 +129,11 @@ type Change struct {
 	Reason string
 	// FirstContact records first_contacted_at (when leaving new for the first time).
 	FirstContact bool
+	// ClearFirstContact empties first_contacted_at (an undone move that had recorded it).
+	ClearFirstContact bool
+	// Undoes, when not "", marks the status change as the undo of a move to that status: its timeline event's
+	// reason is UndoReason(Undoes) while Reason is still the closing reason restored (see UndoMove).
+	Undoes Status
 	// Assign, when not nil, gives the enquiry to that member of staff; 0 leaves it unassigned.
 	Assign *int64
 	// Priority, when not "", sets the priority.

@@ -181,6 +181,9 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 		sets = append(sets, "first_contacted_at = coalesce(first_contacted_at, ?)")
 		args = append(args, at)
 	}
+	if c.ClearFirstContact {
+		sets = append(sets, "first_contacted_at = NULL")
+	}
 	var assignee sql.NullInt64
 	if c.Assign != nil {
 		assignee = sql.NullInt64{Int64: *c.Assign, Valid: *c.Assign != 0}
@@ -210,7 +213,11 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 		return nil
 	}
 	if c.Status != "" {
-		if err := event("status", ", from_status, to_status, reason", e.Status, c.Status, c.Reason); err != nil {
+		reason := c.Reason
+		if c.Undoes != "" {
+			reason = crm.UndoReason(c.Undoes)
+		}
+		if err := event("status", ", from_status, to_status, reason", e.Status, c.Status, reason); err != nil {
 			return err
 		}
 	}

@@ -188,7 +188,7 @@ func TestBrowserStaffWorkAnEnquiry(t *testing.T) {
 	// Move it with its button.
 	do(t, ctx, chromedp.Click(chromedp.CSS(`li.card[data-ref="`+ref+`"] form.move button`)))
 	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`.column[data-status="contacted"] li.card[data-ref="`+ref+`"]`)))
-	if flash := run(t, ctx, chromedp.Text(chromedp.CSS(`.flash`))); !strings.Contains(flash, "moved to Contacted") {
+	if flash := run(t, ctx, chromedp.Text(chromedp.CSS(`.flash`))); !strings.Contains(flash, "Moved "+ref+" to Contacted.") {
 		t.Errorf("flash %q", flash)
 	}
 	// Open it, add a note, and see the note and the move in the timeline.

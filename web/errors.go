@@ -120,6 +120,9 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		}
 		return c.Status(status).JSON(fiber.Map{"error": msg})
 	}
+	if a := s.errorActor(c); a.ID != 0 {
+		return s.staffErrorPage(c, a, status, err, msg)
+	}
 	heading := "Sorry, something went wrong"
 	switch status {
 	case 404:

@@ -130,6 +130,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/enquiries", append(staff, s.enquiries)...)
 	app.Get("/enquiries/:ref", append(staff, s.enquiry)...)
 	app.Post("/enquiries/:ref/transitions", append(staff, s.transition)...)
+	app.Post("/enquiries/:ref/undo", append(staff, s.undoMove)...)
 	app.Post("/enquiries/:ref/assign", append(staff, s.assign)...)
 	app.Post("/enquiries/:ref/notes", append(staff, s.note)...)
 	app.Post("/enquiries/:ref/priority", append(staff, s.priority)...)
@@ -159,7 +160,16 @@ func (s *server) routes(app *fiber.App) {
 		app.Post("/admin/privacy/erase", append(admin, s.privacyErase)...)
 	}
 
-	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	app.Use(func(c *fiber.Ctx) error {
+		// A signed-in member of staff who follows a dead link gets the staff error page, whose header has the
+		// sign-out form: it needs the session's CSRF token, which the middleware only reads on a GET.
+		if c.Method() == fiber.MethodGet && c.Cookies("frontdesk_session") != "" {
+			if err := protect(c); err != nil {
+				return err
+			}
+		}
+		return fiber.ErrNotFound
+	})
 }
 
 // intakeCORS lets the configured origins post enquiries from a browser. Credentials are never allowed, so the

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/url"
+	"strings"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
@@ -16,8 +17,12 @@ func (s *server) staffPage(c *fiber.Ctx, status int, name, title string, data fi
 	}
 	data["Actor"] = actor(c)
 	data["CSRF"] = csrfToken(c)
-	if msg, ok := c.Locals(sessFlash).(string); ok {
+	msg, notice := pageFlash(c)
+	if msg != "" {
 		data["Flash"] = msg
+	}
+	if notice != nil {
+		data["Undo"] = notice
 	}
 	// A boosted form answered with its errors (not a redirect) would leave the POST address in the address bar,
 	// where a reload finds no page: keep the address the form was on, unless the handler chose one.
@@ -34,6 +39,20 @@ func listFilter(c *fiber.Ctx) crm.ListFilter {
 		Q: c.Query("q"), From: c.Query("from"), To: c.Query("to"), Overdue: c.Query("overdue"),
 		Flag: c.Query("flag"), Cursor: c.Query("cursor"),
 	}
+}
+
+// activeFilters counts the filters a listing applies, for the folded filters' summary on a phone.
+func activeFilters(f crm.ListFilter) int {
+	n := 0
+	for _, v := range []string{f.Status, f.Treatment, f.Assignee, strings.TrimSpace(f.Q), f.From, f.To, f.Flag} {
+		if v != "" {
+			n++
+		}
+	}
+	if f.Overdue == "true" {
+		n++
+	}
+	return n
 }
 
 // flagChoices are the flag filter's options.
@@ -75,6 +94,25 @@ func (s *server) board(c *fiber.Ctx) error {
 	}
 	data["Columns"] = cols
 	data["FilterErrors"] = invalid
+	_, notice := pageFlash(c)
+	data["Stage"] = boardStage(c, cols, notice)
+	if notice != nil && notice.Kind != flashRefused {
+		data["MovedRef"] = notice.Ref
+	}
+	// The stage tabs (on a phone) keep the filters.
+	q := url.Values{}
+	for k, v := range map[string]string{"treatment": f.Treatment, "assignee": f.Assignee, "flag": f.Flag} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	links := map[crm.Status]string{}
+	for _, col := range cols {
+		q.Set("stage", string(col.Status))
+		links[col.Status] = "/board?" + q.Encode()
+	}
+	data["StageLinks"] = links
+	data["ActiveFilters"] = activeFilters(f)
 	return s.staffPage(c, fiber.StatusOK, "board", "Board", data)
 }
 
@@ -97,6 +135,7 @@ func (s *server) enquiries(c *fiber.Ctx) error {
 	}
 	data["Page"] = page
 	data["FilterErrors"] = invalid
+	data["ActiveFilters"] = activeFilters(f)
 	// The first page of the plain listing pins the risk-flagged enquiries still waiting for first contact.
 	if invalid == nil && f.Cursor == "" && f.Flag == "" {
 		risk, more, err := s.deps.Workspace.RiskQueue(c.UserContext(), actor(c))
@@ -180,7 +219,8 @@ func (s *server) transition(c *fiber.Ctx) error {
 	if err == nil {
 		e, err = s.deps.Workspace.Transition(c.UserContext(), actor(c), c.Params("ref"), to, c.FormValue("reason"), version)
 	}
-	return s.afterAction(c, err, "to", e.Reference+" moved to "+to.Label()+".")
+	// The next page says what moved where and offers to undo it (board_undo.go).
+	return s.afterAction(c, err, "to", movedFlash(e))
 }
 
 // assign gives an enquiry to someone (form field assignee: an email, or empty to unassign; and version).
