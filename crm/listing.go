@@ -51,8 +51,7 @@ func (w *Workspace) query(ctx context.Context, actor Actor, f ListFilter) (ListQ
 	switch strings.ToLower(f.Overdue) {
 	case "", "false", "0":
 	case "true", "1", "on":
-		now := w.now()
-		q.OverdueBefore, q.UrgentBefore = now.Add(-w.firstContact), now.Add(-w.urgent)
+		q.OverdueBefore, q.UrgentBefore = w.targets.Cutoffs(w.now())
 	default:
 		errs["overdue"] = "overdue must be true or false."
 	}

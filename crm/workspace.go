@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/frontdesk/frontdesk/crm/hours"
 	"github.com/frontdesk/frontdesk/intake"
 	"golang.org/x/sync/errgroup"
 )
@@ -24,15 +25,14 @@ const MaxReasonLength = 1000
 // Every method checks the actor's role here, not only in handlers: an enquiry the actor may not see is
 // ErrNotFound, an action their role may not take is ErrForbidden.
 type Workspace struct {
-	enquiries    EnquiryStore
-	staff        StaffStore
-	audit        AuditStore
-	firstContact time.Duration
-	urgent       time.Duration
-	inbox        string
-	loc          *time.Location
-	now          func() time.Time
-	log          *slog.Logger
+	enquiries EnquiryStore
+	staff     StaffStore
+	audit     AuditStore
+	targets   Targets
+	inbox     string
+	loc       *time.Location
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // WorkspaceConfig are the clinic's settings the workspace applies.
@@ -42,6 +42,9 @@ type WorkspaceConfig struct {
 	// UrgentContact is the target for first contact of an enquiry flagged risk, counted from when it was
 	// flagged (FRONTDESK_URGENT_CONTACT_HOURS; default DefaultUrgentContactHours).
 	UrgentContact time.Duration
+	// OpeningHours, when not nil, are the clinic's opening hours (FRONTDESK_OPENING_HOURS): both targets, the
+	// overdue flag and the reminders then count only the time the clinic is open.
+	OpeningHours *hours.Schedule
 	// IntakeInbox is told of overdue unassigned enquiries ("" for nobody).
 	IntakeInbox string
 	// Location is the clinic's time zone: date filters are its local dates.
@@ -59,36 +62,32 @@ func NewWorkspace(e EnquiryStore, s StaffStore, a AuditStore, cfg WorkspaceConfi
 	if cfg.UrgentContact <= 0 {
 		cfg.UrgentContact = DefaultUrgentContactHours * time.Hour
 	}
-	return &Workspace{enquiries: e, staff: s, audit: a, firstContact: cfg.FirstContact, urgent: cfg.UrgentContact,
-		inbox: cfg.IntakeInbox, loc: cfg.Location, now: time.Now, log: log}
+	return &Workspace{enquiries: e, staff: s, audit: a,
+		targets: Targets{FirstContact: cfg.FirstContact, Urgent: cfg.UrgentContact, Hours: cfg.OpeningHours},
+		inbox:   cfg.IntakeInbox, loc: cfg.Location, now: time.Now, log: log}
 }
 
 // SetClock replaces the workspace's clock (tests, and the demo, which backdates).
 func (w *Workspace) SetClock(now func() time.Time) { w.now = now }
 
-// FirstContactTarget is the promised time to first contact.
-func (w *Workspace) FirstContactTarget() time.Duration { return w.firstContact }
+// FirstContactTarget is the promised time to first contact (in opening hours, when the clinic has them).
+func (w *Workspace) FirstContactTarget() time.Duration { return w.targets.FirstContact }
 
 // UrgentContactTarget is the promised time to first contact of an enquiry flagged risk, from its flag.
-func (w *Workspace) UrgentContactTarget() time.Duration { return w.urgent }
+func (w *Workspace) UrgentContactTarget() time.Duration { return w.targets.Urgent }
 
-// FirstContactDue is when first contact is due for an enquiry created at created and flagged risk at riskAt
-// (nil: not flagged): created + firstContact, or riskAt + urgent when that is sooner.
-func FirstContactDue(created time.Time, riskAt *time.Time, firstContact, urgent time.Duration) time.Time {
-	due := created.Add(firstContact)
-	if riskAt != nil {
-		if u := riskAt.Add(urgent); u.Before(due) {
-			due = u
-		}
-	}
-	return due
-}
+// OpeningHours are the clinic's opening hours the targets count (nil: round the clock).
+func (w *Workspace) OpeningHours() *hours.Schedule { return w.targets.Hours }
+
+// Targets are the first-contact targets the workspace applies.
+func (w *Workspace) Targets() Targets { return w.targets }
 
 // annotate sets the fields the workspace derives: the first-contact due time (sooner for a risk flag) and
-// whether it has passed.
+// whether it has passed, decided as the overdue filter and the reminders decide it (Targets.Cutoffs).
 func (w *Workspace) annotate(e *Enquiry, now time.Time) {
-	e.FirstContactDue = FirstContactDue(e.CreatedAt, e.RiskAt, w.firstContact, w.urgent)
-	e.Overdue = e.Status == StatusNew && now.After(e.FirstContactDue)
+	e.FirstContactDue = w.targets.Due(e.CreatedAt, e.RiskAt)
+	overdueBefore, urgentBefore := w.targets.Cutoffs(now)
+	e.Overdue = e.Status == StatusNew && Past(e.CreatedAt, e.RiskAt, overdueBefore, urgentBefore)
 }
 
 // Get returns the enquiry for the actor and records the view (who, when) in the audit log. ErrNotFound when
@@ -145,7 +144,7 @@ func (w *Workspace) Detail(ctx context.Context, actor Actor, ref string) (Detail
 	if err != nil {
 		return Detail{}, err
 	}
-	d := Detail{Enquiry: e, Next: NextStatuses(e.Status), UrgentContact: w.urgent}
+	d := Detail{Enquiry: e, Next: NextStatuses(e.Status), UrgentContact: w.targets.Urgent}
 	// The view's audit entry is a durable write, waiting for its group commit; the page's reads run meanwhile,
 	// so the page costs the longer of the two rather than their sum. Nothing is shown unless the view is
 	// recorded.
@@ -340,11 +339,12 @@ func (w *Workspace) update(ctx context.Context, actor Actor, ref string, version
 }
 
 // SendOverdueReminders queues one reminder for every enquiry that passed its first-contact target while still
-// new — for one flagged risk, its urgent target, counted from the flag — to its assignee, or to the intake inbox
-// when unassigned. It returns how many it queued.
+// new — for one flagged risk, its urgent target, counted from the flag; both in opening hours when the clinic
+// has them — to its assignee, or to the intake inbox when unassigned. It returns how many it queued.
 func (w *Workspace) SendOverdueReminders(ctx context.Context) (int, error) {
 	now := w.now().UTC()
-	n, err := w.enquiries.QueueOverdueReminders(ctx, now.Add(-w.firstContact), now.Add(-w.urgent), w.inbox, now)
+	overdueBefore, urgentBefore := w.targets.Cutoffs(now)
+	n, err := w.enquiries.QueueOverdueReminders(ctx, overdueBefore, urgentBefore, w.inbox, now)
 	if err != nil {
 		return 0, fmt.Errorf("overdue reminders: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/frontdesk/frontdesk/intake"
@@ -143,13 +144,14 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 		"Reference":    ref,
 		"FirstContact": s.cfg.FirstContactHours,
 	}
+	risk := false
 	if token := c.Cookies(screeningCookie); token != "" && ref != "" && s.deps.Screening != nil {
 		// The page may hold the link's token: it is not cached, and links from it tell no other site about it.
 		privateLinkHeaders(c)
 		th, err := s.deps.Screening.Thanks(c.UserContext(), token)
 		switch {
 		case err == nil && th.Reference == ref:
-			data["Risk"] = th.Risk
+			data["Risk"], risk = th.Risk, th.Risk
 			data["UrgentContact"] = s.cfg.UrgentContactHours
 			if th.Invite {
 				data["ScreeningLink"] = screeningPath + token
@@ -158,7 +160,22 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if s.cfg.OpeningHours != nil {
+		data["ContactBy"] = s.contactBy(time.Now(), risk)
+	}
 	return s.renderPage(c, fiber.StatusOK, "thanks", "Thank you — we have your enquiry", data)
+}
+
+// contactBy is when first contact is due for an enquiry sent at sent (flagged risk at that moment when risk is
+// true), counted in the clinic's opening hours, as the confirmation email states it for the stored time. The
+// thanks page follows the enquiry within seconds, so it counts from the moment it is shown.
+func (s *server) contactBy(sent time.Time, risk bool) time.Time {
+	t := crm.Targets{FirstContact: time.Duration(s.cfg.FirstContactHours) * time.Hour,
+		Urgent: time.Duration(s.cfg.UrgentContactHours) * time.Hour, Hours: s.cfg.OpeningHours}
+	if risk {
+		return t.Due(sent, &sent)
+	}
+	return t.Due(sent, nil)
 }
 
 // privacy shows the privacy notice whose version each consent records.

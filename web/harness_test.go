@@ -87,7 +87,7 @@ func (h *harness) start() {
 	log := slog.New(slog.NewTextHandler(h.logs, nil))
 	h.accounts = crm.NewAccounts(d, d, log)
 	h.ws = crm.NewWorkspace(d, d, d, crm.WorkspaceConfig{FirstContact: 24 * time.Hour,
-		IntakeInbox: "intake@clinic.example", Location: time.UTC}, log)
+		IntakeInbox: "intake@clinic.example", Location: time.UTC, OpeningHours: h.cfg.OpeningHours}, log)
 	h.privacy = crm.NewPrivacy(d, d, nil, crm.PrivacyConfig{RetentionMonths: h.cfg.RetentionMonths,
 		SpamRetentionDays: h.cfg.SpamRetentionDays}, log)
 	app, err := web.New(h.cfg, web.Deps{
@@ -96,7 +96,7 @@ func (h *harness) start() {
 		Workspace: h.ws,
 		Privacy:   h.privacy,
 		Accounts:  h.accounts,
-		Reports:   report.New(d, d, d, report.Config{FirstContact: 24 * time.Hour, Location: h.cfg.Location, XLSX: xlsx.Write}, log),
+		Reports:   report.New(d, d, d, report.Config{FirstContact: 24 * time.Hour, Location: h.cfg.Location, XLSX: xlsx.Write, OpeningHours: h.cfg.OpeningHours}, log),
 		Sessions:  d.Sessions(),
 		Outbox:    crm.NewOutbox(d, log),
 		Ready:     d,

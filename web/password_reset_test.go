@@ -35,7 +35,7 @@ func (h *harness) mailbox(t *testing.T) *mailbox {
 	t.Helper()
 	from, _ := netmail.ParseAddress("Frontdesk <no-reply@clinic.example>")
 	r, err := mailer.NewRenderer(mailer.RenderConfig{Clinic: mailer.Clinic{Name: "Harbour Clinic"}, From: from,
-		BaseURL: h.cfg.BaseURL, FirstContactHours: 24, Location: time.UTC})
+		BaseURL: h.cfg.BaseURL, FirstContactHours: 24, Location: time.UTC, OpeningHours: h.cfg.OpeningHours})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/hours"
 	"github.com/frontdesk/frontdesk/crm/report"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/gofiber/fiber/v2"
@@ -50,6 +51,9 @@ type Config struct {
 	// UrgentContactHours is the time to first contact of an enquiry flagged risk, told to the patient on the
 	// thanks page (FRONTDESK_URGENT_CONTACT_HOURS); zero means crm.DefaultUrgentContactHours.
 	UrgentContactHours int
+	// OpeningHours, when not nil, are the clinic's opening hours (FRONTDESK_OPENING_HOURS): the targets count
+	// only them, and every page that states a deadline says so (the template function clinicHours).
+	OpeningHours *hours.Schedule
 	// Location is the clinic's time zone, for dates shown to people.
 	Location *time.Location
 	// SecureCookies marks staff cookies Secure (set when the public address is https).
@@ -251,6 +255,11 @@ func (s *server) templateFuncs() template.FuncMap {
 			}
 			return ""
 		},
+		// clinicHours is the opening hours the targets count, as people read them; "" when they count round the
+		// clock.
+		"clinicHours": s.cfg.OpeningHours.Describe,
+		// contactBy writes a due time for a patient: "Monday 7 December, 12:30".
+		"contactBy": func(t time.Time) string { return t.In(loc).Format("Monday 2 January, 15:04") },
 	}
 }
 

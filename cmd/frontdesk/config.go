@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	opening "github.com/frontdesk/frontdesk/crm/hours"
 )
 
 // config is every setting the README lists, read once at start from FRONTDESK_* variables (and, for serve,
@@ -48,6 +49,8 @@ type config struct {
 	RetentionMonths   int
 	SpamRetentionDays int
 	TokenDays         int
+	// OpeningHours are the clinic's opening hours in Timezone (FRONTDESK_OPENING_HOURS); nil: round the clock.
+	OpeningHours *opening.Schedule
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -285,6 +288,15 @@ var settings = []setting{
 			return errors.New("must be an IANA time zone such as Europe/London")
 		}
 		c.Timezone = loc
+		return nil
+	}},
+	// After FRONTDESK_TIMEZONE: the hours are read in the clinic's time zone.
+	{"FRONTDESK_OPENING_HOURS", "opening-hours", "", "the clinic's opening hours, such as \"Mon-Fri 09:00-17:30,Sat 10:00-13:00\": first-contact targets then count only them (empty: round the clock)", func(c *config, s string) error {
+		oh, err := opening.Parse(s, c.Timezone)
+		if err != nil {
+			return err
+		}
+		c.OpeningHours = oh
 		return nil
 	}},
 }

@@ -26,6 +26,7 @@ func newMailWorker(c *config, store *db.DB, log *slog.Logger) (*mailer.Worker, e
 		BaseURL:            c.BaseURL.String(),
 		FirstContactHours:  c.FirstContactHours,
 		UrgentContactHours: c.UrgentContactHours,
+		OpeningHours:       c.OpeningHours,
 		Location:           c.Timezone,
 		TemplatesDir:       c.MailTemplates,
 	})

@@ -86,7 +86,7 @@ func cmdServe(args []string, e env) error {
 	}
 	workspace := crm.NewWorkspace(store.EnquiryStore, store.StaffStore, store.AuditStore, crm.WorkspaceConfig{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours),
-		IntakeInbox: c.IntakeInbox, Location: c.Timezone,
+		OpeningHours: c.OpeningHours, IntakeInbox: c.IntakeInbox, Location: c.Timezone,
 	}, log)
 	if code, err := accounts.SetupCode(ctx); err != nil {
 		return err
@@ -110,7 +110,7 @@ func cmdServe(args []string, e env) error {
 
 	reports := crmreport.New(store.ReportStore, store.StaffStore, store.AuditStore, crmreport.Config{
 		FirstContact: hours(c.FirstContactHours), UrgentContact: hours(c.UrgentContactHours), Location: c.Timezone,
-		XLSX: xlsx.Write,
+		OpeningHours: c.OpeningHours, XLSX: xlsx.Write,
 	}, log)
 	deps := web.Deps{
 		Intake:    crm.NewIntakeService(store.EnquiryStore, validator, c.IntakeInbox, log),
@@ -139,6 +139,7 @@ func cmdServe(args []string, e env) error {
 		TrustedProxies:     c.TrustedProxies,
 		FirstContactHours:  c.FirstContactHours,
 		UrgentContactHours: c.UrgentContactHours,
+		OpeningHours:       c.OpeningHours,
 		Location:           c.Timezone,
 		SecureCookies:      c.secureCookies(),
 		Require2FA:         c.Require2FA,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/hours"
 	"github.com/frontdesk/frontdesk/intake"
 	"github.com/wneessen/go-mail"
 )
@@ -32,6 +33,9 @@ type RenderConfig struct {
 	// UrgentContactHours is the first-contact target of an enquiry flagged risk, counted from when it was
 	// flagged (crm.DefaultUrgentContactHours when 0).
 	UrgentContactHours int
+	// OpeningHours, when not nil, are the clinic's opening hours (FRONTDESK_OPENING_HOURS): the due time then
+	// counts only them, and messages say so (TemplateData.ClinicHours).
+	OpeningHours *hours.Schedule
 	// Location is the clinic's time zone, for the times written in messages (default UTC).
 	Location *time.Location
 	// TemplatesDir, when set, is a folder whose files replace the embedded templates of the same name.
@@ -87,14 +91,15 @@ func (r *Renderer) Data(m crm.OutboxMessage) (TemplateData, error) {
 		return TemplateData{}, ErrEnquiryGone
 	}
 	received := e.ReceivedAt.In(r.cfg.Location)
-	hours := r.cfg.FirstContactHours
-	by := received.Add(time.Duration(hours) * time.Hour)
+	oh := r.cfg.OpeningHours
+	target := r.cfg.FirstContactHours
+	by := oh.Add(received, time.Duration(target)*time.Hour).In(r.cfg.Location)
 	risk := !e.RiskAt.IsZero()
 	if risk {
 		// The urgent target counts from the flag, and is never later than the ordinary one.
-		if urgent := e.RiskAt.In(r.cfg.Location).Add(time.Duration(r.cfg.UrgentContactHours) * time.Hour); urgent.Before(by) {
-			by = urgent
-			hours = r.cfg.UrgentContactHours
+		if urgent := oh.Add(e.RiskAt, time.Duration(r.cfg.UrgentContactHours)*time.Hour); urgent.Before(by) {
+			by = urgent.In(r.cfg.Location)
+			target = r.cfg.UrgentContactHours
 		}
 	}
 	d := TemplateData{
@@ -104,8 +109,9 @@ func (r *Renderer) Data(m crm.OutboxMessage) (TemplateData, error) {
 		Treatment:         intake.Label(intake.Treatments, e.Treatment),
 		ReceivedAt:        received,
 		Received:          formatTime(received),
-		FirstContactHours: hours,
+		FirstContactHours: target,
 		ContactBy:         formatTime(by),
+		ClinicHours:       oh.Describe(),
 		Assigned:          e.Assigned,
 		AssigneeName:      e.AssigneeName,
 		Link:              r.cfg.BaseURL + "/enquiries/" + e.Reference,

@@ -47,8 +47,13 @@ type TemplateData struct {
 	ReceivedAt time.Time
 	Received   string
 	// FirstContactHours is the promised time to first contact; ContactBy is ReceivedAt plus that, written out.
+	// When ClinicHours is set, both count only the clinic's opening hours.
 	FirstContactHours int
 	ContactBy         string
+	// ClinicHours is the clinic's opening hours as people read them ("Monday to Friday 9:00–17:30, Saturday
+	// 10:00–13:00") when the targets count only them (FRONTDESK_OPENING_HOURS); empty when they count round the
+	// clock.
+	ClinicHours string
 	// Assigned is true when a member of staff has the enquiry; AssigneeName is then their name.
 	Assigned     bool
 	AssigneeName string
@@ -219,7 +224,8 @@ func sampleData(kind crm.MailKind) TemplateData {
 		Clinic:    Clinic{Name: "Sample Clinic", Phone: "020 7946 0000", Email: "hello@clinic.example"},
 		Reference: "FD-SAMPLE", PatientName: "Sam Sample", Treatment: "ADHD",
 		ReceivedAt: at, Received: formatTime(at), FirstContactHours: 24, ContactBy: formatTime(at.Add(24 * time.Hour)),
-		Assigned: true, AssigneeName: "Dr Example", Link: "https://clinic.example/enquiries/FD-SAMPLE",
+		ClinicHours: "Monday to Friday 9:00–17:30",
+		Assigned:    true, AssigneeName: "Dr Example", Link: "https://clinic.example/enquiries/FD-SAMPLE",
 		Risk: true, ScreeningLink: "https://clinic.example/enquire/screening/SAMPLE",
 	}
 	if kind == crm.MailPasswordReset {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	opening "github.com/frontdesk/frontdesk/crm/hours"
 	"github.com/frontdesk/frontdesk/intake"
 )
 
@@ -27,7 +28,10 @@ type builder struct {
 	source    breakdownAcc
 	utm       map[[3]string][]int
 	// urgent is the urgent target; now is when the report is made (for "still waiting past target").
-	urgent      time.Duration
+	urgent time.Duration
+	// hours are the clinic's opening hours the targets count (nil: round the clock); times to first contact
+	// are then opening time too, so that they compare with the targets.
+	hours       *opening.Schedule
 	now         time.Time
 	urgentAll   urgentAcc
 	urgentWeeks []urgentAcc
@@ -147,12 +151,14 @@ func (b *builder) add(f *Fact) error {
 		}
 		b.people[f.Assignee.ID] = p
 	}
+	// Within target means by the due time the patient was given (so a contact made after closing, once the
+	// target's opening hours were used up, is late).
+	due := b.hours.Add(f.CreatedAt, b.target)
 	for _, acc := range []*contactAcc{&b.overall, &b.weeks[week], &p.acc} {
 		acc.enquiries++
 		if !f.FirstContactedAt.IsZero() {
-			d := f.FirstContactedAt.Sub(f.CreatedAt)
-			acc.hours = append(acc.hours, d.Hours())
-			if d <= b.target {
+			acc.hours = append(acc.hours, b.hours.Elapsed(f.CreatedAt, f.FirstContactedAt).Hours())
+			if !f.FirstContactedAt.After(due) {
 				acc.within++
 			}
 		}

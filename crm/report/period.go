@@ -27,7 +27,7 @@ func (s *Service) Report(ctx context.Context, actor crm.Actor, rg Range) (*Repor
 		return nil, err
 	}
 	b := newBuilder(r, s.target)
-	b.urgent, b.now = s.urgent, s.now()
+	b.urgent, b.hours, b.now = s.urgent, s.hours, s.now()
 	if err := s.store.ReportFacts(ctx, r.Start, r.End, b.add); err != nil {
 		return nil, fmt.Errorf("report facts: %w", err)
 	}

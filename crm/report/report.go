@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	opening "github.com/frontdesk/frontdesk/crm/hours"
 )
 
 // Query selects enquiries for an export. The zero value selects every enquiry but spam.
@@ -114,6 +115,9 @@ type Config struct {
 	// UrgentContact is the first-contact target of an enquiry flagged risk, from its flag
 	// (FRONTDESK_URGENT_CONTACT_HOURS); default crm.DefaultUrgentContactHours.
 	UrgentContact time.Duration
+	// OpeningHours, when not nil, are the clinic's opening hours (FRONTDESK_OPENING_HOURS): the targets, the
+	// overdue counts and the times to first contact then count only the time the clinic is open.
+	OpeningHours *opening.Schedule
 	// Location is the clinic's time zone: dates in filters are its local dates, weeks start on its Mondays,
 	// and exported times are written in it. Default time.Local.
 	Location *time.Location
@@ -129,6 +133,7 @@ type Service struct {
 	audit  crm.AuditStore
 	target time.Duration
 	urgent time.Duration
+	hours  *opening.Schedule
 	loc    *time.Location
 	now    func() time.Time
 	log    *slog.Logger
@@ -150,7 +155,8 @@ func New(store Store, staff crm.StaffStore, audit crm.AuditStore, cfg Config, lo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{store: store, staff: staff, audit: audit, target: cfg.FirstContact, urgent: cfg.UrgentContact, loc: cfg.Location,
+	return &Service{store: store, staff: staff, audit: audit, target: cfg.FirstContact, urgent: cfg.UrgentContact,
+		hours: cfg.OpeningHours, loc: cfg.Location,
 		now: time.Now, log: log, slots: make(chan struct{}, MaxConcurrentExports), xlsx: cfg.XLSX}
 }
 
@@ -165,6 +171,9 @@ func (s *Service) FirstContactTarget() time.Duration { return s.target }
 
 // UrgentContactTarget is the promised time to first contact of an enquiry flagged risk, from its flag.
 func (s *Service) UrgentContactTarget() time.Duration { return s.urgent }
+
+// OpeningHours are the clinic's opening hours the targets count (nil: round the clock).
+func (s *Service) OpeningHours() *opening.Schedule { return s.hours }
 
 // allowed returns ErrForbidden unless the actor is an administrator (crm.System is one).
 func allowed(actor crm.Actor) error {

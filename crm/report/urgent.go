@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	opening "github.com/frontdesk/frontdesk/crm/hours"
 )
 
 // UrgentContact is how quickly the enquiries flagged risk were first contacted, against the urgent target
@@ -47,12 +48,13 @@ type urgentAcc struct {
 	hours                                 []float64
 }
 
-// add counts one enquiry flagged risk, due at due, as of now.
-func (a *urgentAcc) add(f *Fact, due, now time.Time) {
+// add counts one enquiry flagged risk, due at due, as of now; its time from flag to first contact is counted in
+// the opening hours oh (nil: round the clock).
+func (a *urgentAcc) add(f *Fact, due, now time.Time, oh *opening.Schedule) {
 	a.flagged++
 	switch {
 	case !f.FirstContactedAt.IsZero():
-		a.hours = append(a.hours, max(0, f.FirstContactedAt.Sub(f.RiskAt).Hours()))
+		a.hours = append(a.hours, max(0, oh.Elapsed(f.RiskAt, f.FirstContactedAt).Hours()))
 		if !f.FirstContactedAt.After(due) {
 			a.within++
 		}
@@ -81,9 +83,9 @@ func (b *builder) addUrgent(f *Fact, week int) {
 		return
 	}
 	risk := f.RiskAt
-	due := crm.FirstContactDue(f.CreatedAt, &risk, b.target, b.urgent)
-	b.urgentAll.add(f, due, b.now)
-	b.urgentWeeks[week].add(f, due, b.now)
+	due := crm.Targets{FirstContact: b.target, Urgent: b.urgent, Hours: b.hours}.Due(f.CreatedAt, &risk)
+	b.urgentAll.add(f, due, b.now, b.hours)
+	b.urgentWeeks[week].add(f, due, b.now, b.hours)
 }
 
 // finishUrgent fills the report's urgent figures.

@@ -11,7 +11,7 @@ import (
 // workload fills r.Workload with the open enquiries per member of staff now.
 func (s *Service) workload(ctx context.Context, r *Report) error {
 	now := s.now()
-	counts, err := s.store.Workload(ctx, now.Add(-s.target))
+	counts, err := s.store.Workload(ctx, s.hours.Cutoff(now, s.target))
 	if err != nil {
 		return fmt.Errorf("workload: %w", err)
 	}
