@@ -1,7 +1,8 @@
 package web_test
 
 // The tour of every page: a patient's and a member of staff's way through Frontdesk in headless Chromium, each
-// page looked at on a phone (390×844) and on a laptop (1366×900). On each, at each width: the page is no wider
+// page looked at on a phone (390×844), on a laptop (1366×900), and on the phone in the dark colour scheme. On
+// each, each time: the page is no wider
 // than its window, and axe-core (installed from the npm registry into web/testdata/axe by `make test`) finds no
 // violation of WCAG 2.2 A and AA. With FRONTDESK_SCREENSHOTS set to a folder, a full-page PNG of every page at
 // both widths is written there (`make screenshots` writes them to docs/screenshots/).
@@ -18,19 +19,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/pquerna/otp/totp"
 )
 
-// widths are the windows every page is looked at in.
+// widths are the windows every page is looked at in: a phone and a laptop, and the phone again in the dark
+// colour scheme (prefers-color-scheme: dark), whose contrast axe checks too.
 var widths = []struct {
 	name          string
 	width, height int64
-	mobile        bool
+	mobile, dark  bool
 }{
-	{"phone", 390, 844, true},
-	{"desktop", 1366, 900, false},
+	{"phone", 390, 844, true, false},
+	{"desktop", 1366, 900, false, false},
+	{"phone-dark", 390, 844, true, true},
 }
 
 // axeTags are the rule sets axe runs: WCAG 2.0, 2.1 and 2.2 at levels A and AA.
@@ -89,7 +94,7 @@ func (tr *tour) look(name string) {
 		if w.mobile {
 			opts = append(opts, chromedp.EmulateMobile)
 		}
-		do(t, tr.ctx, chromedp.EmulateViewport(w.width, w.height, opts...))
+		do(t, tr.ctx, chromedp.EmulateViewport(w.width, w.height, opts...), colourScheme(w.dark))
 		// Let layout settle after the resize (scripts listening to it included).
 		do(t, tr.ctx, chromedp.Evaluate[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))`, chromedp.EvalAwaitPromise))
 		wide := run(t, tr.ctx, chromedp.Evaluate[int](`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)`))
@@ -123,8 +128,21 @@ func (tr *tour) look(name string) {
 			}
 		}
 	}
-	// Back to the phone, the browser's size between looks.
-	do(t, tr.ctx, chromedp.EmulateViewport(widths[0].width, widths[0].height, chromedp.EmulateMobile))
+	// Back to the light phone, the browser's state between looks.
+	do(t, tr.ctx, chromedp.EmulateViewport(widths[0].width, widths[0].height, chromedp.EmulateMobile), colourScheme(false))
+}
+
+// colourScheme makes the page's prefers-color-scheme dark or light.
+func colourScheme(dark bool) chromedp.Action[chromedp.Void] {
+	scheme := "light"
+	if dark {
+		scheme = "dark"
+	}
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		return err
+	})
 }
 
 // clickAndLoad clicks the button sel and waits until the page it leads to has loaded: waiting for an element
