@@ -64,7 +64,7 @@ func isChoice(choices []Choice, value string) bool {
 
 // PrivacyNoticeVersion identifies the wording of the privacy notice shown at /privacy. A consent records the
 // version it was given against; change it whenever the notice's wording changes.
-const PrivacyNoticeVersion = "2026-12-01"
+const PrivacyNoticeVersion = "2026-12-02"
 
 // MinimumAge is the youngest age, in whole years, at which the clinic accepts an enquiry.
 const MinimumAge = 18

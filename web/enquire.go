@@ -209,5 +209,6 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 func (s *server) privacy(c *fiber.Ctx) error {
 	data := s.privacyNotice()
 	data["Version"] = intake.PrivacyNoticeVersion
+	data["ICONumber"] = s.cfg.ICONumber
 	return s.renderPage(c, fiber.StatusOK, "privacy", "Privacy notice", data)
 }

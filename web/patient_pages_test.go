@@ -3,11 +3,14 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/web"
 )
 
 // mainOf is the part of a page inside <main>.
@@ -240,5 +243,93 @@ func TestPhoneNumbersAreTappableOnPatientPages(t *testing.T) {
 		if !strings.Contains(page, `<a href="tel:02079460018">020 7946 0018</a>`) {
 			t.Errorf("%s: the clinic's number is not a tel: link", path)
 		}
+	}
+}
+
+// TestPrivacyNoticeNamesTheControllerRetentionAndICONumber: the notice says who the controller is (the clinic,
+// by name), the retention periods from the settings (0: kept until the patient asks), and the ICO
+// registration number when set; the form's link to it says it opens a new tab.
+func TestPrivacyNoticeNamesTheControllerRetentionAndICONumber(t *testing.T) {
+	h := newHarness(t, func(c *web.Config) { c.ICONumber = "ZA123456"; c.RetentionMonths = 18; c.SpamRetentionDays = 14 })
+	page := body(t, h.get("/privacy"))
+	for _, want := range []string{"The controller of your personal information", "<strong>Harbour Clinic</strong>",
+		"registration number is <strong>ZA123456</strong>", "18 months after it closed", "14 days after they arrive"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the privacy notice lacks %q", want)
+		}
+	}
+	h = newHarness(t, func(c *web.Config) { c.RetentionMonths = 0; c.SpamRetentionDays = 0 })
+	page = body(t, h.get("/privacy"))
+	if strings.Contains(page, "registration number") {
+		t.Error("an ICO number is stated while none is set")
+	}
+	if strings.Count(page, "until you ask us to erase") != 2 {
+		t.Error("retention 0 is not stated as kept until the patient asks, for enquiries and for spam")
+	}
+	form := body(t, h.get("/enquire"))
+	if !regexp.MustCompile(`<a href="/privacy" target="_blank" rel="noopener">privacy notice \(opens in a new tab\)</a>`).MatchString(form) {
+		t.Error("the form's link to the privacy notice does not say it opens a new tab")
+	}
+}
+
+// TestLogoAndFavicon: /favicon.ico is an icon; a logo file is served at /logo (its type, cached, nothing else)
+// and shown in the header of patient and staff pages with the clinic's name as its alt text; a logo kept
+// elsewhere is allowed by the pages' Content-Security-Policy.
+func TestLogoAndFavicon(t *testing.T) {
+	h := newHarness(t, nil)
+	resp := h.get("/favicon.ico")
+	ico := body(t, resp)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/x-icon" || !strings.HasPrefix(ico, "\x00\x00\x01\x00") {
+		t.Errorf("/favicon.ico: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(ico))
+	}
+	page := body(t, h.get("/enquire"))
+	if !strings.Contains(page, `<link rel="icon" href="/favicon.ico"`) || !strings.Contains(page, `<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">`) {
+		t.Error("the layout does not link its icons")
+	}
+	if resp := h.get("/static/favicon.svg"); resp.StatusCode != 200 {
+		t.Errorf("/static/favicon.svg: %d", resp.StatusCode)
+	}
+	if resp := h.get("/logo"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/logo without a logo: %d, want 404", resp.StatusCode)
+	}
+
+	file := filepath.Join(t.TempDir(), "logo.png")
+	img := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00")
+	if err := os.WriteFile(file, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logo, err := web.LoadLogo(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = newHarness(t, func(c *web.Config) { c.Logo = logo })
+	page = body(t, h.get("/enquire"))
+	src := regexp.MustCompile(`<a class="brand with-logo" href="/enquire"><img class="logo" src="(/logo\?v=[0-9a-f]+)" alt="Harbour Clinic"></a>`).FindStringSubmatch(page)
+	if src == nil {
+		t.Fatal("the patient header does not show the logo with the clinic's name as alt text")
+	}
+	resp = h.get(src[1])
+	if got := body(t, resp); resp.StatusCode != 200 || got != string(img) || resp.Header.Get("Content-Type") != "image/png" ||
+		!strings.Contains(resp.Header.Get("Cache-Control"), "max-age=31536000") || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Errorf("/logo: %d %q, headers %v", resp.StatusCode, got, resp.Header)
+	}
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	a := h.agent()
+	a.signIn("coord@clinic.example", staffPassword)
+	if staff := body(t, a.get("/board")); !strings.Contains(staff, `<img class="logo" src="`+src[1]+`" alt="Harbour Clinic">`) {
+		t.Error("the staff header does not show the logo")
+	}
+
+	remote, err := web.LoadLogo("https://cdn.clinic.example/brand/logo.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = newHarness(t, func(c *web.Config) { c.Logo = remote })
+	resp = h.get("/enquire")
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: https://cdn.clinic.example;") {
+		t.Errorf("the CSP does not allow the logo's origin: %s", csp)
+	}
+	if !strings.Contains(body(t, resp), `src="https://cdn.clinic.example/brand/logo.svg"`) {
+		t.Error("the header does not show the logo kept elsewhere")
 	}
 }
