@@ -176,8 +176,9 @@ func telURI(phone string) string {
 }
 
 // enquireThanks confirms the enquiry and shows its reference. When the screening cookie's token belongs to
-// that enquiry, it also leads with the crisis help if the enquiry is flagged risk, and invites the patient to
-// the questionnaires while the link works; without the cookie (or for another reference) it is the plain page.
+// that enquiry, it also repeats the email address given (so a typo is seen), leads with the crisis help if the
+// enquiry is flagged risk, and invites the patient to the questionnaires while the link works; without the
+// cookie (or for another reference) it is the plain page, which shows no address: a reference is not a secret.
 func (s *server) enquireThanks(c *fiber.Ctx) error {
 	ref, _ := intake.ParseReference(c.Query("ref"))
 	data := fiber.Map{
