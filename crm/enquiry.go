@@ -21,6 +21,9 @@ type Enquiry struct {
 	Message          string
 	DateOfBirth      string
 	ReferralSource   string
+	// OKToLeaveMessage is the patient's answer to "may we leave a voicemail or text message?"; false (the
+	// default, and after an erasure): leave none, as someone else may share the phone.
+	OKToLeaveMessage bool
 	UTMSource        string
 	UTMMedium        string
 	UTMCampaign      string

@@ -153,6 +153,9 @@ func Fingerprint(e intake.Enquiry) string {
 		h.Write([]byte(f))
 		h.Write([]byte{0})
 	}
+	if e.OKToLeaveMessage { // only when set, so that the fingerprints of earlier enquiries stay as they were
+		h.Write([]byte("ok_to_leave_message\x00"))
+	}
 	if !e.Screening.Empty() {
 		b, _ := json.Marshal(e.Screening) // maps marshal in key order: the same answers, the same bytes
 		h.Write(b)

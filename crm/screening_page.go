@@ -58,6 +58,8 @@ type ScreeningLinkState struct {
 	Erased bool
 	// Risk is set when the enquiry is flagged risk (from the message, the first form or the link).
 	Risk bool
+	// Email is the enquiry's address (empty once erased), which the thanks page repeats to its sender.
+	Email string
 }
 
 // Problem returns why the link cannot take answers at now, or "" when it can: closed (erased or spam) first,
@@ -129,6 +131,9 @@ type ScreeningThanks struct {
 	Risk bool
 	// Invite: the link still takes answers, so the page invites the patient to use it.
 	Invite bool
+	// Email is the address the patient gave, for the page to repeat so that a mistyped one is noticed. Only
+	// the browser that sent the enquiry holds the link's token.
+	Email string
 }
 
 // ScreeningService serves the patient's link to the questionnaires.
@@ -304,7 +309,7 @@ func (s *ScreeningService) Thanks(ctx context.Context, token string) (ScreeningT
 	// Spam is thanked and invited like any enquiry, so a sender never learns it was caught; its link does not
 	// open (Open refuses it as closed).
 	spam := l.Status == StatusSpam && l.UsedAt == nil && s.now().Before(l.ExpiresAt)
-	return ScreeningThanks{Reference: l.Reference, Risk: l.Risk, Invite: p == "" || spam}, nil
+	return ScreeningThanks{Reference: l.Reference, Risk: l.Risk, Invite: p == "" || spam, Email: l.Email}, nil
 }
 
 // ScreeningEventReason is the "screening" timeline event's account of what was answered: the questionnaires

@@ -30,6 +30,7 @@ type SubjectEnquiry struct {
 	Message          string     `json:"message"`
 	DateOfBirth      string     `json:"date_of_birth"`
 	ReferralSource   string     `json:"referral_source"`
+	OKToLeaveMessage bool       `json:"ok_to_leave_message"`
 	UTMSource        string     `json:"utm_source"`
 	UTMMedium        string     `json:"utm_medium"`
 	UTMCampaign      string     `json:"utm_campaign"`
@@ -167,7 +168,8 @@ func (p *Privacy) subjectEnquiry(ctx context.Context, e Enquiry) (SubjectEnquiry
 	se := SubjectEnquiry{
 		Reference: e.Reference, Status: e.Status, Name: e.Name, Email: e.Email, Phone: e.Phone,
 		PreferredContact: e.PreferredContact, Treatment: e.Treatment, Message: e.Message,
-		DateOfBirth: e.DateOfBirth, ReferralSource: e.ReferralSource, UTMSource: e.UTMSource,
+		DateOfBirth: e.DateOfBirth, ReferralSource: e.ReferralSource, OKToLeaveMessage: e.OKToLeaveMessage,
+		UTMSource: e.UTMSource,
 		UTMMedium: e.UTMMedium, UTMCampaign: e.UTMCampaign, ConsentAt: e.ConsentAt.UTC(),
 		ConsentVersion: e.ConsentVersion, Priority: e.Priority, CloseReason: e.CloseReason, Related: e.Related,
 		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(), FirstContactedAt: utcPtr(e.FirstContactedAt),

@@ -30,6 +30,7 @@ type enquiryRow struct {
 	Message          string        `db:"message"`
 	DateOfBirth      string        `db:"date_of_birth"`
 	ReferralSource   string        `db:"referral_source"`
+	OKToLeaveMessage bool          `db:"ok_to_leave_message"`
 	UTMSource        string        `db:"utm_source"`
 	UTMMedium        string        `db:"utm_medium"`
 	UTMCampaign      string        `db:"utm_campaign"`
@@ -57,7 +58,7 @@ const enquirySelect = `SELECT e.id, e.reference, e.status, e.name, e.email, e.ph
 		e.consent_version, e.priority, e.assignee_id, coalesce(a.email, '') AS assignee_email,
 		coalesce(a.name, '') AS assignee_name, coalesce(r.reference, '') AS related, e.close_reason, e.created_at,
 		e.updated_at, e.first_contacted_at, e.reminded_at, e.erased_at IS NOT NULL AS erased, e.version,
-		e.flag_risk_at, e.flag_review_at
+		e.flag_risk_at, e.flag_review_at, e.ok_to_leave_message
 	FROM enquiries e
 	LEFT JOIN staff a ON a.id = e.assignee_id
 	LEFT JOIN enquiries r ON r.id = e.related_id`
@@ -66,7 +67,8 @@ func (r enquiryRow) enquiry() crm.Enquiry {
 	e := crm.Enquiry{
 		ID: r.ID, Reference: r.Reference, Status: crm.Status(r.Status), Name: r.Name, Email: r.Email,
 		Phone: r.Phone, PreferredContact: r.PreferredContact, Treatment: r.Treatment, Message: r.Message,
-		DateOfBirth: r.DateOfBirth, ReferralSource: r.ReferralSource, UTMSource: r.UTMSource,
+		DateOfBirth: r.DateOfBirth, ReferralSource: r.ReferralSource, OKToLeaveMessage: r.OKToLeaveMessage,
+		UTMSource: r.UTMSource,
 		UTMMedium: r.UTMMedium, UTMCampaign: r.UTMCampaign, ConsentAt: fromMS(r.ConsentAt),
 		ConsentVersion: r.ConsentVersion, Priority: r.Priority, Related: r.Related, CloseReason: r.CloseReason,
 		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt), FirstContactedAt: nullMS(r.FirstContactedAt),

@@ -53,6 +53,7 @@ var eraseSteps = []struct {
 	// The update trigger re-indexes the row with the emptied fields, so search forgets it too.
 	{what: "enquiry", query: `UPDATE enquiries SET name = '` + erasedName + `', email = '', phone = '', message = '',
 		date_of_birth = '', utm_source = '', utm_medium = '', utm_campaign = '', close_reason = '',
+		ok_to_leave_message = 0,
 		related_id = NULL, erased_at = coalesce(erased_at, ?), updated_at = ?, version = version + 1
 		WHERE id = ?`, withTime: true},
 	// Later enquiries linked to this one keep their own data but lose the link.

@@ -104,13 +104,13 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry,
 		err := tx.Get(&id, `INSERT INTO enquiries (reference, status, name, email, phone, preferred_contact,
 				treatment, message, date_of_birth, referral_source, utm_source, utm_medium, utm_campaign,
 				consent_at, consent_version, assignee_id, related_id, created_at, updated_at, priority,
-				flag_risk_at, flag_review_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				flag_risk_at, flag_review_at, ok_to_leave_message)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (reference) DO NOTHING RETURNING id`,
 			ref, p.Status, e.Name, e.Email, e.Phone, e.PreferredContact, e.Treatment, e.Message, e.DateOfBirth,
 			e.ReferralSource, e.UTMSource, e.UTMMedium, e.UTMCampaign, ms(e.Consent.GivenAt), e.Consent.Version,
 			assignee, related, now, now, p.Priority, flagAt(slices.Contains(p.Flags, screening.FlagRisk), now),
-			flagAt(slices.Contains(p.Flags, screening.FlagReview), now))
+			flagAt(slices.Contains(p.Flags, screening.FlagReview), now), boolInt(e.OKToLeaveMessage))
 		// No row: another enquiry already has this reference. DO NOTHING rather than a unique violation,
 		// because on PostgreSQL a failed statement ends the whole transaction.
 		if errors.Is(err, sql.ErrNoRows) && attempt < 5 {
@@ -327,4 +327,13 @@ func (d *EnquiryStore) PurgeIdempotencyKeys(ctx context.Context, now time.Time) 
 		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}
 	return int(n), nil
+}
+
+// boolInt is a yes/no column's stored value: 1 or 0 (an INTEGER with a CHECK on both engines, so that their
+// schemas stay the same).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

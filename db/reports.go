@@ -42,7 +42,7 @@ var _ report.Store = (*DB)(nil)
 const exportColumns = `e.id, e.reference, e.status || ',' || e.preferred_contact || ',' || e.treatment || ',' ||
 		e.referral_source || ',' || e.priority, e.name, e.email, e.phone, e.message, e.date_of_birth, e.utm_source,
 		e.utm_medium, e.utm_campaign, e.consent_at, e.consent_version, e.assignee_id, e.close_reason, e.created_at,
-		e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at`
+		e.first_contacted_at, e.erased_at IS NOT NULL, e.flag_risk_at, e.flag_review_at, e.ok_to_leave_message`
 
 // exportSelect reads what an export writes of each enquiry: its own columns and its flags, and on PostgreSQL
 // its screening as one JSON array (NULL when nothing was answered), with the answers themselves only when
@@ -270,7 +270,7 @@ func (x *exportRows) Scan(e *crm.Enquiry) error {
 		Phone: r.text(5), Message: r.text(6), DateOfBirth: r.text(7), UTMSource: r.text(8), UTMMedium: r.text(9),
 		UTMCampaign: r.text(10), ConsentAt: r.time(11), ConsentVersion: r.text(12), CloseReason: r.text(14),
 		CreatedAt: r.time(15), FirstContactedAt: r.nullTime(16), Erased: r.boolean(17), RiskAt: r.nullTime(18),
-		ReviewAt: r.nullTime(19)}
+		ReviewAt: r.nullTime(19), OKToLeaveMessage: r.boolean(20)}
 	if assignee, ok := r.integer(13); ok {
 		if e.Assignee = x.staff[assignee]; e.Assignee == nil { // not in the snapshot's staff: the foreign key forbids it
 			e.Assignee = &crm.StaffRef{ID: assignee}
@@ -282,7 +282,7 @@ func (x *exportRows) Scan(e *crm.Enquiry) error {
 	var err error
 	x.screening = x.screening[:0]
 	if x.pg {
-		x.screening, err = screeningsFromJSON(x.screening, r.text(20))
+		x.screening, err = screeningsFromJSON(x.screening, r.text(21))
 	} else {
 		x.screening, err = x.merge.of(id, x.screening)
 	}

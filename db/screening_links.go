@@ -24,16 +24,18 @@ type screeningLinkRow struct {
 	Status    string        `db:"status"`
 	Erased    bool          `db:"erased"`
 	Risk      bool          `db:"risk"`
+	Email     string        `db:"email"`
 }
 
 const screeningLinkSelect = `SELECT l.enquiry_id, l.token_hash, l.expires_at, l.used_at, e.reference, e.treatment,
-		e.status, e.erased_at IS NOT NULL AS erased, e.flag_risk_at IS NOT NULL AS risk
+		e.status, e.erased_at IS NOT NULL AS erased, e.flag_risk_at IS NOT NULL AS risk, e.email
 	FROM screening_links l JOIN enquiries e ON e.id = l.enquiry_id
 	WHERE l.token_hash = ?`
 
 func (r screeningLinkRow) state() crm.ScreeningLinkState {
 	return crm.ScreeningLinkState{Hash: r.Hash, ExpiresAt: fromMS(r.ExpiresAt), UsedAt: nullMS(r.UsedAt),
-		Reference: r.Reference, Treatment: r.Treatment, Status: crm.Status(r.Status), Erased: r.Erased, Risk: r.Risk}
+		Reference: r.Reference, Treatment: r.Treatment, Status: crm.Status(r.Status), Erased: r.Erased, Risk: r.Risk,
+		Email: r.Email}
 }
 
 // ScreeningLink implements crm.ScreeningLinkStore: one lookup through the UNIQUE index on token_hash. It returns

@@ -35,10 +35,11 @@ var textFields = [...]struct {
 	{"utm_campaign", func(s *Submission) *string { return &s.UTMCampaign }},
 }
 
-// The object's members DecodeJSON reads: the text fields (by their index in textFields), then these two.
+// The object's members DecodeJSON reads: the text fields (by their index in textFields), then these.
 const (
 	consentField = len(textFields) + iota
 	screeningField
+	leaveMessageField
 	knownFields
 )
 
@@ -49,6 +50,8 @@ func knownField(name string) int {
 		return consentField
 	case "screening":
 		return screeningField
+	case "ok_to_leave_message":
+		return leaveMessageField
 	}
 	for i, f := range textFields {
 		if f.name == name {
@@ -91,6 +94,12 @@ func DecodeJSON(body []byte) (Submission, error) {
 			sub.Consent = truthy(s)
 		default:
 			errs["consent"] = "consent must be true (a JSON boolean)."
+		}
+	}
+	if v := raw[leaveMessageField]; v != nil && !isNull(v) {
+		// A boolean only: a string such as "no" must not be read as a yes, nor silently as a no.
+		if json.Unmarshal(v, &sub.OKToLeaveMessage) != nil {
+			errs["ok_to_leave_message"] = "ok_to_leave_message must be true or false (a JSON boolean)."
 		}
 	}
 	if v := raw[screeningField]; v != nil {
@@ -285,12 +294,16 @@ func truthy(s string) bool {
 	return false
 }
 
-// FromForm reads a submission from form values; get returns a field's value or "".
+// FromForm reads a submission from form values; get returns a field's value or "". The date of birth comes
+// as three fields, dob_day, dob_month and dob_year (Check joins them); a form that sends date_of_birth as one
+// YYYY-MM-DD field (a clinic's own page) works as before.
 func FromForm(get func(name string) string) Submission {
 	var sub Submission
 	for _, f := range textFields {
 		*f.dst(&sub) = get(f.name)
 	}
 	sub.Consent = truthy(get("consent"))
+	sub.OKToLeaveMessage = truthy(get("ok_to_leave_message"))
+	sub.DOB = DateParts{Day: get("dob_day"), Month: get("dob_month"), Year: get("dob_year")}
 	return sub
 }

@@ -50,6 +50,18 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "number for name", body: `{"name":1}`, fieldErrors: []string{"name"}},
 		{name: "object for email and array for phone", body: `{"email":{},"phone":[]}`, fieldErrors: []string{"email", "phone"}},
 		{name: "number for consent", body: `{"consent":1}`, fieldErrors: []string{"consent"}},
+		{name: "ok_to_leave_message true", body: `{"ok_to_leave_message":true}`, check: func(t *testing.T, s Submission) {
+			if !s.OKToLeaveMessage {
+				t.Error("ok_to_leave_message true not read as a yes")
+			}
+		}},
+		{name: "ok_to_leave_message left out is no", body: `{"name":"Ann"}`, check: func(t *testing.T, s Submission) {
+			if s.OKToLeaveMessage {
+				t.Error("no ok_to_leave_message read as a yes")
+			}
+		}},
+		{name: "string for ok_to_leave_message", body: `{"ok_to_leave_message":"no"}`, fieldErrors: []string{"ok_to_leave_message"}},
+		{name: "number for ok_to_leave_message", body: `{"ok_to_leave_message":1}`, fieldErrors: []string{"ok_to_leave_message"}},
 		{name: "not JSON", body: `{bad`, malformed: true},
 		{name: "empty body", body: ``, malformed: true},
 		{name: "array", body: `[1,2]`, malformed: true},
@@ -99,6 +111,14 @@ func TestFromForm(t *testing.T) {
 	vals := map[string]string{"name": "Ann", "email": "a@b.org", "treatment": "adhd", "consent": "on", "website": "x"}
 	s := FromForm(func(k string) string { return vals[k] })
 	if s.Name != "Ann" || s.Email != "a@b.org" || s.Treatment != "adhd" || !s.Consent || s.Website != "x" {
+		t.Errorf("FromForm = %+v", s)
+	}
+	if s.OKToLeaveMessage {
+		t.Error("ok_to_leave_message unticked read as a yes")
+	}
+	vals["ok_to_leave_message"], vals["dob_day"], vals["dob_month"], vals["dob_year"] = "yes", " 7", "3", "1990"
+	s = FromForm(func(k string) string { return vals[k] })
+	if !s.OKToLeaveMessage || s.DOB != (DateParts{Day: " 7", Month: "3", Year: "1990"}) {
 		t.Errorf("FromForm = %+v", s)
 	}
 	for _, v := range []string{"", "off", "no", "false"} {
@@ -160,6 +180,11 @@ func referenceDecodeJSON(body []byte) (Submission, error) {
 			errs["consent"] = "consent must be true (a JSON boolean)."
 		}
 	}
+	if v, ok := raw["ok_to_leave_message"]; ok && !isNull(v) {
+		if err := json.Unmarshal(v, &sub.OKToLeaveMessage); err != nil {
+			errs["ok_to_leave_message"] = "ok_to_leave_message must be true or false (a JSON boolean)."
+		}
+	}
 	if v, ok := raw["screening"]; ok {
 		a, err := screening.Default().DecodeJSON(v)
 		var serrs screening.Errors
@@ -197,7 +222,7 @@ func sameDecoding(t *testing.T, body []byte) {
 func randomBody(r *rand.Rand) []byte {
 	keys := []string{`"name"`, `"email"`, `"phone"`, `"preferred_contact"`, `"treatment"`, `"message"`,
 		`"date_of_birth"`, `"referral_source"`, `"website"`, `"utm_source"`, `"utm_medium"`, `"utm_campaign"`,
-		`"consent"`, `"screening"`, `"Name"`, `"EMAIL"`, `"other"`, `"na\u006de"`, `"\u0063onsent"`, `"name "`,
+		`"consent"`, `"screening"`, `"ok_to_leave_message"`, `"Name"`, `"EMAIL"`, `"other"`, `"na\u006de"`, `"\u0063onsent"`, `"name "`,
 		`""`, "\"\xffname\"", `"a\"b"`}
 	values := []string{`"Ann Example"`, `"a@b.org"`, `"07700 900123"`, `""`, `"tab\there"`, `"quote \" in"`,
 		`"\u00e9t\u00e9"`, `"été"`, "\"\xff\xfe\"", "\"ctl\x01\"", `"~ ok"`, `"\ud83d\ude00"`, `"\ud800"`, `1`,
@@ -307,6 +332,8 @@ func FuzzFromForm(f *testing.F) {
 		"name=Ann+Example&email=ann%40example.org&treatment=adhd&consent=on",
 		"name=Ann&name=Bob&email=&consent=yes&consent=no",
 		"phone=07700+900123&preferred_contact=phone&date_of_birth=2015-02-30",
+		"dob_day=31&dob_month=feb&dob_year=1990&ok_to_leave_message=on",
+		"dob_day=%EF%BC%91&dob_month=99&dob_year=19900",
 		"name=%FF%FE&email=a%00b%40c.d&website=http%3A%2F%2Fspam.example",
 		"treatment=Other&referral_source=GP&utm_source=" + strings.Repeat("x", 300),
 		"%zz=1&&=&consent",

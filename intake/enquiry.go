@@ -64,7 +64,7 @@ func isChoice(choices []Choice, value string) bool {
 
 // PrivacyNoticeVersion identifies the wording of the privacy notice shown at /privacy. A consent records the
 // version it was given against; change it whenever the notice's wording changes.
-const PrivacyNoticeVersion = "2026-12-01"
+const PrivacyNoticeVersion = "2026-12-02"
 
 // MinimumAge is the youngest age, in whole years, at which the clinic accepts an enquiry.
 const MinimumAge = 18
@@ -80,11 +80,17 @@ type Submission struct {
 	Message          string `json:"message" validate:"max=5000"`
 	DateOfBirth      string `json:"date_of_birth" validate:"omitempty,dob"`
 	ReferralSource   string `json:"referral_source" validate:"omitempty,referral"`
+	// OKToLeaveMessage is the patient's yes to a voicemail or text message from the clinic (a family may share
+	// the phone); false unless they ticked the box, or sent true.
+	OKToLeaveMessage bool   `json:"ok_to_leave_message"`
 	Consent          bool   `json:"consent" validate:"consent"`
 	Website          string `json:"website"`
 	UTMSource        string `json:"utm_source" validate:"max=100"`
 	UTMMedium        string `json:"utm_medium" validate:"max=100"`
 	UTMCampaign      string `json:"utm_campaign" validate:"max=100"`
+	// DOB is the date of birth as the HTML form's three fields (dob_day, dob_month, dob_year); when any of them
+	// was given, Check joins them into DateOfBirth. The JSON API sends date_of_birth instead.
+	DOB DateParts `json:"-" validate:"-"`
 	// Screening holds the optional questionnaire answers sent with the enquiry (the API's screening object, read
 	// and checked by DecodeJSON); the HTML form never carries them.
 	Screening screening.Answers `json:"-" validate:"-"`
@@ -105,6 +111,8 @@ type Enquiry struct {
 	Message          string
 	DateOfBirth      string
 	ReferralSource   string
+	// OKToLeaveMessage says the clinic may leave a voicemail or text message; false: leave none.
+	OKToLeaveMessage bool
 	UTMSource        string
 	UTMMedium        string
 	UTMCampaign      string

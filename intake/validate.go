@@ -107,6 +107,15 @@ func NewValidator(now func() time.Time, loc *time.Location) *Validator {
 func (val *Validator) Check(sub Submission) (Enquiry, error) {
 	sub = Normalise(sub)
 	errs := ValidationErrors{}
+	if !sub.DOB.Empty() {
+		// The form's three fields: a date that does not hold together is reported here, naming the part;
+		// one that does goes through the same rules (not in the future, 18 or over) as date_of_birth.
+		date, problem, _ := sub.DOB.Check()
+		sub.DateOfBirth = date
+		if problem != "" {
+			errs["date_of_birth"] = problem
+		}
+	}
 	var phone string // E.164, set by the phone rule
 	if err := val.v.StructCtx(context.WithValue(context.Background(), parsedPhoneKey{}, &phone), sub); err != nil {
 		fieldErrs, ok := err.(validator.ValidationErrors)
@@ -142,6 +151,7 @@ func (val *Validator) Check(sub Submission) (Enquiry, error) {
 		Message:          sub.Message,
 		DateOfBirth:      sub.DateOfBirth,
 		ReferralSource:   sub.ReferralSource,
+		OKToLeaveMessage: sub.OKToLeaveMessage,
 		UTMSource:        sub.UTMSource,
 		UTMMedium:        sub.UTMMedium,
 		UTMCampaign:      sub.UTMCampaign,

@@ -373,3 +373,64 @@ func FuzzNormalise(f *testing.F) {
 		}
 	})
 }
+
+// TestDateOfBirthFromThreeFields: the form's day, month and year are joined into date_of_birth and then meet
+// the same rules; a date that does not hold together is reported naming the part that is wrong.
+func TestDateOfBirthFromThreeFields(t *testing.T) {
+	cases := []struct {
+		d, m, y  string
+		want     string // the stored date, or "" when refused
+		wantText string // part of the message when refused
+	}{
+		{"27", "3", "1990", "1990-03-27", ""},
+		{" 07 ", "03", "1990", "1990-03-07", ""},
+		{"7", "March", "1990", "1990-03-07", ""},
+		{"7", "mar", "1990", "1990-03-07", ""},
+		{"", "", "", "", ""}, // optional: nothing given, nothing stored, no error
+		{"27", "3", "", "", "Date of birth must include a year"},
+		{"", "3", "1990", "", "Date of birth must include a day"},
+		{"27", "", "", "", "Date of birth must include a month and year"},
+		{"32", "3", "1990", "", "day of your date of birth"},
+		{"27", "13", "1990", "", "month of your date of birth"},
+		{"27", "3", "90", "", "year of your date of birth must have 4 numbers"},
+		{"x", "y", "1990", "", "must be a real date"},
+		{"29", "2", "1991", "", "February 1991 has 28 days"},
+		{"29", "2", "1992", "1992-02-29", ""},
+		{"16", "6", "2008", "", "18 or over"}, // 17 the day before their birthday
+		{"15", "6", "2008", "2008-06-15", ""},
+		{"1", "1", "2030", "", "cannot be in the future"},
+	}
+	v := testValidator()
+	for _, tc := range cases {
+		sub := valid()
+		sub.DOB = DateParts{Day: tc.d, Month: tc.m, Year: tc.y}
+		e, err := v.Check(sub)
+		label := tc.d + "/" + tc.m + "/" + tc.y
+		if tc.wantText == "" {
+			if err != nil || e.DateOfBirth != tc.want {
+				t.Errorf("%s: got %q, %v; want %q", label, e.DateOfBirth, err, tc.want)
+			}
+			continue
+		}
+		errs, ok := err.(ValidationErrors)
+		if !ok || !strings.Contains(errs["date_of_birth"], tc.wantText) {
+			t.Errorf("%s: error %v; want date_of_birth saying %q", label, err, tc.wantText)
+		}
+	}
+	_, _, faulty := DateParts{Day: "27", Month: "13", Year: "1990"}.Check()
+	if !reflect.DeepEqual(faulty, []string{PartMonth}) {
+		t.Errorf("faulty parts %v, want [month]", faulty)
+	}
+}
+
+// TestOKToLeaveMessageIsKept: the patient's answer reaches the enquiry; no answer is a no.
+func TestOKToLeaveMessageIsKept(t *testing.T) {
+	sub := valid()
+	if e, err := testValidator().Check(sub); err != nil || e.OKToLeaveMessage {
+		t.Fatalf("no answer: %+v, %v", e, err)
+	}
+	sub.OKToLeaveMessage = true
+	if e, err := testValidator().Check(sub); err != nil || !e.OKToLeaveMessage {
+		t.Fatalf("yes: %+v, %v", e, err)
+	}
+}

@@ -35,6 +35,7 @@ type enquiryJSON struct {
 	Message          string     `json:"message"`
 	DateOfBirth      string     `json:"date_of_birth"`
 	ReferralSource   string     `json:"referral_source"`
+	OKToLeaveMessage bool       `json:"ok_to_leave_message"`
 	UTMSource        string     `json:"utm_source"`
 	UTMMedium        string     `json:"utm_medium"`
 	UTMCampaign      string     `json:"utm_campaign"`
@@ -69,7 +70,7 @@ func toEnquiryJSON(e crm.Enquiry) enquiryJSON {
 	return enquiryJSON{
 		Reference: e.Reference, Status: string(e.Status), Name: e.Name, Email: e.Email, Phone: e.Phone,
 		PreferredContact: e.PreferredContact, Treatment: e.Treatment, Message: e.Message, DateOfBirth: e.DateOfBirth,
-		ReferralSource: e.ReferralSource, UTMSource: e.UTMSource, UTMMedium: e.UTMMedium, UTMCampaign: e.UTMCampaign,
+		ReferralSource: e.ReferralSource, OKToLeaveMessage: e.OKToLeaveMessage, UTMSource: e.UTMSource, UTMMedium: e.UTMMedium, UTMCampaign: e.UTMCampaign,
 		Assignee: staffRefJSON(e.Assignee), Priority: e.Priority, Overdue: e.Overdue,
 		CreatedAt: rfc3339(e.CreatedAt), FirstContactDue: rfc3339(e.FirstContactDue),
 		FirstContactedAt: optTime(e.FirstContactedAt), CloseReason: e.CloseReason, Related: e.Related,

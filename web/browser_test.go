@@ -263,3 +263,47 @@ func TestBrowserDragsACardToALaterColumn(t *testing.T) {
 		t.Error("an earlier column accepted the card")
 	}
 }
+
+// TestBrowserFailedSubmitFocusesTheErrorSummary: on a phone (390x844), after a bad submit, focus is on the
+// error summary, which is on the first screen, and the title starts "Error: "; the summary's link to the date
+// of birth takes focus to the part that is wrong.
+func TestBrowserFailedSubmitFocusesTheErrorSummary(t *testing.T) {
+	h := newHarness(t, nil)
+	base := h.listen()
+	ctx := newBrowser(t)
+	do(t, ctx, chromedp.EmulateViewport(390, 844))
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	do(t, ctx, chromedp.Navigate(base+"/enquire"), chromedp.WaitVisible(id("name")))
+	do(t, ctx,
+		chromedp.SendKeys(id("name"), "Ann Example"),
+		chromedp.SendKeys(id("email"), "ann@"),
+		chromedp.SendKeys(id("dob_day"), "27"),
+		chromedp.SendKeys(id("dob_month"), "3"),
+	)
+	submit(t, ctx)
+	do(t, ctx, chromedp.WaitVisible(id("error-summary")))
+	if title := run(t, ctx, chromedp.Title()); !strings.HasPrefix(title, "Error: ") {
+		t.Errorf("title %q does not start with \"Error: \"", title)
+	}
+	// The browser applies autofocus at its next rendering opportunity: wait for it (a page that never moves
+	// focus fails after 5 s).
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.activeElement && document.activeElement.id === "error-summary"`,
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		focused := run(t, ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id || document.activeElement.tagName : ""`))
+		t.Errorf("focus is on %q, not the error summary (%v)", focused, err)
+	}
+	rect := run(t, ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.getElementById('error-summary').getBoundingClientRect(); return [r.top, r.bottom]; })()`))
+	if rect[0] < 0 || rect[0] > 844 || rect[1] > 844 {
+		t.Errorf("the error summary is not within the first screen (top %.0f, bottom %.0f)", rect[0], rect[1])
+	}
+	if w := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("the form with errors is %dpx wide on a 390px phone", w)
+	}
+	if kept := run(t, ctx, chromedp.Value(id("dob_month"))); kept != "3" {
+		t.Errorf("the month was not kept: %q", kept)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS(`#error-summary a[href="#dob_year"]`)))
+	if f := run(t, ctx, chromedp.Evaluate[string](`document.activeElement.id`)); f != "dob_year" {
+		t.Errorf("the summary's link left the focus on %q, not the year", f)
+	}
+}

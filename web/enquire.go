@@ -33,20 +33,61 @@ func validKey(k string) bool {
 	return true
 }
 
-// enquiryFormData is what the enquiry form template shows.
+// enquiryFormData is what the enquiry form template shows: the answers (sub) with errs beside their fields and,
+// when there are errors, the error summary (Summary), in form order, each line linking to its field.
 func (s *server) enquiryFormData(sub intake.Submission, errs intake.ValidationErrors, key string) fiber.Map {
+	dob := sub.DOB
+	if dob.Empty() && len(sub.DateOfBirth) == len("2006-01-02") {
+		// A clinic's own page may post date_of_birth as one field: shown again, it fills the three.
+		dob = intake.DateParts{Year: sub.DateOfBirth[:4], Month: sub.DateOfBirth[5:7], Day: sub.DateOfBirth[8:]}
+	}
+	faulty := map[string]bool{}
+	if errs["date_of_birth"] != "" {
+		_, _, parts := dob.Check()
+		if len(parts) == 0 { // the date is one, but not acceptable (in the future, under 18): all three
+			parts = []string{intake.PartDay, intake.PartMonth, intake.PartYear}
+		}
+		for _, p := range parts {
+			faulty[p] = true
+		}
+	}
+	var summary []errorLink
+	for _, f := range errs.Fields() {
+		summary = append(summary, errorLink{Href: "#" + errorTarget(f, faulty), Text: fieldLabels[f] + ": " + errs[f]})
+	}
 	return fiber.Map{
 		"Values":         sub,
 		"Errors":         errs,
-		"ErrorFields":    errs.Fields(),
+		"Summary":        summary,
+		"DOB":            dob,
+		"DOBFaulty":      faulty,
 		"Key":            key,
 		"Treatments":     intake.Treatments,
 		"Referrals":      intake.ReferralSources,
 		"Contacts":       intake.ContactPreferences,
 		"FirstContact":   s.cfg.FirstContactHours,
 		"PrivacyVersion": intake.PrivacyNoticeVersion,
-		"FieldLabels":    fieldLabels,
 	}
+}
+
+// errorTarget is the id of the control the error summary's line for field leads to: the field itself, the
+// first radio button of a choice, the first wrong part of the date of birth, or the form for the hidden
+// campaign fields.
+func errorTarget(field string, dobFaulty map[string]bool) string {
+	switch field {
+	case "preferred_contact":
+		return "preferred_contact-" + intake.ContactPreferences[0].Value
+	case "date_of_birth":
+		for _, p := range []string{intake.PartDay, intake.PartMonth, intake.PartYear} {
+			if dobFaulty[p] {
+				return "dob_" + p
+			}
+		}
+		return "dob_day"
+	case "utm_source", "utm_medium", "utm_campaign":
+		return "enquiry-form"
+	}
+	return field
 }
 
 // fieldLabels names each field as the form labels it, for the error summary.
@@ -54,7 +95,7 @@ var fieldLabels = map[string]string{
 	"name": "Your name", "email": "Email address", "phone": "Phone number", "preferred_contact": "How to contact you",
 	"treatment": "Treatment", "message": "Your message", "date_of_birth": "Date of birth",
 	"referral_source": "How you heard about us", "consent": "Agreement", "utm_source": "Campaign source",
-	"utm_medium": "Campaign medium", "utm_campaign": "Campaign",
+	"utm_medium": "Campaign medium", "utm_campaign": "Campaign", "ok_to_leave_message": "Voicemail or text message",
 }
 
 // enquireForm shows an empty form. Links from a clinic's pages may preselect the treatment (?treatment=adhd) and
@@ -86,7 +127,8 @@ func (s *server) enquireSubmit(c *fiber.Ctx) error {
 		if key == "" {
 			key = newFormKey()
 		}
-		return s.renderPage(c, fiber.StatusUnprocessableEntity, "enquire", "Please check your enquiry",
+		// "Error: " first, as GOV.UK does: the title is what a screen reader announces of the new page.
+		return s.renderPage(c, fiber.StatusUnprocessableEntity, "enquire", "Error: Enquire about treatment",
 			s.enquiryFormData(sub, invalid, key))
 	}
 	if errors.Is(err, crm.ErrUnavailable) {
@@ -112,7 +154,6 @@ func (s *server) enquiryNotSent(c *fiber.Ctx, sub intake.Submission, key string,
 	}
 	data := s.enquiryFormData(sub, nil, key)
 	data["NotSent"] = true
-	data["ClinicTel"] = telURI(s.cfg.ClinicPhone)
 	c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
 	return s.renderPage(c, fiber.StatusServiceUnavailable, "enquire", "Your enquiry was not sent", data)
 }
@@ -136,8 +177,9 @@ func telURI(phone string) string {
 }
 
 // enquireThanks confirms the enquiry and shows its reference. When the screening cookie's token belongs to
-// that enquiry, it also leads with the crisis help if the enquiry is flagged risk, and invites the patient to
-// the questionnaires while the link works; without the cookie (or for another reference) it is the plain page.
+// that enquiry, it also repeats the email address given (so a typo is seen), leads with the crisis help if the
+// enquiry is flagged risk, and invites the patient to the questionnaires while the link works; without the
+// cookie (or for another reference) it is the plain page, which shows no address: a reference is not a secret.
 func (s *server) enquireThanks(c *fiber.Ctx) error {
 	ref, _ := intake.ParseReference(c.Query("ref"))
 	data := fiber.Map{
@@ -152,6 +194,9 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 		switch {
 		case err == nil && th.Reference == ref:
 			data["Risk"], risk = th.Risk, th.Risk
+			// Repeated so that a mistyped address is noticed; only this browser holds the cookie, and the
+			// reference alone never shows it.
+			data["Email"] = th.Email
 			data["UrgentContact"] = s.cfg.UrgentContactHours
 			if th.Invite {
 				data["ScreeningLink"] = screeningPath + token
@@ -182,5 +227,6 @@ func (s *server) contactBy(sent time.Time, risk bool) time.Time {
 func (s *server) privacy(c *fiber.Ctx) error {
 	data := s.privacyNotice()
 	data["Version"] = intake.PrivacyNoticeVersion
+	data["ICONumber"] = s.cfg.ICONumber
 	return s.renderPage(c, fiber.StatusOK, "privacy", "Privacy notice", data)
 }

@@ -31,7 +31,8 @@ func TestEnquiryFormPage(t *testing.T) {
 		}
 	}
 	// Every visible field has a label tied to it.
-	for _, id := range []string{"name", "email", "phone", "treatment", "message", "date_of_birth", "referral_source", "consent"} {
+	for _, id := range []string{"name", "email", "phone", "ok_to_leave_message", "treatment", "message", "dob_day",
+		"dob_month", "dob_year", "referral_source", "consent"} {
 		if !strings.Contains(page, `<label for="`+id+`"`) || !strings.Contains(page, `id="`+id+`"`) {
 			t.Errorf("field %s has no label", id)
 		}

@@ -14,9 +14,16 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 )
 
-// contentSecurityPolicy allows only our own styles, scripts and images, and no framing.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+// contentSecurityPolicy allows only our own styles, scripts and images (and the clinic's logo, when it is kept
+// elsewhere: logoOrigin), and no framing.
+func contentSecurityPolicy(logoOrigin string) string {
+	img := "img-src 'self' data:"
+	if logoOrigin != "" {
+		img += " " + logoOrigin
+	}
+	return "default-src 'self'; " + img + "; style-src 'self'; script-src 'self'; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+}
 
 // hsts tells browsers to use only https for this site for a year.
 const hsts = "max-age=31536000; includeSubDomains"
@@ -33,7 +40,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Use(requestid.New())
 	app.Use(s.logRequests)
 	app.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: contentSecurityPolicy,
+		ContentSecurityPolicy: contentSecurityPolicy(s.cfg.Logo.origin()),
 		ReferrerPolicy:        "same-origin",
 		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
 		HSTSMaxAge:            0, // sent below, by the configured address rather than the connection
@@ -55,6 +62,10 @@ func (s *server) routes(app *fiber.App) {
 		PathPrefix: "static",
 		MaxAge:     int((24 * time.Hour).Seconds()),
 	}))
+
+	// The icon browsers ask for at the root, and the clinic's logo when it is a file.
+	app.Get("/favicon.ico", s.favicon)
+	app.Get("/logo", s.logo)
 
 	// The patient's side.
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/enquire", fiber.StatusSeeOther) })

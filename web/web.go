@@ -68,6 +68,12 @@ type Config struct {
 	// RetentionMonths and SpamRetentionDays are the retention policy the privacy notice states (0: never).
 	RetentionMonths   int
 	SpamRetentionDays int
+	// Logo is the clinic's logo (FRONTDESK_CLINIC_LOGO, read by LoadLogo), shown in every page's header; the
+	// zero value shows the clinic's name alone.
+	Logo Logo
+	// ICONumber is the clinic's registration number with the Information Commissioner's Office
+	// (FRONTDESK_CLINIC_ICO_NUMBER), stated in the privacy notice when set.
+	ICONumber string
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.

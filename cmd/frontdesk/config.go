@@ -16,17 +16,22 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	opening "github.com/frontdesk/frontdesk/crm/hours"
+	"github.com/frontdesk/frontdesk/web"
 )
 
 // config is every setting the README lists, read once at start from FRONTDESK_* variables (and, for serve,
 // flags), validated, and passed down as values. Nothing else reads the environment.
 type config struct {
-	Addr              string
-	DB                string
-	BaseURL           *url.URL
-	ClinicName        string
-	ClinicPhone       string
-	ClinicEmail       string
+	Addr        string
+	DB          string
+	BaseURL     *url.URL
+	ClinicName  string
+	ClinicPhone string
+	ClinicEmail string
+	// ClinicLogo is FRONTDESK_CLINIC_LOGO: an https URL or an image file, read at start.
+	ClinicLogo web.Logo
+	// ClinicICONumber is FRONTDESK_CLINIC_ICO_NUMBER, for the privacy notice ("" when not set).
+	ClinicICONumber   string
 	MailTransport     string
 	MailDir           string
 	MailFrom          *mail.Address
@@ -128,6 +133,22 @@ var settings = []setting{
 			return errors.New("must be a plain email address such as hello@clinic.example")
 		}
 		c.ClinicEmail = a.Address
+		return nil
+	}},
+	{"FRONTDESK_CLINIC_LOGO", "clinic-logo", "", "clinic logo shown on pages and in HTML emails: an https URL or an image file (PNG, JPEG, GIF, WebP or SVG; optional)", func(c *config, s string) error {
+		l, err := web.LoadLogo(s)
+		if err != nil {
+			return err
+		}
+		c.ClinicLogo = l
+		return nil
+	}},
+	{"FRONTDESK_CLINIC_ICO_NUMBER", "clinic-ico-number", "", "the clinic's ICO registration number, stated in the privacy notice (optional)", func(c *config, s string) error {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		if len(s) > 20 || strings.IndexFunc(s, func(r rune) bool { return (r < 'A' || r > 'Z') && (r < '0' || r > '9') }) >= 0 {
+			return errors.New("must be the registration number as the ICO gives it, letters and digits such as ZA123456")
+		}
+		c.ClinicICONumber = s
 		return nil
 	}},
 	{"FRONTDESK_MAIL_TRANSPORT", "mail-transport", "file", "file (write .eml files) or smtp", func(c *config, s string) error {
@@ -342,6 +363,11 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string, wit
 				name = "--" + s.flag
 			}
 			return nil, nil, usagef("invalid %s: %v", name, err)
+		}
+		if s.env == "FRONTDESK_MAIL_FROM" && *raw[s.env] == s.def {
+			// Left at its default, the sender is named after the clinic: patients see who wrote to them,
+			// not "Frontdesk". The address stays as it is.
+			c.MailFrom.Name = c.ClinicName
 		}
 	}
 	return c, fs.Args(), nil

@@ -21,7 +21,8 @@ import (
 // configured transport and the worker itself.
 func newMailWorker(c *config, store *db.DB, log *slog.Logger) (*mailer.Worker, error) {
 	renderer, err := mailer.NewRenderer(mailer.RenderConfig{
-		Clinic:             mailer.Clinic{Name: c.ClinicName, Phone: c.ClinicPhone, Email: c.ClinicEmail},
+		Clinic: mailer.Clinic{Name: c.ClinicName, Phone: c.ClinicPhone, Email: c.ClinicEmail,
+			LogoURL: c.ClinicLogo.EmailSrc(c.BaseURL.String())},
 		From:               c.MailFrom,
 		BaseURL:            c.BaseURL.String(),
 		FirstContactHours:  c.FirstContactHours,

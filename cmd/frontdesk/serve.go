@@ -145,6 +145,8 @@ func cmdServe(args []string, e env) error {
 		Require2FA:         c.Require2FA,
 		RetentionMonths:    c.RetentionMonths,
 		SpamRetentionDays:  c.SpamRetentionDays,
+		Logo:               c.ClinicLogo,
+		ICONumber:          c.ClinicICONumber,
 	}, deps)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package mailer
 import (
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
 	netmail "net/mail"
 	"strings"
 	"time"
@@ -62,6 +63,7 @@ func NewRenderer(cfg RenderConfig) (*Renderer, error) {
 		cfg.UrgentContactHours = crm.DefaultUrgentContactHours
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.Clinic.PhoneLink = phoneLink(cfg.Clinic.Phone)
 	tpl, err := LoadTemplates(cfg.TemplatesDir)
 	if err != nil {
 		return nil, err
@@ -164,4 +166,22 @@ func (r *Renderer) Compose(m crm.OutboxMessage) (*mail.Msg, error) {
 	msg.SetBodyString(mail.TypeTextPlain, out.Text)
 	msg.AddAlternativeString(mail.TypeTextHTML, out.HTML)
 	return msg, nil
+}
+
+// phoneLink is a tel: link to phone, its digits and a leading +, so a patient reading on a phone can tap it;
+// "" when phone has no digits. html/template refuses a tel: URL it did not check itself, hence the type.
+func phoneLink(phone string) htmltemplate.URL {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		}
+	}
+	if strings.Trim(b.String(), "+") == "" {
+		return ""
+	}
+	return htmltemplate.URL("tel:" + b.String())
 }

@@ -28,6 +28,11 @@ type Clinic struct {
 	// Phone and Email are optional; templates leave out what is empty.
 	Phone string
 	Email string
+	// LogoURL is the absolute address of the clinic's logo, shown at the top of HTML emails; "" for none.
+	LogoURL string
+	// PhoneLink is Phone as a tel: link's target ("tel:+442079460018"), set by NewRenderer from Phone; ""
+	// when Phone has no digits.
+	PhoneLink htmltemplate.URL
 }
 
 // TemplateData is what every template is executed with. Each kind's files are `KIND.txt` (the plain text, with
@@ -221,7 +226,8 @@ func tidyText(s string) string {
 func sampleData(kind crm.MailKind) TemplateData {
 	at := time.Date(2026, 11, 27, 13, 0, 54, 0, time.UTC)
 	d := TemplateData{
-		Clinic:    Clinic{Name: "Sample Clinic", Phone: "020 7946 0000", Email: "hello@clinic.example"},
+		Clinic: Clinic{Name: "Sample Clinic", Phone: "020 7946 0000", Email: "hello@clinic.example",
+			LogoURL: "https://clinic.example/logo", PhoneLink: "tel:02079460000"},
 		Reference: "FD-SAMPLE", PatientName: "Sam Sample", Treatment: "ADHD",
 		ReceivedAt: at, Received: formatTime(at), FirstContactHours: 24, ContactBy: formatTime(at.Add(24 * time.Hour)),
 		ClinicHours: "Monday to Friday 9:00–17:30",

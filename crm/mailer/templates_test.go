@@ -61,6 +61,15 @@ func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withLogo, err := mailer.NewRenderer(mailer.RenderConfig{
+		Clinic: mailer.Clinic{Name: "Harbour Clinic", Phone: "+44 20 7946 0018",
+			LogoURL: "https://enquiries.harbour.example/logo?v=0123456789ab"},
+		From: mustAddress(t, "Harbour Clinic <no-reply@harbour.example>"), BaseURL: "https://enquiries.harbour.example",
+		FirstContactHours: 24, Location: time.UTC,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	assigned := func(kind crm.MailKind) crm.OutboxMessage {
 		m := sampleMessage(kind)
 		m.Enquiry.Assigned, m.Enquiry.AssigneeName = true, "Dr Siân O'Brien"
@@ -75,6 +84,7 @@ func TestRenderedTemplatesMatchGoldenFiles(t *testing.T) {
 	}{
 		{"confirmation", r, sampleMessage(crm.MailConfirmation)},
 		{"confirmation_no_contact_details", noContact, sampleMessage(crm.MailConfirmation)},
+		{"confirmation_with_logo", withLogo, sampleMessage(crm.MailConfirmation)},
 		{"staff_new_unassigned", r, sampleMessage(crm.MailNewEnquiry)},
 		{"staff_new_assigned", r, assigned(crm.MailNewEnquiry)},
 		{"staff_assigned", r, assigned(crm.MailAssigned)},
@@ -317,5 +327,41 @@ func TestAPasswordResetWithoutItsTokenIsNotSent(t *testing.T) {
 	m.LinkToken = ""
 	if _, err := r.Compose(m); !errors.Is(err, mailer.ErrLinkGone) {
 		t.Errorf("compose without the token: %v, want ErrLinkGone", err)
+	}
+}
+
+// TestHTMLEmailShowsTheLogoAndTappableNumbers: with a logo, every HTML email opens with it (alt text: the
+// clinic's name); the clinic's number and the crisis lines are links a phone can call; the plain text stays
+// plain.
+func TestHTMLEmailShowsTheLogoAndTappableNumbers(t *testing.T) {
+	r, err := mailer.NewRenderer(mailer.RenderConfig{
+		Clinic: mailer.Clinic{Name: "Harbour Clinic", Phone: "+44 (20) 7946 0018",
+			LogoURL: "https://enquiries.harbour.example/logo?v=1"},
+		From: mustAddress(t, "Harbour Clinic <no-reply@harbour.example>"), BaseURL: "https://enquiries.harbour.example",
+		FirstContactHours: 24, Location: time.UTC,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []crm.MailKind{crm.MailConfirmation, crm.MailNewEnquiry} {
+		out, err := r.Render(sampleMessage(kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.HTML, `<img src="https://enquiries.harbour.example/logo?v=1" alt="Harbour Clinic"`) {
+			t.Errorf("%s: no logo with the clinic's name as its alt text", kind)
+		}
+		if strings.Contains(out.Text, "logo") {
+			t.Errorf("%s: the plain text mentions the logo", kind)
+		}
+	}
+	out, err := r.Render(sampleMessage(crm.MailConfirmation))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{`<a href="tel:&#43;442079460018">&#43;44 (20) 7946 0018</a>`, `<a href="tel:116123">`, `<a href="tel:111">`, `<a href="tel:999">`} {
+		if !strings.Contains(out.HTML, link) {
+			t.Errorf("the confirmation lacks %s", link)
+		}
 	}
 }

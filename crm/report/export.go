@@ -53,7 +53,7 @@ var baseColumns = []string{
 	"reference", "created_at", "status", "name", "email", "phone", "preferred_contact", "treatment",
 	"referral_source", "utm_source", "utm_medium", "utm_campaign", "assignee_name", "assignee_email", "priority",
 	"first_contacted_at", "hours_to_first_contact", "close_reason", "date_of_birth", "message", "consent_at",
-	"consent_version", "erased",
+	"consent_version", "erased", "ok_to_leave_message",
 }
 
 // Columns are the export's columns, in order, as named in its header row. Times are ISO 8601 in the clinic's

@@ -148,6 +148,7 @@ func TestCSVRoundTripsThroughEncodingCSV(t *testing.T) {
 		"created_at":             "2026-07-01T10:30:00+01:00", // BST
 		"name":                   "Zoë Ångström",
 		"phone":                  "'+447700900123",
+		"ok_to_leave_message":    "yes",
 		"message":                "First line\nSecond line with \"quotes\", and a comma",
 		"utm_campaign":           "autumn, \"quoted\"",
 		"assignee_name":          "Lee Clinician",
@@ -164,23 +165,24 @@ func TestCSVRoundTripsThroughEncodingCSV(t *testing.T) {
 	}
 	second := recs[2]
 	for name, want := range map[string]string{
-		"created_at":         "2026-12-01T09:00:00+00:00", // GMT: still an offset, never Z
-		"name":               "'=HYPERLINK(\"http://evil.example\",\"click\")",
-		"email":              "'@evil.example",
-		"utm_source":         "'+cmd|' /C calc'!A0",
-		"utm_medium":         "'-2+3",
-		"utm_campaign":       "'\tTabbed",
-		"message":            "'\nCarriage", // the CR is a line break, written CRLF
-		"close_reason":       "'＝1+1",
-		"first_contacted_at": "",
-		"assignee_name":      "",
+		"created_at":          "2026-12-01T09:00:00+00:00", // GMT: still an offset, never Z
+		"name":                "'=HYPERLINK(\"http://evil.example\",\"click\")",
+		"email":               "'@evil.example",
+		"utm_source":          "'+cmd|' /C calc'!A0",
+		"utm_medium":          "'-2+3",
+		"utm_campaign":        "'\tTabbed",
+		"message":             "'\nCarriage", // the CR is a line break, written CRLF
+		"close_reason":        "'＝1+1",
+		"first_contacted_at":  "",
+		"assignee_name":       "",
+		"ok_to_leave_message": "no",
 	} {
 		if got := col(second, name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
 	erased := recs[3]
-	for _, name := range []string{"name", "email", "phone", "message", "date_of_birth", "close_reason"} {
+	for _, name := range []string{"name", "email", "phone", "ok_to_leave_message", "message", "date_of_birth", "close_reason"} {
 		if got := col(erased, name); got != "" {
 			t.Errorf("erased enquiry exported %s %q", name, got)
 		}

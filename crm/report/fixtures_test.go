@@ -138,8 +138,8 @@ func sampleEnquiries() []crm.Enquiry {
 	contacted := summer.Add(5*time.Hour + 30*time.Minute)
 	return []crm.Enquiry{
 		{Reference: "ABCD-2345", Status: crm.StatusContacted, Name: "Zoë Ångström", Email: "zoe@example.org",
-			Phone: "+447700900123", PreferredContact: "phone", Treatment: "adhd", ReferralSource: "gp",
-			UTMSource: "google", UTMMedium: "cpc", UTMCampaign: "autumn, \"quoted\"",
+			Phone: "+447700900123", OKToLeaveMessage: true, PreferredContact: "phone", Treatment: "adhd",
+			ReferralSource: "gp", UTMSource: "google", UTMMedium: "cpc", UTMCampaign: "autumn, \"quoted\"",
 			Message: "First line\nSecond line with \"quotes\", and a comma", DateOfBirth: "1990-04-05",
 			Priority: "high", Assignee: &crm.StaffRef{ID: 7, Name: "Lee Clinician", Email: "lee@clinic.example"},
 			CreatedAt: summer, FirstContactedAt: &contacted, ConsentAt: summer, ConsentVersion: "2026-11-01"},
@@ -149,7 +149,7 @@ func sampleEnquiries() []crm.Enquiry {
 			CloseReason: "＝1+1", Priority: "normal", CreatedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
 			ConsentAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), ConsentVersion: "2026-11-01"},
 		{Reference: "JKLM-2345", Status: crm.StatusLost, Name: "Still Here", Email: "still@example.org",
-			Phone: "+447700900999", Message: "should not leave", DateOfBirth: "1980-01-01", CloseReason: "Moved away",
+			Phone: "+447700900999", OKToLeaveMessage: true, Message: "should not leave", DateOfBirth: "1980-01-01", CloseReason: "Moved away",
 			Treatment: "anxiety", Priority: "normal", CreatedAt: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC),
 			ConsentAt: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC), ConsentVersion: "2026-11-01", Erased: true},
 	}

@@ -228,6 +228,14 @@ func baseCells(e *crm.Enquiry, row []Cell) {
 	if e.Erased {
 		erased = "yes"
 	}
+	// May the clinic leave a voicemail or text message: yes or no; nothing for an erased enquiry.
+	leave := "no"
+	switch {
+	case e.Erased:
+		leave = ""
+	case e.OKToLeaveMessage:
+		leave = "yes"
+	}
 	row[0] = text(e.Reference)
 	row[1] = moment(e.CreatedAt)
 	row[2] = text(string(e.Status))
@@ -251,6 +259,7 @@ func baseCells(e *crm.Enquiry, row []Cell) {
 	row[20] = moment(e.ConsentAt)
 	row[21] = text(e.ConsentVersion)
 	row[22] = text(erased)
+	row[23] = text(leave)
 }
 
 // isoLayout is ISO 8601 with the offset always written as ±hh:mm (never Z), so every time says its zone.

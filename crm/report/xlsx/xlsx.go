@@ -37,7 +37,7 @@ var columnWidths = []float64{
 	12, 17, 18, 24, 30, 16, 12, 14,
 	12, 14, 14, 18, 22, 28, 9,
 	17, 12, 30, 12, 60, 17,
-	12, 7,
+	12, 7, 8,
 }
 
 // The cell styles, as indexes into styles.xml's cellXfs.
