@@ -1,0 +1,121 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/frontdesk/frontdesk/crm"
+)
+
+// staffPages are the pages an administrator reads, each with data in it once seedStaffPages has run.
+var staffPages = []string{"/admin/users", "/admin/reports", "/admin/outbox", "/admin/audit", "/admin/privacy", "/account"}
+
+// seeded is what seedStaffPages made: the references of its enquiries, by what they show.
+type seeded struct {
+	uk, abroad, closed, flagged string
+}
+
+// seedStaffPages fills the database the way a clinic's first weeks would: staff of every role, enquiries with
+// UK and foreign phone numbers, a campaign, a referral source, a move, a closing, a note, a priority, a risk
+// flag, and mail sent and failed, so that every staff page has rows to show.
+func seedStaffPages(t *testing.T, h *harness) seeded {
+	t.Helper()
+	ctx := context.Background()
+	admin := h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
+	h.addStaff("clin@clinic.example", crm.RoleClinician, "adhd", "ptsd")
+	post := func(json string) string {
+		resp := h.postJSON("/api/v1/enquiries", json)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("submit: %d %s", resp.StatusCode, body(t, resp))
+		}
+		ref, _ := decode(t, resp)["reference"].(string)
+		return ref
+	}
+	var s seeded
+	s.uk = post(`{"name":"Ann Example","email":"ann@example.org","phone":"07700 900123","treatment":"adhd",
+		"preferred_contact":"phone","referral_source":"gp","utm_source":"newsletter","utm_medium":"email",
+		"utm_campaign":"spring_open_day","message":"Evenings are best.","consent":true}`)
+	s.abroad = post(`{"name":"Bea Example","email":"bea@example.org","phone":"+1 415 555 2671","treatment":"chronic_pain",
+		"referral_source":"search","consent":true}`)
+	s.closed = post(`{"name":"Cy Example","email":"cy@example.org","treatment":"addiction","referral_source":"friend","consent":true}`)
+	s.flagged = post(`{"name":"Di Example","email":"di@example.org","treatment":"depression","consent":true,
+		"screening":{"phq9":[1,1,1,1,1,1,1,1,1]}}`)
+	if _, err := h.ws.Transition(ctx, admin, s.uk, crm.StatusContacted, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ws.Assign(ctx, admin, s.uk, "clin@clinic.example", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ws.SetPriority(ctx, admin, s.uk, "high", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ws.AddNote(ctx, admin, s.uk, "Called; will ring back on Tuesday."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ws.Transition(ctx, admin, s.closed, crm.StatusLost, "No answer after three calls", 0); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := h.db.ClaimDue(ctx, time.Now(), time.Minute, 50)
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("claim the mail: %v (%d)", err, len(msgs))
+	}
+	for i, m := range msgs {
+		if i%3 == 0 {
+			err = h.db.MarkFailed(ctx, m.ID, "550 5.1.1 mailbox unavailable at the receiving server, try another address")
+		} else {
+			err = h.db.MarkSent(ctx, m.ID, time.Now())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// pageWidth is how wide the page on screen is, and how wide its window.
+func pageWidth(t *testing.T, ctx context.Context) (page, window int) {
+	t.Helper()
+	page = run(t, ctx, chromedp.Evaluate[int](`document.scrollingElement.scrollWidth`))
+	window = run(t, ctx, chromedp.Evaluate[int](`window.innerWidth`))
+	return page, window
+}
+
+// Tables in their scrolling boxes, with visually hidden text in them, must not make the page itself wider than
+// a phone: each administrator's page, full of data, fits a 390 px window.
+func TestBrowserAdminPagesFitAPhone(t *testing.T) {
+	h := newHarness(t, nil)
+	s := seedStaffPages(t, h)
+	base := h.listen()
+	ctx := newBrowser(t)
+	adminSignIn(t, ctx, h, base, 390, 844)
+	for _, p := range append(staffPages, "/enquiries/"+s.uk) {
+		do(t, ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		page, window := pageWidth(t, ctx)
+		if window != 390 {
+			t.Fatalf("%s: the window is %d px wide, want 390", p, window)
+		}
+		if page > window {
+			t.Errorf("%s is %d px wide in a %d px window", p, page, window)
+		}
+	}
+}
+
+// adminSignIn signs the seeded administrator in, in a window of that size (emulated: headless Chromium's own
+// window is never narrower than 500 px).
+func adminSignIn(t *testing.T, ctx context.Context, h *harness, base string, width, height int64) {
+	t.Helper()
+	do(t, ctx, chromedp.EmulateViewport(width, height))
+	do(t, ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.ID("email")))
+	browserSignIn(t, ctx, h, "admin@clinic.example")
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`[data-board]`)))
+}
+
+// fmtRef keeps fmt imported for helpers below that format messages.
+var _ = fmt.Sprintf
+var _ = strings.Contains
