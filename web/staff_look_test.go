@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -119,3 +121,29 @@ func adminSignIn(t *testing.T, ctx context.Context, h *harness, base string, wid
 // fmtRef keeps fmt imported for helpers below that format messages.
 var _ = fmt.Sprintf
 var _ = strings.Contains
+
+var addRoleSelect = regexp.MustCompile(`(?s)<select id="role" name="role"[^>]*>(.*?)</select>`)
+
+// "Add a member of staff" starts at the least privilege: clinician, never administrator.
+func TestAddStaffFormDefaultsToTheLeastPrivilege(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addStaff("admin@clinic.example", crm.RoleAdmin)
+	a := h.signedIn("admin@clinic.example", staffPassword)
+	a.get("/admin/users")
+	m := addRoleSelect.FindStringSubmatch(a.last)
+	if m == nil {
+		t.Fatal("no role select in the add form")
+	}
+	// A browser shows the first option when none is selected: the selected one, or the first, is what a
+	// person who does not look gets.
+	chosen := regexp.MustCompile(`<option value="([a-z]+)" selected>`).FindAllStringSubmatch(m[1], -1)
+	if len(chosen) != 1 || chosen[0][1] != string(crm.RoleClinician) {
+		t.Errorf("the add form's role starts at %v, want only clinician selected:\n%s", chosen, m[1])
+	}
+	// After a refused add, the form keeps the role that was chosen.
+	a.post("/admin/users", url.Values{"name": {"Dr New"}, "email": {"bad"}, "role": {"coordinator"}, "password": {"x"}})
+	m = addRoleSelect.FindStringSubmatch(a.last)
+	if m == nil || !strings.Contains(m[1], `<option value="coordinator" selected>`) {
+		t.Errorf("a refused add lost the chosen role")
+	}
+}
