@@ -653,12 +653,11 @@ func TestReportsPageAndBrowserExports(t *testing.T) {
 		t.Error("the reports page has inline style")
 	}
 
-	// The default range is this month in the clinic's time zone.
+	// The default range is the last 30 days, today included, in the clinic's time zone.
 	a.get("/admin/reports")
-	month := time.Now().In(berlin)
-	first := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, berlin)
-	if !strings.Contains(a.last, `value="`+first.Format("2006-01-02")+`"`) || !strings.Contains(a.last, `value="`+first.AddDate(0, 1, -1).Format("2006-01-02")+`"`) {
-		t.Error("the default range is not this month")
+	today := time.Now().In(berlin)
+	if !strings.Contains(a.last, `value="`+today.AddDate(0, 0, -29).Format("2006-01-02")+`"`) || !strings.Contains(a.last, `value="`+today.Format("2006-01-02")+`"`) {
+		t.Error("the default range is not the last 30 days")
 	}
 	if resp := a.get("/admin/reports?from=2026-11-31&to=2026-11-01"); resp.StatusCode != 422 || !strings.Contains(a.last, "YYYY-MM-DD") {
 		t.Errorf("bad range: %d", resp.StatusCode)
