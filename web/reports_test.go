@@ -633,7 +633,7 @@ func TestReportsPageAndBrowserExports(t *testing.T) {
 	}
 	page := a.last
 	for _, want := range []string{
-		`<svg xmlns="http://www.w3.org/2000/svg" class="chart"`, `aria-labelledby="chart-funnel-title chart-funnel-desc"`,
+		`<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-wide"`, `class="chart chart-narrow"`, `aria-labelledby="chart-funnel-title chart-funnel-desc"`,
 		`<title id="chart-funnel-title">Funnel: enquiries reaching each stage</title>`,
 		"Contacted 7 (64% of the stage before)", // the funnel chart's description
 		`id="chart-first-contact-title"`, "week of 2 Nov: median 7.0 hours, 90th percentile 24.0 hours",

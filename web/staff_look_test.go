@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -118,9 +117,61 @@ func adminSignIn(t *testing.T, ctx context.Context, h *harness, base string, wid
 	do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`[data-board]`)))
 }
 
-// fmtRef keeps fmt imported for helpers below that format messages.
-var _ = fmt.Sprintf
-var _ = strings.Contains
+// chartProblems measures, in the page on screen, every text of every chart drawn: its size on screen (at least
+// 12 px), that it stays inside its chart, and that no two overlap.
+const chartProblems = `(() => {
+	const out = [];
+	const charts = [...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 0);
+	if (charts.length < 3) out.push(charts.length + ' charts shown, want 3');
+	for (const svg of charts) {
+		const box = svg.getBoundingClientRect(), name = (svg.querySelector('title') || {}).id;
+		const texts = [...svg.querySelectorAll('text')].map(t => ({t: t.textContent, r: t.getBoundingClientRect(),
+			px: parseFloat(getComputedStyle(t).fontSize) * Math.hypot(t.getScreenCTM().a, t.getScreenCTM().b)}));
+		for (const a of texts) {
+			if (a.px < 12) out.push(name + ': "' + a.t + '" is drawn at ' + a.px.toFixed(1) + ' px');
+			if (a.r.left < box.left - 1 || a.r.right > box.right + 1 || a.r.top < box.top - 1 || a.r.bottom > box.bottom + 1)
+				out.push(name + ': "' + a.t + '" sticks out of the chart');
+		}
+		for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+			const a = texts[i].r, b = texts[j].r;
+			if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+				out.push(name + ': "' + texts[i].t + '" overlaps "' + texts[j].t + '"');
+		}
+	}
+	return out;
+})()`
+
+// The reports' charts scale to the screen: on a phone and on a laptop every label is at least 12 px and none
+// overlaps another or leaves its chart, over the default range and over half a year; the export form's
+// buttons stay inside it; and the page is never wider than its window.
+func TestBrowserReportChartsAreReadableAtEveryWidth(t *testing.T) {
+	h := newHarness(t, nil)
+	seedStaffPages(t, h)
+	base := h.listen()
+	ctx := newBrowser(t)
+	adminSignIn(t, ctx, h, base, 390, 844)
+	today := time.Now().UTC()
+	halfYear := "/admin/reports?from=" + today.AddDate(0, 0, -180).Format("2006-01-02") + "&to=" + today.Format("2006-01-02")
+	for _, size := range [][2]int64{{390, 844}, {1366, 900}} {
+		do(t, ctx, chromedp.EmulateViewport(size[0], size[1]))
+		for _, p := range []string{"/admin/reports", halfYear} {
+			do(t, ctx, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+			for _, problem := range run(t, ctx, chromedp.Evaluate[[]string](chartProblems)) {
+				t.Errorf("%dx%d %s: %s", size[0], size[1], p, problem)
+			}
+			outside := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#export form button')].filter(b => {
+				const r = b.getBoundingClientRect(), f = b.closest('form').getBoundingClientRect();
+				return r.right > f.right + 0.5 || r.left < f.left - 0.5;
+			}).map(b => b.textContent)`))
+			if len(outside) > 0 {
+				t.Errorf("%dx%d %s: %v stick out of the export form", size[0], size[1], p, outside)
+			}
+			if page, window := pageWidth(t, ctx); page > window {
+				t.Errorf("%dx%d %s: the page is %d px wide", size[0], size[1], p, page)
+			}
+		}
+	}
+}
 
 var addRoleSelect = regexp.MustCompile(`(?s)<select id="role" name="role"[^>]*>(.*?)</select>`)
 
