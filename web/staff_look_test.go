@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/web"
 )
 
 // staffPages are the pages an administrator reads, each with data in it once seedStaffPages has run.
@@ -280,5 +281,26 @@ func TestBrowserStaffPagesShowNoCodes(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(base+"/enquiries/"+s.abroad), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 	if got := run(t, ctx, chromedp.Text(chromedp.CSS(`a[href^="tel:"]`))); got != "+1 415-555-2671" {
 		t.Errorf("a US number is shown as %q, want +1 415-555-2671", got)
+	}
+}
+
+// With the file transport the outbox says where the email went and that none was sent; with SMTP it says sent.
+func TestOutboxSaysTheFileTransportSendsNothing(t *testing.T) {
+	for _, dir := range []string{"data/mail", ""} {
+		h := newHarness(t, func(c *web.Config) { c.MailFileDir = dir })
+		seedStaffPages(t, h)
+		a := h.signedIn("admin@clinic.example", staffPassword)
+		a.get("/admin/outbox")
+		page := strings.Join(strings.Fields(a.last), " ")
+		said := strings.Contains(page, "written to data/mail (not sent: the file transport is for trying Frontdesk)")
+		if said != (dir != "") {
+			t.Errorf("mail dir %q: the outbox says the file transport wrote the mail: %v", dir, said)
+		}
+		if dir != "" && (strings.Contains(page, ">Sent</span>") || !strings.Contains(page, ">Written to a file</span>")) {
+			t.Error("with the file transport the outbox still calls the mail sent")
+		}
+		if dir == "" && !strings.Contains(page, ">Sent</span>") {
+			t.Error("with SMTP the outbox does not call the mail sent")
+		}
 	}
 }
