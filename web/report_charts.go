@@ -236,9 +236,21 @@ func (rc rowChart) draw(size chartSize) string {
 	xOf := func(v float64) float64 { return x0 + v/ax.top*(x1-x0) }
 	top := y
 	barH := f + 4
-	for _, r := range rc.rows {
+	rowHeight := func(r chartRow) float64 {
 		n := max(len(r.bars), 1)
-		h := float64(n)*barH + float64(n-1)*3
+		return float64(n)*barH + float64(n-1)*3
+	}
+	bottom := top - 6
+	for _, r := range rc.rows {
+		bottom += rowHeight(r) + 10
+	}
+	// The grid first, so that bars and text are drawn over it.
+	for _, v := range ax.ticks() {
+		body.line(xOf(v), top-4, xOf(v), bottom, chartGrid, "")
+		body.text(xOf(v), bottom+f+4, "middle", tickLabel(v), ` fill="`+chartMuted+`"`)
+	}
+	for _, r := range rc.rows {
+		h := rowHeight(r)
 		body.text(x0-8, y+h/2+f*0.35+1, "end", r.label, "")
 		if len(r.bars) == 0 {
 			body.text(x0+4, y+h/2+f*0.35+1, "start", r.note, ` fill="`+chartMuted+`"`)
@@ -253,11 +265,6 @@ func (rc rowChart) draw(size chartSize) string {
 			body.text(xOf(acc)+5, by+barH/2+f*0.35, "start", bar.value, "")
 		}
 		y += h + 10
-	}
-	bottom := y - 6
-	for _, v := range ax.ticks() {
-		body.line(xOf(v), top-4, xOf(v), bottom, chartGrid, "")
-		body.text(xOf(v), bottom+f+4, "middle", tickLabel(v), ` fill="`+chartMuted+`"`)
 	}
 	body.line(x0, top-4, x0, bottom, chartInk, "")
 	if rc.target > 0 {
