@@ -22,7 +22,8 @@ func (s *server) outboxPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.staffPage(c, fiber.StatusOK, "admin_outbox", "Outbox", fiber.Map{"Rows": entries, "Status": string(f.Status)})
+	return s.staffPage(c, fiber.StatusOK, "admin_outbox", "Outbox", fiber.Map{"Rows": entries, "Status": string(f.Status),
+		"MailFileDir": s.cfg.MailFileDir})
 }
 
 // outboxRetry queues a failed message again (form field id); the outbox service checks the role and records it.

@@ -22,6 +22,10 @@ func (s *server) usersPage(c *fiber.Ctx, status int, errs crm.InputError, values
 	if err != nil {
 		return err
 	}
+	if values["role"] == nil || values["role"] == "" {
+		// The form starts at the least privilege: an administrator is made on purpose, never by a slip.
+		values["role"] = string(crm.RoleClinician)
+	}
 	return s.staffPage(c, status, "admin_users", "Staff", fiber.Map{
 		"Staff": staff, "Roles": crm.Roles, "Treatments": intake.Treatments, "Errors": errs, "Values": values,
 	})

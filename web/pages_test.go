@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/frontdesk/frontdesk/crm"
 	"github.com/pquerna/otp/totp"
@@ -94,7 +92,7 @@ func (tr *tour) look(name string) {
 		if w.mobile {
 			opts = append(opts, chromedp.EmulateMobile)
 		}
-		do(t, tr.ctx, chromedp.EmulateViewport(w.width, w.height, opts...), colourScheme(w.dark))
+		do(t, tr.ctx, chromedp.EmulateViewport(w.width, w.height, opts...), colourScheme(map[bool]string{false: "light", true: "dark"}[w.dark]))
 		// Let layout settle after the resize (scripts listening to it included).
 		do(t, tr.ctx, chromedp.Evaluate[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))`, chromedp.EvalAwaitPromise))
 		wide := run(t, tr.ctx, chromedp.Evaluate[int](`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)`))
@@ -129,20 +127,7 @@ func (tr *tour) look(name string) {
 		}
 	}
 	// Back to the light phone, the browser's state between looks.
-	do(t, tr.ctx, chromedp.EmulateViewport(widths[0].width, widths[0].height, chromedp.EmulateMobile), colourScheme(false))
-}
-
-// colourScheme makes the page's prefers-color-scheme dark or light.
-func colourScheme(dark bool) chromedp.Action[chromedp.Void] {
-	scheme := "light"
-	if dark {
-		scheme = "dark"
-	}
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
-		return err
-	})
+	do(t, tr.ctx, chromedp.EmulateViewport(widths[0].width, widths[0].height, chromedp.EmulateMobile), colourScheme("light"))
 }
 
 // clickAndLoad clicks the button sel and waits until the page it leads to has loaded: waiting for an element

@@ -15,7 +15,12 @@ import (
 // Content-Security-Policy (no inline styles) is kept by using SVG presentation attributes (fill=, stroke=)
 // only. Each has a title and a description for screen readers (role="img" with aria-labelledby), axis labels,
 // and its values written on it; the table beside each chart has every figure. Colours keep a contrast of at
-// least 4.5:1 against white.
+// least 4.5:1 against white (the chart box stays white in the dark colour scheme).
+//
+// Every chart is a list of rows (a stage, a week), one bar or a few per row, each value written after its bar:
+// a longer range makes a taller chart, never narrower bars or labels on top of each other. A chart scales to
+// the width of its box (viewBox, width 100%), and is drawn twice, for a phone and for a wider screen, the
+// stylesheet showing one: a single drawing scaled from 720 units to a phone would shrink its text to 6 px.
 
 // chartColours are the series colours, in order.
 var chartColours = []string{"#245b6b", "#a04a00", "#1f6f43", "#6a3d9a", "#b3261e", "#1f4e9c", "#5f6b7a"}
@@ -27,10 +32,9 @@ const (
 	chartFont  = `font-family="system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"`
 )
 
-// svgChart builds one SVG drawing as text; every piece of text put in it goes through esc.
+// svgChart builds SVG as text; every piece of text put in it goes through esc.
 type svgChart struct {
-	b  strings.Builder
-	id string
+	b strings.Builder
 }
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
@@ -39,14 +43,6 @@ func esc(s string) string { return template.HTMLEscapeString(s) }
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
 func (c *svgChart) printf(format string, args ...any) { fmt.Fprintf(&c.b, format, args...) }
-
-// start opens the drawing with its accessible name (title) and description.
-func (c *svgChart) start(width, height int, title, desc string) {
-	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="%s-title %s-desc" %s font-size="13" fill="%s">`,
-		width, height, width, height, c.id, c.id, chartFont, chartInk)
-	c.printf(`<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, c.id, esc(title), c.id, esc(desc))
-	c.printf(`<text x="0" y="18" font-size="16" font-weight="700">%s</text>`, esc(title))
-}
 
 func (c *svgChart) text(x, y float64, anchor, s string, extra string) {
 	c.printf(`<text x="%s" y="%s" text-anchor="%s"%s>%s</text>`, num(x), num(y), anchor, extra, esc(s))
@@ -64,21 +60,15 @@ func (c *svgChart) line(x1, y1, x2, y2 float64, stroke string, extra string) {
 	c.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"%s/>`, num(x1), num(y1), num(x2), num(y2), stroke, extra)
 }
 
-func (c *svgChart) html() template.HTML {
-	c.b.WriteString(`</svg>`)
-	return template.HTML(c.b.String()) // every text in it was escaped by esc
-}
-
 // axis is a value axis from 0 to top in steps of step: a step of 1, 2 or 5 times a power of ten (at least 1),
-// the smallest that reaches v in at most six steps.
+// the smallest that reaches v in at most steps steps (so that its labels have room).
 type axis struct{ top, step float64 }
 
-func niceAxis(v float64) axis {
-	step := 1.0
+func niceAxis(v float64, steps int) axis {
+	steps = max(steps, 1)
 	for p := 1.0; ; p *= 10 {
 		for _, m := range []float64{1, 2, 5} {
-			if m*p*6 >= v {
-				step = m * p
+			if step := m * p; step*float64(steps) >= v {
 				return axis{top: max(step, math.Ceil(v/step)*step), step: step}
 			}
 		}
@@ -127,127 +117,242 @@ func pct(v *float64) string {
 	return strconv.FormatFloat(*v*100, 'f', 0, 64) + "%"
 }
 
-// funnelChart draws a horizontal bar per stage: how many enquiries reached it, and the conversion from the
-// stage before.
+// chartSize is one of the two drawings of a chart: its width in user units and its text size. The stylesheet
+// shows the narrow drawing below 48rem and caps each at its own width, so text is never drawn smaller than
+// about 12.5 px on a screen of 360 px or more.
+type chartSize struct {
+	class string
+	width float64
+	font  float64
+}
+
+var chartSizes = []chartSize{{"chart-narrow", 340, 14}, {"chart-wide", 720, 13}}
+
+// textWidth estimates the drawn width of s at font size f, generously (system-ui averages about half an em a
+// character; digits and capitals more), so reserved space is never too small.
+func textWidth(s string, f float64) float64 { return float64(len([]rune(s))) * f * 0.62 }
+
+// barPart is a piece of a bar: stacked bars have several.
+type barPart struct {
+	value  float64
+	colour string
+	tip    string
+}
+
+// chartBar is one bar of a row and the text written after it.
+type chartBar struct {
+	parts []barPart
+	value string
+}
+
+// chartRow is a stage or a week: its label, its bars, or a note when it has none.
+type chartRow struct {
+	label string
+	bars  []chartBar
+	note  string
+}
+
+type legendItem struct {
+	colour, label string
+	dashed        bool
+}
+
+// rowChart is a chart of rows of horizontal bars over one value axis.
+type rowChart struct {
+	id, title, desc string
+	rowsTitle       string // over the row labels: "Week commencing"
+	axisTitle       string // under the value axis
+	legend          []legendItem
+	rows            []chartRow
+	target          float64 // a dashed line across the rows at this value, when above 0
+}
+
+// html is the chart's caption and its two drawings.
+func (rc rowChart) html() template.HTML {
+	var b strings.Builder
+	b.WriteString(`<figcaption>` + esc(rc.title) + `</figcaption>`)
+	for _, size := range chartSizes {
+		b.WriteString(rc.draw(size))
+	}
+	return template.HTML(b.String()) // every text in it was escaped by esc
+}
+
+func (rc rowChart) draw(size chartSize) string {
+	f, width := size.font, size.width
+	id := rc.id
+	if size.class == "chart-narrow" {
+		id += "-narrow"
+	}
+	var body svgChart
+	line := f + 8 // the height of a line of text
+	y := 0.0
+	// The legend, wrapped to the width.
+	x := 0.0
+	for i, l := range rc.legend {
+		w := 20 + textWidth(l.label, f) + 16
+		if l.dashed {
+			w += 16
+		}
+		if i > 0 && x+w > width {
+			x, y = 0, y+line
+		}
+		if l.dashed {
+			body.line(x, y+f/2+2, x+30, y+f/2+2, l.colour, ` stroke-width="2" stroke-dasharray="6 4"`)
+			body.text(x+36, y+f, "start", l.label, "")
+		} else {
+			body.rect(x, y+2, 14, 14, l.colour, "")
+			body.text(x+20, y+f, "start", l.label, "")
+		}
+		x += w
+	}
+	if len(rc.legend) > 0 {
+		y += line + 6
+	}
+	// Room for the row labels on the left and the values on the right.
+	labelW, valueW := 0.0, 0.0
+	most := 0.0
+	for _, r := range rc.rows {
+		labelW = max(labelW, textWidth(r.label, f))
+		for _, bar := range r.bars {
+			valueW = max(valueW, textWidth(bar.value, f))
+			total := 0.0
+			for _, p := range bar.parts {
+				total += p.value
+			}
+			most = max(most, total)
+		}
+		if r.note != "" {
+			valueW = max(valueW, textWidth(r.note, f)-width*0.3)
+		}
+	}
+	most = max(most, rc.target, 1)
+	x0 := min(labelW+10, width*0.45)
+	x1 := width - min(valueW+10, width*0.35)
+	if rc.rowsTitle != "" {
+		body.text(0, y+f, "start", rc.rowsTitle, ` fill="`+chartMuted+`"`)
+		y += line
+	}
+	ax := niceAxis(most, int(max((x1-x0)/(textWidth(tickLabel(niceAxis(most, 6).top), f)+12), 1)))
+	xOf := func(v float64) float64 { return x0 + v/ax.top*(x1-x0) }
+	top := y
+	barH := f + 4
+	rowHeight := func(r chartRow) float64 {
+		n := max(len(r.bars), 1)
+		return float64(n)*barH + float64(n-1)*3
+	}
+	bottom := top - 6
+	for _, r := range rc.rows {
+		bottom += rowHeight(r) + 10
+	}
+	// The grid first, so that bars and text are drawn over it.
+	for _, v := range ax.ticks() {
+		body.line(xOf(v), top-4, xOf(v), bottom, chartGrid, "")
+		body.text(xOf(v), bottom+f+4, "middle", tickLabel(v), ` fill="`+chartMuted+`"`)
+	}
+	for _, r := range rc.rows {
+		h := rowHeight(r)
+		body.text(x0-8, y+h/2+f*0.35+1, "end", r.label, "")
+		if len(r.bars) == 0 {
+			body.text(x0+4, y+h/2+f*0.35+1, "start", r.note, ` fill="`+chartMuted+`"`)
+		}
+		for i, bar := range r.bars {
+			by := y + float64(i)*(barH+3)
+			acc := 0.0
+			for _, p := range bar.parts {
+				body.rect(xOf(acc), by, xOf(acc+p.value)-xOf(acc), barH, p.colour, p.tip)
+				acc += p.value
+			}
+			body.text(xOf(acc)+5, by+barH/2+f*0.35, "start", bar.value, "")
+		}
+		y += h + 10
+	}
+	body.line(x0, top-4, x0, bottom, chartInk, "")
+	if rc.target > 0 {
+		body.line(xOf(rc.target), top-4, xOf(rc.target), bottom, targetColour, ` stroke-width="2" stroke-dasharray="6 4"`)
+	}
+	height := bottom + f + 4 + line
+	if rc.axisTitle != "" {
+		body.text(width/2, height+f, "middle", rc.axisTitle, "")
+		height += line + 4
+	}
+	var c svgChart
+	c.printf(`<svg xmlns="http://www.w3.org/2000/svg" class="chart %s" viewBox="0 0 %s %s" width="100%%" role="img" aria-labelledby="%s-title %s-desc" %s font-size="%s" fill="%s">`,
+		size.class, num(width), num(height), id, id, chartFont, num(f), chartInk)
+	c.printf(`<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(rc.title), id, esc(rc.desc))
+	c.b.WriteString(body.b.String())
+	c.b.WriteString(`</svg>`)
+	return c.b.String()
+}
+
+// targetColour draws a target line.
+const targetColour = "#b3261e"
+
+// funnelChart draws a bar per stage: how many enquiries reached it, and the conversion from the stage before.
 func funnelChart(r *report.Report) template.HTML {
-	const width, left, barMax, rowH, barH, top = 720, 170, 380, 34, 24, 40
-	stages := r.Funnel.Stages
-	height := top + rowH*len(stages) + 50
-	c := &svgChart{id: "chart-funnel"}
+	rc := rowChart{id: "chart-funnel", title: "Funnel: enquiries reaching each stage",
+		axisTitle: "Enquiries (share of the stage before)"}
 	var desc []string
-	for _, s := range stages {
-		d := fmt.Sprintf("%s %d", s.Label, s.Reached)
+	for _, s := range r.Funnel.Stages {
+		d, v := fmt.Sprintf("%s %d", s.Label, s.Reached), strconv.Itoa(s.Reached)
 		if s.Conversion != nil {
 			d += " (" + pct(s.Conversion) + " of the stage before)"
+			v += " (" + pct(s.Conversion) + ")"
 		}
 		desc = append(desc, d)
+		rc.rows = append(rc.rows, chartRow{label: s.Label, bars: []chartBar{{value: v, parts: []barPart{
+			{float64(s.Reached), chartColours[0], fmt.Sprintf("%s: %d", s.Label, s.Reached)}}}}})
 	}
-	c.start(width, height, "Funnel: enquiries reaching each stage",
-		fmt.Sprintf("Enquiries received %s, %d in all. %s.", rangeLabel(r), r.Enquiries, strings.Join(desc, "; ")))
-	most := 1
-	for _, s := range stages {
-		most = max(most, s.Reached)
-	}
-	ax := niceAxis(float64(most))
-	scale := ax.top
-	axisY := float64(top + rowH*len(stages))
-	for _, v := range ax.ticks() {
-		x := left + v/scale*barMax
-		c.line(x, top-4, x, axisY, chartGrid, "")
-		c.text(x, axisY+16, "middle", tickLabel(v), ` fill="`+chartMuted+`" font-size="12"`)
-	}
-	c.text(left+barMax/2, axisY+36, "middle", "Number of enquiries", "")
-	for i, s := range stages {
-		y := float64(top + i*rowH)
-		w := float64(s.Reached) / scale * barMax
-		c.text(left-8, y+barH/2+5, "end", s.Label, "")
-		c.rect(left, y, w, barH, chartColours[0], fmt.Sprintf("%s: %d", s.Label, s.Reached))
-		v := strconv.Itoa(s.Reached)
-		if s.Conversion != nil {
-			v += " · " + pct(s.Conversion) + " of the stage before"
-		}
-		c.text(left+w+6, y+barH/2+5, "start", v, "")
-	}
-	c.line(left, top-4, left, axisY, chartInk, "")
-	return c.html()
+	rc.desc = fmt.Sprintf("Enquiries received %s, %d in all. %s.", rangeLabel(r), r.Enquiries, strings.Join(desc, "; "))
+	return rc.html()
 }
 
-// firstContactChart draws, per week of arrival, the median and 90th percentile hours to first contact as
-// paired bars, with the target as a dashed line.
+// firstContactChart draws, per week of arrival, the median and 90th percentile hours to first contact as a pair
+// of bars, with the target as a dashed line.
 func firstContactChart(r *report.Report) template.HTML {
-	weeks := r.FirstContact.Weeks
-	const height, x0, y0, y1 = 340, 64, 70, 270
-	width := max(720, x0+20+len(weeks)*56)
-	x1 := float64(width - 16)
-	c := &svgChart{id: "chart-first-contact"}
 	target := r.FirstContact.TargetHours
+	rc := rowChart{id: "chart-first-contact", title: "Hours to first contact, by week of arrival",
+		rowsTitle: "Week commencing", axisTitle: "Hours to first contact", target: target,
+		legend: []legendItem{{chartColours[0], "Median", false}, {chartColours[1], "90th percentile", false},
+			{targetColour, "Target (" + tickLabel(target) + " h)", true}}}
 	var desc []string
-	most := target
-	for _, w := range weeks {
-		if w.MedianHours != nil {
+	for _, w := range r.FirstContact.Weeks {
+		row := chartRow{label: weekLabel(w.Week)}
+		if w.MedianHours == nil {
+			desc = append(desc, fmt.Sprintf("week of %s: none contacted", weekLabel(w.Week)))
+			row.note = "none contacted"
+		} else {
 			desc = append(desc, fmt.Sprintf("week of %s: median %.1f hours, 90th percentile %.1f hours",
 				weekLabel(w.Week), *w.MedianHours, *w.P90Hours))
-			most = max(most, *w.P90Hours)
-		} else {
-			desc = append(desc, fmt.Sprintf("week of %s: none contacted", weekLabel(w.Week)))
+			for j, v := range []float64{*w.MedianHours, *w.P90Hours} {
+				name := []string{"median", "90th percentile"}[j]
+				row.bars = append(row.bars, chartBar{value: strconv.FormatFloat(v, 'f', 1, 64), parts: []barPart{
+					{v, chartColours[j], fmt.Sprintf("Week of %s, %s: %.1f hours", weekLabel(w.Week), name, v)}}})
+			}
 		}
+		rc.rows = append(rc.rows, row)
 	}
-	c.start(width, height, "Hours to first contact, by week of arrival",
-		fmt.Sprintf("Median and 90th percentile hours from arrival to first contact, %s; the target is %s hours. %s.",
-			rangeLabel(r), tickLabel(target), strings.Join(desc, "; ")))
-	legend := []struct{ colour, label string }{{chartColours[0], "Median"}, {chartColours[1], "90th percentile"}}
-	for i, l := range legend {
-		x := float64(x0 + i*150)
-		c.rect(x, 34, 14, 14, l.colour, "")
-		c.text(x+20, 46, "start", l.label, "")
-	}
-	c.line(float64(x0+300), 41, float64(x0+330), 41, "#b3261e", ` stroke-width="2" stroke-dasharray="6 4"`)
-	c.text(float64(x0+336), 46, "start", "Target ("+tickLabel(target)+" h)", "")
-
-	ax := niceAxis(most)
-	scale := ax.top
-	yOf := func(v float64) float64 { return y1 - v/scale*(y1-y0) }
-	for _, v := range ax.ticks() {
-		c.line(x0, yOf(v), x1, yOf(v), chartGrid, "")
-		c.text(x0-6, yOf(v)+4, "end", tickLabel(v), ` fill="`+chartMuted+`" font-size="12"`)
-	}
-	c.text(16, (y0+y1)/2, "middle", "Hours to first contact", fmt.Sprintf(` transform="rotate(-90 16 %d)"`, (y0+y1)/2))
-	slot := (x1 - x0) / float64(max(len(weeks), 1))
-	bar := min(slot*0.36, 28)
-	for i, w := range weeks {
-		cx := x0 + slot*(float64(i)+0.5)
-		c.text(cx, y1+18, "middle", weekLabel(w.Week), "")
-		if w.MedianHours == nil {
-			c.text(cx, y1-6, "middle", "none", ` fill="`+chartMuted+`" font-size="11"`)
-			continue
-		}
-		for j, v := range []float64{*w.MedianHours, *w.P90Hours} {
-			x := cx - bar + float64(j)*bar
-			label := []string{"median", "90th percentile"}[j]
-			c.rect(x, yOf(v), bar, y1-yOf(v), chartColours[j], fmt.Sprintf("Week of %s, %s: %.1f hours", weekLabel(w.Week), label, v))
-			c.text(x+bar/2, yOf(v)-4, "middle", strconv.FormatFloat(v, 'f', 1, 64), ` font-size="11"`)
-		}
-	}
-	c.line(x0, yOf(target), x1, yOf(target), "#b3261e", ` stroke-width="2" stroke-dasharray="6 4"`)
-	c.line(x0, y1, x1, y1, chartInk, "")
-	c.text((x0+x1)/2, y1+44, "middle", "Week commencing", "")
-	return c.html()
+	rc.desc = fmt.Sprintf("Median and 90th percentile hours from arrival to first contact, %s; the target is %s hours. %s.",
+		rangeLabel(r), tickLabel(target), strings.Join(desc, "; "))
+	return rc.html()
 }
 
-// treatmentChart draws the enquiries of each week as a bar stacked by treatment, with the week's total on top.
+// treatmentChart draws the enquiries of each week as a bar stacked by treatment, with the week's total after it.
 func treatmentChart(r *report.Report) template.HTML {
 	b := r.Treatments
-	const height, x0, y0, y1 = 360, 56, 90, 290
-	width := max(720, x0+20+len(b.Weeks)*48)
-	x1 := float64(width - 16)
-	c := &svgChart{id: "chart-treatments"}
+	rc := rowChart{id: "chart-treatments", title: "Enquiries per week, by treatment",
+		rowsTitle: "Week commencing", axisTitle: "Number of enquiries"}
+	for i, k := range b.Keys {
+		rc.legend = append(rc.legend, legendItem{chartColours[i%len(chartColours)], k.Label, false})
+	}
 	var desc []string
-	most := 1
 	for _, w := range b.Weeks {
 		var parts []string
+		bar := chartBar{value: strconv.Itoa(w.Total)}
 		for i, n := range w.Counts {
 			if n > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", b.Keys[i].Label, n))
+				bar.parts = append(bar.parts, barPart{float64(n), chartColours[i%len(chartColours)],
+					fmt.Sprintf("Week of %s, %s: %d", weekLabel(w.Week), b.Keys[i].Label, n)})
 			}
 		}
 		d := fmt.Sprintf("week of %s: %d", weekLabel(w.Week), w.Total)
@@ -255,41 +360,8 @@ func treatmentChart(r *report.Report) template.HTML {
 			d += " (" + strings.Join(parts, ", ") + ")"
 		}
 		desc = append(desc, d)
-		most = max(most, w.Total)
+		rc.rows = append(rc.rows, chartRow{label: weekLabel(w.Week), bars: []chartBar{bar}})
 	}
-	c.start(width, height, "Enquiries per week, by treatment",
-		fmt.Sprintf("Enquiries received each week, %s, stacked by treatment. %s.", rangeLabel(r), strings.Join(desc, "; ")))
-	for i, k := range b.Keys {
-		x := float64(x0 + (i%4)*160)
-		y := float64(34 + (i/4)*20)
-		c.rect(x, y, 14, 14, chartColours[i%len(chartColours)], "")
-		c.text(x+20, y+12, "start", k.Label, "")
-	}
-	ax := niceAxis(float64(most))
-	scale := ax.top
-	yOf := func(v float64) float64 { return y1 - v/scale*(y1-y0) }
-	for _, v := range ax.ticks() {
-		c.line(x0, yOf(v), x1, yOf(v), chartGrid, "")
-		c.text(x0-6, yOf(v)+4, "end", tickLabel(v), ` fill="`+chartMuted+`" font-size="12"`)
-	}
-	c.text(16, (y0+y1)/2, "middle", "Enquiries", fmt.Sprintf(` transform="rotate(-90 16 %d)"`, (y0+y1)/2))
-	slot := (x1 - x0) / float64(max(len(b.Weeks), 1))
-	bar := min(slot*0.6, 40)
-	for i, w := range b.Weeks {
-		cx := x0 + slot*(float64(i)+0.5)
-		c.text(cx, y1+18, "middle", weekLabel(w.Week), "")
-		acc := 0
-		for k, n := range w.Counts {
-			if n == 0 {
-				continue
-			}
-			c.rect(cx-bar/2, yOf(float64(acc+n)), bar, yOf(float64(acc))-yOf(float64(acc+n)),
-				chartColours[k%len(chartColours)], fmt.Sprintf("Week of %s, %s: %d", weekLabel(w.Week), b.Keys[k].Label, n))
-			acc += n
-		}
-		c.text(cx, yOf(float64(w.Total))-4, "middle", strconv.Itoa(w.Total), ` font-size="11"`)
-	}
-	c.line(x0, y1, x1, y1, chartInk, "")
-	c.text((x0+x1)/2, y1+44, "middle", "Week commencing", "")
-	return c.html()
+	rc.desc = fmt.Sprintf("Enquiries received each week, %s, stacked by treatment. %s.", rangeLabel(r), strings.Join(desc, "; "))
+	return rc.html()
 }

@@ -36,7 +36,7 @@ func exportFilter(c *fiber.Ctx) report.Filter {
 }
 
 // apiReport answers GET /api/v1/reports/{funnel,first-contact,sources,workload}?from=&to= with that part of the
-// report for the range (default: this month in the clinic's time zone).
+// report for the range (default: the last 30 days, today included, in the clinic's time zone).
 func (s *server) apiReport(part string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		svc, err := s.reportService()
@@ -103,8 +103,8 @@ func (s *server) adminExport(format report.Format) fiber.Handler {
 	}
 }
 
-// reports is GET /admin/reports?from=&to=: the figures, charts and tables for the range (default this month),
-// and the export form.
+// reports is GET /admin/reports?from=&to=: the figures, charts and tables for the range (default the last 30
+// days, today included), and the export form.
 func (s *server) reports(c *fiber.Ctx) error {
 	return s.reportsPage(c, fiber.StatusOK, reportRange(c), nil, nil)
 }
@@ -116,7 +116,9 @@ func (s *server) reportPresets() []reportPreset {
 	now := time.Now().In(s.cfg.Location)
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.cfg.Location)
 	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	last := s.deps.Reports.DefaultRange()
 	return []reportPreset{
+		{"Last 30 days", last.From, last.To},
 		{"This month", day(month), day(month.AddDate(0, 1, -1))},
 		{"Last month", day(month.AddDate(0, -1, 0)), day(month.AddDate(0, 0, -1))},
 		{"Last three months", day(month.AddDate(0, -2, 0)), day(month.AddDate(0, 1, -1))},

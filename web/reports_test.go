@@ -599,7 +599,7 @@ func TestReportsAndExportsAreForAdministratorsOnly(t *testing.T) {
 	// With next to nothing to show, the page and its charts still draw.
 	admin := h.agent()
 	admin.signIn("ada@clinic.example", staffPassword)
-	if resp := admin.get("/admin/reports"); resp.StatusCode != 200 || strings.Count(admin.last, "<svg") != 3 {
+	if resp := admin.get("/admin/reports"); resp.StatusCode != 200 || strings.Count(admin.last, "<svg") != 6 { // each chart drawn for a phone and for a wider screen
 		t.Errorf("reports page with one enquiry: %d", resp.StatusCode)
 	}
 	pages := []string{"/admin/reports", "/admin/reports/funnel.csv", "/admin/exports/enquiries.csv", "/admin/exports/enquiries.xlsx"}
@@ -633,7 +633,7 @@ func TestReportsPageAndBrowserExports(t *testing.T) {
 	}
 	page := a.last
 	for _, want := range []string{
-		`<svg xmlns="http://www.w3.org/2000/svg" class="chart"`, `aria-labelledby="chart-funnel-title chart-funnel-desc"`,
+		`<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-wide"`, `class="chart chart-narrow"`, `aria-labelledby="chart-funnel-title chart-funnel-desc"`,
 		`<title id="chart-funnel-title">Funnel: enquiries reaching each stage</title>`,
 		"Contacted 7 (64% of the stage before)", // the funnel chart's description
 		`id="chart-first-contact-title"`, "week of 2 Nov: median 7.0 hours, 90th percentile 24.0 hours",
@@ -653,12 +653,11 @@ func TestReportsPageAndBrowserExports(t *testing.T) {
 		t.Error("the reports page has inline style")
 	}
 
-	// The default range is this month in the clinic's time zone.
+	// The default range is the last 30 days, today included, in the clinic's time zone.
 	a.get("/admin/reports")
-	month := time.Now().In(berlin)
-	first := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, berlin)
-	if !strings.Contains(a.last, `value="`+first.Format("2006-01-02")+`"`) || !strings.Contains(a.last, `value="`+first.AddDate(0, 1, -1).Format("2006-01-02")+`"`) {
-		t.Error("the default range is not this month")
+	today := time.Now().In(berlin)
+	if !strings.Contains(a.last, `value="`+today.AddDate(0, 0, -29).Format("2006-01-02")+`"`) || !strings.Contains(a.last, `value="`+today.Format("2006-01-02")+`"`) {
+		t.Error("the default range is not the last 30 days")
 	}
 	if resp := a.get("/admin/reports?from=2026-11-31&to=2026-11-01"); resp.StatusCode != 422 || !strings.Contains(a.last, "YYYY-MM-DD") {
 		t.Errorf("bad range: %d", resp.StatusCode)

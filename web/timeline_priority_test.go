@@ -43,7 +43,7 @@ func TestTimelineShowsThePrioritySet(t *testing.T) {
 	a := h.agent()
 	a.signIn("coord@clinic.example", staffPassword)
 	a.get("/enquiries/" + ref)
-	if !strings.Contains(a.last, "set the priority to high") {
+	if !strings.Contains(a.last, "set the priority to High") {
 		t.Errorf("the page's timeline lacks the priority set:\n%s", a.last)
 	}
 	// Set again through the page's form: the newest is shown beside the first.
@@ -51,7 +51,7 @@ func TestTimelineShowsThePrioritySet(t *testing.T) {
 		t.Fatalf("set priority through the page: %d", resp.StatusCode)
 	}
 	a.get("/enquiries/" + ref)
-	if !strings.Contains(a.last, "set the priority to low") || !strings.Contains(a.last, "set the priority to high") {
+	if !strings.Contains(a.last, "set the priority to Low") || !strings.Contains(a.last, "set the priority to High") {
 		t.Errorf("the page's timeline lacks one of the priorities set:\n%s", a.last)
 	}
 }

@@ -74,6 +74,9 @@ type Config struct {
 	// ICONumber is the clinic's registration number with the Information Commissioner's Office
 	// (FRONTDESK_CLINIC_ICO_NUMBER), stated in the privacy notice when set.
 	ICONumber string
+	// MailFileDir, when set, is the folder the file transport writes email into (FRONTDESK_MAIL_TRANSPORT=file):
+	// the outbox page then says the messages were written there, not sent.
+	MailFileDir string
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.
@@ -159,6 +162,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	}
 	engine := html.NewFileSystem(http.FS(views), ".html")
 	engine.AddFuncMap(s.templateFuncs())
+	engine.AddFuncMap(s.labelFuncs()) // render.go: every code a person reads, as words
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("load templates: %w", err)
 	}

@@ -100,6 +100,12 @@ func cmdServe(args []string, e env) error {
 		// "Screening questionnaires").
 		log.Warn("FRONTDESK_INTAKE_INBOX is not set: new enquiries are told only to their assignee, and urgent (risk) notices of unassigned ones only to the administrators")
 	}
+	mailFileDir := ""
+	if c.MailTransport == "file" {
+		// The default transport sends nothing: say so where the person trying Frontdesk looks first.
+		mailFileDir = c.MailDir
+		log.Warn("email is written to " + c.MailDir + " (not sent: the file transport is for trying Frontdesk); set FRONTDESK_MAIL_TRANSPORT=smtp to send it")
+	}
 	privacy := newPrivacy(c, store, log)
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
@@ -147,6 +153,7 @@ func cmdServe(args []string, e env) error {
 		SpamRetentionDays:  c.SpamRetentionDays,
 		Logo:               c.ClinicLogo,
 		ICONumber:          c.ClinicICONumber,
+		MailFileDir:        mailFileDir,
 	}, deps)
 	if err != nil {
 		return err

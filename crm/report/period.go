@@ -10,7 +10,7 @@ import (
 )
 
 // Range is a report's date range as people ask for it: YYYY-MM-DD dates in the clinic's time zone, inclusive.
-// Both empty means this month.
+// Both empty means the last DefaultDays days, today included.
 type Range struct {
 	From string
 	To   string
@@ -38,13 +38,23 @@ func (s *Service) Report(ctx context.Context, actor crm.Actor, rg Range) (*Repor
 	return r, nil
 }
 
-// newReport checks the range and lays out its weeks. An empty range is this month.
+// DefaultDays is how many days, ending today, a report covers when no range is asked for. A rolling window
+// rather than "this month", which on the 1st showed almost nothing.
+const DefaultDays = 30
+
+// DefaultRange is the range a report covers when none is asked for: the last DefaultDays days, today
+// included, in the clinic's time zone.
+func (s *Service) DefaultRange() Range {
+	today := s.now().In(s.loc)
+	return Range{From: today.AddDate(0, 0, 1-DefaultDays).Format(dateLayout), To: today.Format(dateLayout)}
+}
+
+// newReport checks the range and lays out its weeks. An empty range is DefaultRange.
 func (s *Service) newReport(rg Range) (*Report, error) {
 	from, to := strings.TrimSpace(rg.From), strings.TrimSpace(rg.To)
-	now := s.now().In(s.loc)
 	if from == "" && to == "" {
-		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, s.loc)
-		from, to = first.Format(dateLayout), first.AddDate(0, 1, -1).Format(dateLayout)
+		d := s.DefaultRange()
+		from, to = d.From, d.To
 	}
 	errs := crm.InputError{}
 	start, end, problems := crm.ParseDateRange(from, to, s.loc)
