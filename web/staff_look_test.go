@@ -251,9 +251,7 @@ func TestBrowserStaffPagesShowNoCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The board and the list are left out here: they are being rebuilt for phones, and their priorities are
-	// to use priorityLabel too.
-	pages := append([]string{}, staffPages...)
+	pages := append([]string{"/board", "/enquiries"}, staffPages...)
 	for _, ref := range []string{s.uk, s.abroad, s.closed, s.flagged} {
 		pages = append(pages, "/enquiries/"+ref)
 	}
