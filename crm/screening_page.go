@@ -60,6 +60,10 @@ type ScreeningLinkState struct {
 	Risk bool
 	// Email is the enquiry's address (empty once erased), which the thanks page repeats to its sender.
 	Email string
+	// Received is when the enquiry arrived, and RiskAt when it was flagged risk (nil when it is not): the
+	// thanks page counts the first-contact target from them.
+	Received time.Time
+	RiskAt   *time.Time
 }
 
 // Problem returns why the link cannot take answers at now, or "" when it can: closed (erased or spam) first,
@@ -134,6 +138,10 @@ type ScreeningThanks struct {
 	// Email is the address the patient gave, for the page to repeat so that a mistyped one is noticed. Only
 	// the browser that sent the enquiry holds the link's token.
 	Email string
+	// Received is when the enquiry arrived and RiskAt when it was flagged risk (nil when not), so that the
+	// page states the same due time as the confirmation email, however long after sending it is shown.
+	Received time.Time
+	RiskAt   *time.Time
 }
 
 // ScreeningService serves the patient's link to the questionnaires.
@@ -309,7 +317,8 @@ func (s *ScreeningService) Thanks(ctx context.Context, token string) (ScreeningT
 	// Spam is thanked and invited like any enquiry, so a sender never learns it was caught; its link does not
 	// open (Open refuses it as closed).
 	spam := l.Status == StatusSpam && l.UsedAt == nil && s.now().Before(l.ExpiresAt)
-	return ScreeningThanks{Reference: l.Reference, Risk: l.Risk, Invite: p == "" || spam, Email: l.Email}, nil
+	return ScreeningThanks{Reference: l.Reference, Risk: l.Risk, Invite: p == "" || spam, Email: l.Email,
+		Received: l.Received, RiskAt: l.RiskAt}, nil
 }
 
 // ScreeningEventReason is the "screening" timeline event's account of what was answered: the questionnaires

@@ -25,17 +25,20 @@ type screeningLinkRow struct {
 	Erased    bool          `db:"erased"`
 	Risk      bool          `db:"risk"`
 	Email     string        `db:"email"`
+	CreatedAt int64         `db:"created_at"`
+	RiskAt    sql.NullInt64 `db:"flag_risk_at"`
 }
 
 const screeningLinkSelect = `SELECT l.enquiry_id, l.token_hash, l.expires_at, l.used_at, e.reference, e.treatment,
-		e.status, e.erased_at IS NOT NULL AS erased, e.flag_risk_at IS NOT NULL AS risk, e.email
+		e.status, e.erased_at IS NOT NULL AS erased, e.flag_risk_at IS NOT NULL AS risk, e.email,
+		e.created_at, e.flag_risk_at
 	FROM screening_links l JOIN enquiries e ON e.id = l.enquiry_id
 	WHERE l.token_hash = ?`
 
 func (r screeningLinkRow) state() crm.ScreeningLinkState {
 	return crm.ScreeningLinkState{Hash: r.Hash, ExpiresAt: fromMS(r.ExpiresAt), UsedAt: nullMS(r.UsedAt),
 		Reference: r.Reference, Treatment: r.Treatment, Status: crm.Status(r.Status), Erased: r.Erased, Risk: r.Risk,
-		Email: r.Email}
+		Email: r.Email, Received: fromMS(r.CreatedAt), RiskAt: nullMS(r.RiskAt)}
 }
 
 // ScreeningLink implements crm.ScreeningLinkStore: one lookup through the UNIQUE index on token_hash. It returns

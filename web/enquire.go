@@ -186,14 +186,15 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 		"Reference":    ref,
 		"FirstContact": s.cfg.FirstContactHours,
 	}
-	risk := false
+	var received time.Time
+	var riskAt *time.Time
 	if token := c.Cookies(screeningCookie); token != "" && ref != "" && s.deps.Screening != nil {
 		// The page may hold the link's token: it is not cached, and links from it tell no other site about it.
 		privateLinkHeaders(c)
 		th, err := s.deps.Screening.Thanks(c.UserContext(), token)
 		switch {
 		case err == nil && th.Reference == ref:
-			data["Risk"], risk = th.Risk, th.Risk
+			data["Risk"], received, riskAt = th.Risk, th.Received, th.RiskAt
 			// Repeated so that a mistyped address is noticed; only this browser holds the cookie, and the
 			// reference alone never shows it.
 			data["Email"] = th.Email
@@ -206,21 +207,22 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 		}
 	}
 	if s.cfg.OpeningHours != nil {
-		data["ContactBy"] = s.contactBy(time.Now(), risk)
+		// Counted from the enquiry's own times when this browser sent it (the page may be shown again after the
+		// questionnaires, hours or days later); otherwise the page follows the enquiry within seconds.
+		if received.IsZero() {
+			received = time.Now()
+		}
+		data["ContactBy"] = s.contactBy(received, riskAt)
 	}
 	return s.renderPage(c, fiber.StatusOK, "thanks", "Thank you — we have your enquiry", data)
 }
 
-// contactBy is when first contact is due for an enquiry sent at sent (flagged risk at that moment when risk is
-// true), counted in the clinic's opening hours, as the confirmation email states it for the stored time. The
-// thanks page follows the enquiry within seconds, so it counts from the moment it is shown.
-func (s *server) contactBy(sent time.Time, risk bool) time.Time {
+// contactBy is when first contact is due for an enquiry sent at sent and flagged risk at riskAt (nil when it
+// is not), counted in the clinic's opening hours, as the confirmation email states it.
+func (s *server) contactBy(sent time.Time, riskAt *time.Time) time.Time {
 	t := crm.Targets{FirstContact: time.Duration(s.cfg.FirstContactHours) * time.Hour,
 		Urgent: time.Duration(s.cfg.UrgentContactHours) * time.Hour, Hours: s.cfg.OpeningHours}
-	if risk {
-		return t.Due(sent, &sent)
-	}
-	return t.Due(sent, nil)
+	return t.Due(sent, riskAt)
 }
 
 // privacy shows the privacy notice whose version each consent records.

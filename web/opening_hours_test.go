@@ -87,3 +87,31 @@ func TestDeadlinesCountClinicHours(t *testing.T) {
 		t.Errorf("the crisis help does not say %q:\n%s", by, riskPage)
 	}
 }
+
+// The thanks page may be shown again long after the enquiry (after the questionnaires, say): it still states
+// the due time counted from when the enquiry arrived, as the confirmation email does, not from the moment it is
+// shown. The clinic opens one morning a week; the enquiry is made to have arrived a week earlier, so it is due
+// a week earlier too.
+func TestThanksPageCountsFromTheEnquirysArrival(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := time.Now().In(london).AddDate(0, 0, 2)
+	oh, err := hours.Parse(open.Weekday().String()[:3]+" 10:00-13:00", london)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(c *web.Config) {
+		c.OpeningHours, c.Location, c.FirstContactHours = oh, london, 24
+	})
+	a, ref, _ := enquire(t, h, nil)
+	week := 7 * 24 * time.Hour
+	h.exec(`UPDATE enquiries SET created_at = created_at - ? WHERE reference = ?`, week.Milliseconds(), ref)
+	a.get("/enquire/thanks?ref=" + ref)
+	due := time.Date(open.Year(), open.Month(), open.Day(), 13, 0, 0, 0, london).AddDate(0, 0, 7*7-7)
+	want := `<time datetime="` + due.UTC().Format(time.RFC3339) + `">`
+	if !strings.Contains(a.last, want) {
+		t.Errorf("the thanks page does not give the due time %s counted from the enquiry's arrival:\n%s", due, a.last)
+	}
+}
