@@ -15,7 +15,11 @@ const UndoWindow = 10 * time.Minute
 
 // UndoReason is the reason a timeline event carries when it undoes a move to status to. The timeline shows such
 // an event as the undo of that move, and reports can leave the pair out.
-func UndoReason(to Status) string { return "Undo of the move to " + to.Label() }
+func UndoReason(to Status) string { return UndoReasonPrefix + to.Label() }
+
+// UndoReasonPrefix begins the reason of every undo's status event (UndoReason); the reports leave those events,
+// and the moves they undid, out of how far an enquiry got.
+const UndoReasonPrefix = "Undo of the move to "
 
 // IsUndo reports whether the event undid a move (a status event back from e.From, written by UndoMove).
 func (e Event) IsUndo() bool {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
+	"github.com/frontdesk/frontdesk/crm/report"
 )
 
 // moved submits an enquiry and has actor move it from new to contacted at w.now, returning it as moved.
@@ -182,5 +183,30 @@ func TestUndoMoveKeepsEarlierFirstContactAndCloseReason(t *testing.T) {
 	}
 	if u.Enquiry.Status != crm.StatusLost || u.Enquiry.CloseReason != "Stopped answering" {
 		t.Fatalf("after undoing the reopen: %s, %q; want lost, its reason", u.Enquiry.Status, u.Enquiry.CloseReason)
+	}
+}
+
+// TestUndoneMoveIsNotCountedInTheFunnel: an enquiry moved to contacted and moved back by an undo never reached
+// contacted as far as the funnel is concerned; one moved and left there did.
+func TestUndoneMoveIsNotCountedInTheFunnel(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	undone := w.moved(w.coord)
+	if _, err := w.ws.UndoMove(ctx, w.coord, undone.Reference, undone.Version); err != nil {
+		t.Fatal(err)
+	}
+	w.moved(w.coord)
+	svc := report.New(w.db, w.db, w.db, report.Config{FirstContact: 24 * time.Hour}, quiet)
+	day := time.Now().UTC().Format("2006-01-02")
+	r, err := svc.Report(ctx, w.admin, report.Range{From: day, To: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := map[crm.Status]int{}
+	for _, s := range r.Funnel.Stages {
+		reached[s.Status] = s.Reached
+	}
+	if reached[crm.StatusNew] != 2 || reached[crm.StatusContacted] != 1 {
+		t.Errorf("funnel reached new %d, contacted %d; want 2 and 1 (the undone move left out)", reached[crm.StatusNew], reached[crm.StatusContacted])
 	}
 }

@@ -306,15 +306,21 @@ func stageRank(col string) string {
 
 // factsSelect reads a report.Fact per enquiry; furthest is the highest rank its status events name (the
 // larger of two values is max(a, b) on SQLite, greatest(a, b) on PostgreSQL, whose max is the aggregate only).
+// An undone move is left out, and so is its undo (crm.UndoMove): the undo is the enquiry's next status event,
+// back from the move's status to where it came from, with a reason that starts with crm.UndoReasonPrefix.
 func (d *ReportStore) factsSelect() string {
 	larger := "max"
 	if d.pg {
 		larger = "greatest"
 	}
+	undo := `'` + crm.UndoReasonPrefix + `%'`
 	return `SELECT e.created_at, e.first_contacted_at, e.status, e.treatment, e.referral_source, e.utm_source,
 		e.utm_medium, e.utm_campaign, e.assignee_id, coalesce(a.email, ''), coalesce(a.name, ''), e.close_reason,
 		coalesce((SELECT max(` + larger + `(` + stageRank("ev.from_status") + `, ` + stageRank("ev.to_status") + `))
-			FROM events ev WHERE ev.enquiry_id = e.id AND ev.kind = 'status'), -1), e.flag_risk_at
+			FROM events ev WHERE ev.enquiry_id = e.id AND ev.kind = 'status' AND ev.reason NOT LIKE ` + undo + `
+				AND NOT EXISTS (SELECT 1 FROM events u WHERE u.enquiry_id = ev.enquiry_id AND u.id > ev.id
+					AND u.kind = 'status' AND u.from_status = ev.to_status AND u.to_status = ev.from_status
+					AND u.reason LIKE ` + undo + `)), -1), e.flag_risk_at
 	FROM enquiries e` + d.indexedBy("enquiries_created") + `
 	LEFT JOIN staff a ON a.id = e.assignee_id
 	WHERE e.created_at >= ? AND e.created_at < ?`
