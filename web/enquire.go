@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -156,24 +155,6 @@ func (s *server) enquiryNotSent(c *fiber.Ctx, sub intake.Submission, key string,
 	data["NotSent"] = true
 	c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
 	return s.renderPage(c, fiber.StatusServiceUnavailable, "enquire", "Your enquiry was not sent", data)
-}
-
-// telURI is a phone number as the part of a tel: link after "tel:" — its digits, and a leading + — or "" when
-// it has no digits.
-func telURI(phone string) string {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(phone) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		}
-	}
-	if strings.Trim(b.String(), "+") == "" {
-		return ""
-	}
-	return b.String()
 }
 
 // enquireThanks confirms the enquiry and shows its reference. When the screening cookie's token belongs to

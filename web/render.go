@@ -21,7 +21,7 @@ func (s *server) renderPage(c *fiber.Ctx, status int, name, title string, data f
 	data["Clinic"] = s.cfg.ClinicName
 	data["ClinicPhone"] = s.cfg.ClinicPhone
 	data["ClinicEmail"] = s.cfg.ClinicEmail
-	data["ClinicTel"] = telURI(s.cfg.ClinicPhone) // for tel: links to the clinic ("" when it has no digits)
+	data["ClinicTel"] = crm.TelURI(s.cfg.ClinicPhone) // for tel: links to the clinic ("" when it has no digits)
 	data["Logo"] = s.cfg.Logo.Src()
 	data["Path"] = c.Path()
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -168,20 +168,11 @@ func (r *Renderer) Compose(m crm.OutboxMessage) (*mail.Msg, error) {
 	return msg, nil
 }
 
-// phoneLink is a tel: link to phone, its digits and a leading +, so a patient reading on a phone can tap it;
-// "" when phone has no digits. html/template refuses a tel: URL it did not check itself, hence the type.
+// phoneLink is a tel: link to phone (crm.TelURI), so a patient reading on a phone can tap it; "" when phone has
+// no digits. html/template refuses a tel: URL it did not check itself, hence the type.
 func phoneLink(phone string) htmltemplate.URL {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(phone) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		}
+	if uri := crm.TelURI(phone); uri != "" {
+		return htmltemplate.URL("tel:" + uri)
 	}
-	if strings.Trim(b.String(), "+") == "" {
-		return ""
-	}
-	return htmltemplate.URL("tel:" + b.String())
+	return ""
 }
