@@ -120,12 +120,24 @@ func (h *harness) stop() {
 
 func (h *harness) restart() { h.stop(); h.start() }
 
-// do sends req through the app with no test timeout (the default of 1 s is too short for real work).
+// do sends req through the app with no test timeout (the default of 1 s is too short for real work). A request
+// to /api/ and its answer are validated against the OpenAPI document (openapi_test.go): the test fails where
+// they differ from it.
 func (h *harness) do(req *http.Request) *http.Response {
 	h.t.Helper()
+	var ex *apiExchange
+	if isAPIRequest(req) {
+		var err error
+		if ex, err = captureRequest(req); err != nil {
+			h.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+		}
+	}
 	resp, err := h.app.Test(req, -1)
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	if ex != nil {
+		h.checkAPI(ex, resp)
 	}
 	return resp
 }

@@ -92,6 +92,7 @@ func (s *server) routes(app *fiber.App) {
 		})
 	}
 	api.Post("/enquiries", limit, s.apiCreateEnquiry)
+	api.Get("/openapi.json", s.openAPI) // the OpenAPI document of this API: public, cacheable
 
 	// The staff API: bearer tokens, JSON errors, the same role rules as the pages (enforced in crm).
 	token := s.requireToken
