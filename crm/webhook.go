@@ -97,7 +97,7 @@ const WebhookSecretPrefix = "whsec_"
 func ParseWebhookSecret(s string) ([]byte, error) {
 	rest, ok := strings.CutPrefix(s, WebhookSecretPrefix)
 	if !ok {
-		return nil, errors.New(`must start with "whsec_" followed by base64, such as whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`)
+		return nil, errors.New(`must be "whsec_" followed by base64 (make one with: echo whsec_$(openssl rand -base64 32))`)
 	}
 	key, err := base64.StdEncoding.DecodeString(rest)
 	if err != nil {
