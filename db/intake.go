@@ -323,7 +323,7 @@ func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error 
 			}
 			args = append(args, enquiryID, m.Kind, m.Recipient, id, now, now, now,
 				sql.NullString{String: m.LinkToken, Valid: m.LinkToken != ""},
-				sql.NullString{String: m.Payload, Valid: m.Payload != ""})
+				payloadArg(m.Payload))
 		}
 		if _, err := tx.Exec(outboxInsert[n], args...); err != nil {
 			return err
@@ -331,6 +331,15 @@ func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error 
 		mails = mails[n:]
 	}
 	return nil
+}
+
+// payloadArg is a message's payload as an INSERT argument: NULL for an email, without boxing a value (intake
+// queues three emails per enquiry).
+func payloadArg(p string) any {
+	if p == "" {
+		return nil
+	}
+	return p
 }
 
 // PurgeIdempotencyKeys deletes the idempotency keys older than crm.IdempotencyWindow and returns how many;

@@ -280,4 +280,6 @@ func (w *Worker) warnStale(ctx context.Context) {
 
 // Backoff is the delay before retrying after the attempt-th failed attempt (1 for the first): crm.Backoff, which
 // webhooks share.
-func Backoff(attempt int, base, max time.Duration) time.Duration { return crm.Backoff(attempt, base, max) }
+func Backoff(attempt int, base, max time.Duration) time.Duration {
+	return crm.Backoff(attempt, base, max)
+}
