@@ -34,6 +34,9 @@ type Mail struct {
 	// LinkToken, when set, is a token the message's link needs (the confirmation's screening link); the outbox
 	// keeps it only until the message is sent.
 	LinkToken string
+	// Payload is a webhook event's body (WebhookMail), stored with it; "" for an email. A webhook has no
+	// Recipient: it goes to FRONTDESK_WEBHOOK_URL as it is when sent.
+	Payload string
 }
 
 // MaxConfirmationsPerDay is how many confirmations one address is sent in 24 hours. Anyone can type any

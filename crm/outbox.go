@@ -2,6 +2,7 @@ package crm
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"time"
 )
 
@@ -115,3 +116,15 @@ func (e *OutboxStateError) Error() string {
 
 // Unwrap makes the error an ErrConflict, which web answers with 409.
 func (e *OutboxStateError) Unwrap() error { return ErrConflict }
+
+// Backoff is the delay before retrying an outbox message after its attempt-th failed attempt (1 for the
+// first): base doubled for each earlier failure, at most max, less up to a fifth at random so that many
+// messages failing together do not retry together. Email and webhooks retry alike.
+func Backoff(attempt int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d - time.Duration(rand.Int64N(int64(d)/5+1))
+}

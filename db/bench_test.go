@@ -42,8 +42,17 @@ func reportWriter(b *testing.B, before, after WriterStats) {
 // It reports the largest WAL file seen (sampled every millisecond) as wal-MB: with writes back to back, that
 // is what the writer's own checkpoint bounds (see boundWAL); run it long enough (-benchtime=20000x) to pass
 // walLimit.
-func BenchmarkCreateEnquiry(b *testing.B) {
+func BenchmarkCreateEnquiry(b *testing.B) { benchCreateEnquiry(b, false) }
+
+// BenchmarkCreateEnquiryWithWebhooks is BenchmarkCreateEnquiry with webhooks on: each enquiry also queues its
+// enquiry.created event, in the same INSERT as its email.
+func BenchmarkCreateEnquiryWithWebhooks(b *testing.B) { benchCreateEnquiry(b, true) }
+
+func benchCreateEnquiry(b *testing.B, webhooks bool) {
 	d := openTest(b)
+	if webhooks {
+		d.EnableWebhooks("https://enquiries.example.org")
+	}
 	addStaff(b, d, "a@clinic.example", crm.RoleClinician, "adhd", "depression")
 	addStaff(b, d, "b@clinic.example", crm.RoleClinician, "ptsd", "depression")
 	var n atomic.Int64

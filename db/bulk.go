@@ -61,7 +61,7 @@ func (d *EnquiryStore) BulkLoad(ctx context.Context, batch []BulkEnquiry) ([]crm
 }
 
 func bulkOne(tx writeTx, b BulkEnquiry) (crm.Receipt, error) {
-	rec, _, err := createEnquiry(tx, b.NewEnquiry, crm.PlanIntake) // the intake rules, as crm's IntakeService uses them
+	rec, _, err := createEnquiry(tx, b.NewEnquiry, crm.PlanIntake, noWebhooks) // the intake rules, as crm's IntakeService uses them
 	if err != nil || rec.Replayed {
 		return rec, err
 	}
@@ -71,7 +71,7 @@ func bulkOne(tx writeTx, b BulkEnquiry) (crm.Receipt, error) {
 	}
 	e.Status = rec.Status
 	for _, c := range b.Changes {
-		if err := applyChange(tx, e, c.Change, c.Actor, ms(c.At)); err != nil {
+		if err := applyChange(tx, e, c.Change, c.Actor, ms(c.At), noWebhooks); err != nil {
 			return rec, fmt.Errorf("change %s: %w", rec.Reference, err)
 		}
 		if c.Change.Status != "" {

@@ -94,6 +94,8 @@ type engine struct {
 	writer *writer
 	// mailQueued is called after a commit that queued mail (see OnMailQueued).
 	mailQueued atomic.Pointer[func()]
+	// webhookBase is FRONTDESK_BASE_URL when webhooks are on (see EnableWebhooks): changes then queue their events.
+	webhookBase atomic.Pointer[string]
 	// stopCheckpoints ends the checkpointer; checkpointsDone is closed when it has.
 	stopCheckpoints chan struct{}
 	checkpointsDone chan struct{}

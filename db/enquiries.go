@@ -147,10 +147,11 @@ func (d *EnquiryStore) UpdateEnquiry(ctx context.Context, ref string, actor crm.
 			decideErr = err
 			return err
 		}
-		if err := applyChange(d.writer.cached(tx), e, c, actor, ms(at)); err != nil {
+		hooks := d.webhooks()
+		if err := applyChange(d.writer.cached(tx), e, c, actor, ms(at), hooks); err != nil {
 			return err
 		}
-		mailed = len(c.Mail) > 0
+		mailed = len(c.Mail) > 0 || (hooks != noWebhooks && (c.Status != "" || c.Assign != nil))
 		out, err = getEnquiry(ctx, tx, ref)
 		return err
 	})
@@ -166,8 +167,9 @@ func (d *EnquiryStore) UpdateEnquiry(ctx context.Context, ref string, actor crm.
 	return out, nil
 }
 
-// applyChange writes c to the enquiry e with one timeline event per part that changes something, all on tx.
-func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at int64) error {
+// applyChange writes c to the enquiry e with one timeline event per part that changes something, all on tx, and
+// unless hooks is noWebhooks, the webhook events of a move and of an assignment (their links made from hooks).
+func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at int64, hooks string) error {
 	who := actorID(actor)
 	var sets []string
 	var args []any
@@ -253,6 +255,16 @@ func applyChange(tx writeTx, e crm.Enquiry, c crm.Change, actor crm.Actor, at in
 		if err := queueMail(tx, e.ID, m, at); err != nil {
 			return fmt.Errorf("queue %s mail: %w", m.Kind, err)
 		}
+	}
+	if hooks != noWebhooks {
+		var kinds []crm.MailKind
+		if c.Status != "" {
+			kinds = append(kinds, crm.WebhookStatusChanged)
+		}
+		if c.Assign != nil {
+			kinds = append(kinds, crm.WebhookAssigned)
+		}
+		return queueWebhooks(tx, hooks, e.ID, at, kinds...)
 	}
 	return nil
 }

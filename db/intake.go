@@ -38,11 +38,12 @@ func (d *EnquiryStore) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
 		decideErr = err
 		return p, err
 	}
+	base := d.webhooks()
 	// Load-free: intake keeps the load table itself (see load.go).
 	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		rec, mailed, decideErr = crm.Receipt{}, false, nil
 		var err error
-		rec, mailed, err = createEnquiry(d.writer.cachedWithLoad(tx), e, keep)
+		rec, mailed, err = createEnquiry(d.writer.cachedWithLoad(tx), e, keep, base)
 		return err
 	})
 	if decideErr != nil {
@@ -57,9 +58,14 @@ func (d *EnquiryStore) CreateEnquiry(ctx context.Context, e crm.NewEnquiry,
 	return rec, nil
 }
 
-// createEnquiry stores e as decide plans it, on tx; mailed reports whether it queued mail.
+// noWebhooks is the hooks argument of createEnquiry, applyChange and answerScreening when webhooks are off (the
+// base URL of their links otherwise, never empty).
+const noWebhooks = ""
+
+// createEnquiry stores e as decide plans it, on tx; mailed reports whether it queued mail (or webhook events).
+// hooks is the base URL of webhook events' links, or noWebhooks to queue none.
 func createEnquiry(tx writeTx, e crm.NewEnquiry,
-	decide func(crm.NewEnquiry, crm.IntakeFacts) (crm.IntakePlan, error)) (crm.Receipt, bool, error) {
+	decide func(crm.NewEnquiry, crm.IntakeFacts) (crm.IntakePlan, error), hooks string) (crm.Receipt, bool, error) {
 	now := ms(e.ReceivedAt)
 	if e.IdempotencyKey != "" {
 		var prior struct {
@@ -171,10 +177,15 @@ func createEnquiry(tx writeTx, e crm.NewEnquiry,
 			return crm.Receipt{}, false, fmt.Errorf("record flags of %s: %w", ref, err)
 		}
 	}
-	if err := queueMails(tx, id, p.Mail, now); err != nil {
+	mails := p.Mail
+	if hooks != noWebhooks {
+		// The events go in the same INSERT as the email.
+		mails = append(slices.Clip(mails), intakeWebhooks(hooks, ref, p, e, staffEmail(facts.Staff, p.AssigneeID), e.ReceivedAt)...)
+	}
+	if err := queueMails(tx, id, mails, now); err != nil {
 		return crm.Receipt{}, false, fmt.Errorf("queue mail for %s: %w", ref, err)
 	}
-	return crm.Receipt{Reference: ref, Status: crm.FirstAnswer}, len(p.Mail) > 0, nil
+	return crm.Receipt{Reference: ref, Status: crm.FirstAnswer}, len(mails) > 0, nil
 }
 
 // intakeFacts reads what l names, and nothing else (see crm.IntakeLookup).
@@ -228,6 +239,16 @@ func intakeFacts(tx writeTx, l crm.IntakeLookup) (crm.IntakeFacts, error) {
 	return f, nil
 }
 
+// staffEmail is the address of account id among staff; "" for 0 or one not there.
+func staffEmail(staff []crm.IntakeStaff, id int64) string {
+	for _, s := range staff {
+		if id != 0 && s.ID == id {
+			return s.Email
+		}
+	}
+	return ""
+}
+
 // staffTreating returns every account whose treatments include treatment, whatever its role or state.
 func staffTreating(tx writeTx, treatment string) ([]crm.IntakeStaff, error) {
 	var rows []struct {
@@ -262,13 +283,14 @@ func queueMail(tx writeTx, enquiryID int64, m crm.Mail, now int64) error {
 	return queueMails(tx, enquiryID, []crm.Mail{m}, now)
 }
 
-// outboxInsert is the INSERT of queueMails for 1, 2 and 3 messages (an enquiry queues up to three).
+// outboxInsert is the INSERT of queueMails for 1 to 5 messages (an enquiry queues up to three emails, and with
+// webhooks on, its enquiry.created and enquiry.flagged events).
 var outboxInsert = func() []string {
-	const row = `(?, ?, ?, ?, ?, ?, ?, ?)`
-	out := make([]string, 4)
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	out := make([]string, 6)
 	for n := 1; n < len(out); n++ {
 		out[n] = `INSERT INTO outbox (enquiry_id, kind, recipient, message_id, next_attempt_at, queued_at, created_at,
-			link_token) VALUES ` + row + strings.Repeat(", "+row, n-1)
+			link_token, payload) VALUES ` + row + strings.Repeat(", "+row, n-1)
 	}
 	return out
 }()
@@ -293,14 +315,15 @@ func newMessageID(nowMS int64) (string, error) {
 func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error {
 	for len(mails) > 0 {
 		n := min(len(mails), len(outboxInsert)-1)
-		args := make([]any, 0, 8*n)
+		args := make([]any, 0, 9*n)
 		for _, m := range mails[:n] {
 			id, err := newMessageID(now)
 			if err != nil {
 				return err
 			}
 			args = append(args, enquiryID, m.Kind, m.Recipient, id, now, now, now,
-				sql.NullString{String: m.LinkToken, Valid: m.LinkToken != ""})
+				sql.NullString{String: m.LinkToken, Valid: m.LinkToken != ""},
+				payloadArg(m.Payload))
 		}
 		if _, err := tx.Exec(outboxInsert[n], args...); err != nil {
 			return err
@@ -308,6 +331,15 @@ func queueMails(tx writeTx, enquiryID int64, mails []crm.Mail, now int64) error 
 		mails = mails[n:]
 	}
 	return nil
+}
+
+// payloadArg is a message's payload as an INSERT argument: NULL for an email, without boxing a value (intake
+// queues three emails per enquiry).
+func payloadArg(p string) any {
+	if p == "" {
+		return nil
+	}
+	return p
 }
 
 // PurgeIdempotencyKeys deletes the idempotency keys older than crm.IdempotencyWindow and returns how many;

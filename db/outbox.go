@@ -70,8 +70,10 @@ const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.a
 // against the lease condition before it is taken. It returns the claimed messages, oldest due first (none and a nil
 // error when nothing is due); errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
+	// Webhook events are the webhook sender's (ClaimDueWebhooks): a slow receiver never holds up email.
 	due := `SELECT id FROM outbox
 				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+					AND kind NOT LIKE 'webhook%'
 				ORDER BY next_attempt_at, id LIMIT ?`
 	if d.pg {
 		due += ` FOR UPDATE SKIP LOCKED`
@@ -353,11 +355,12 @@ func (d *OutboxStore) List(ctx context.Context, f crm.OutboxFilter) ([]crm.Outbo
 	return out, nil
 }
 
-// CountUnsent implements crm.OutboxQueue: the queued messages with queued_at before queuedBefore, leased or
-// not. Its only errors are the database's (wrapped).
+// CountUnsent implements crm.OutboxQueue: the queued emails (not webhook events) with queued_at before
+// queuedBefore, leased or not. Its only errors are the database's (wrapped).
 func (d *OutboxStore) CountUnsent(ctx context.Context, queuedBefore time.Time) (int, error) {
 	var n int
-	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'queued' AND queued_at < ?`,
+	err := d.read.GetContext(ctx, &n, `SELECT count(*) FROM outbox WHERE status = 'queued' AND queued_at < ?
+		AND kind NOT LIKE 'webhook%'`,
 		ms(queuedBefore))
 	if err != nil {
 		return 0, fmt.Errorf("count unsent mail: %w", err)

@@ -66,10 +66,11 @@ func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswe
 	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan) (crm.ScreeningOutcome, error) {
 	var out crm.ScreeningOutcome
 	var mailed bool
+	hooks := d.webhooks()
 	err := d.writer.do(ctx, func(tx *Tx) error {
 		out, mailed = crm.ScreeningOutcome{}, false
 		var err error
-		out, mailed, err = answerScreening(d.writer.cached(tx), a, decide, d.forUpdate("e"))
+		out, mailed, err = answerScreening(d.writer.cached(tx), a, decide, d.forUpdate("e"), hooks)
 		return err
 	})
 	if err != nil {
@@ -82,9 +83,10 @@ func (d *EnquiryStore) AnswerScreening(ctx context.Context, a crm.ScreeningAnswe
 }
 
 // answerScreening takes the link of a and stores a as decide plans it, on tx; mailed reports whether it queued
-// mail. lock (engine.forUpdate) is added to the read of the enquiry's facts.
+// mail (or a webhook event). lock (engine.forUpdate) is added to the read of the enquiry's facts. Unless hooks is
+// noWebhooks, raised flags queue an enquiry.flagged event (its link made from hooks).
 func answerScreening(tx writeTx, a crm.ScreeningAnswers,
-	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan, lock string) (crm.ScreeningOutcome, bool, error) {
+	decide func(crm.ScreeningAnswers, crm.ScreeningFacts) crm.ScreeningPlan, lock, hooks string) (crm.ScreeningOutcome, bool, error) {
 	now := ms(a.At)
 	var id int64
 	err := tx.Get(&id, `UPDATE screening_links SET used_at = ?
@@ -147,6 +149,12 @@ func answerScreening(tx writeTx, a crm.ScreeningAnswers,
 	}
 	if err := queueMails(tx, id, p.Mail, now); err != nil {
 		return crm.ScreeningOutcome{}, false, fmt.Errorf("queue urgent notice for %s: %w", f.Reference, err)
+	}
+	if hooks != noWebhooks && len(p.Raise) > 0 {
+		if err := queueWebhooks(tx, hooks, id, now, crm.WebhookFlagged); err != nil {
+			return crm.ScreeningOutcome{}, false, err
+		}
+		return p.Outcome, true, nil
 	}
 	return p.Outcome, len(p.Mail) > 0, nil
 }

@@ -41,6 +41,11 @@ var mailKindLabels = map[crm.MailKind]string{
 	crm.MailOverdue:       "Overdue reminder to staff",
 	crm.MailUrgent:        "Urgent (risk) notice to staff",
 	crm.MailPasswordReset: "Password reset link to staff",
+	// Webhook events go to the clinic's other tools (FRONTDESK_WEBHOOK_URL), not to a person.
+	crm.WebhookCreated:       "Webhook: enquiry received",
+	crm.WebhookStatusChanged: "Webhook: enquiry moved",
+	crm.WebhookAssigned:      "Webhook: enquiry assigned",
+	crm.WebhookFlagged:       "Webhook: enquiry flagged",
 }
 
 // priorityLabels name the priorities (crm.Priorities).

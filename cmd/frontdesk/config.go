@@ -56,6 +56,10 @@ type config struct {
 	TokenDays         int
 	// OpeningHours are the clinic's opening hours in Timezone (FRONTDESK_OPENING_HOURS); nil: round the clock.
 	OpeningHours *opening.Schedule
+	// WebhookURL is FRONTDESK_WEBHOOK_URL, where events are POSTed ("" for no webhooks); WebhookKey is the
+	// decoded FRONTDESK_WEBHOOK_SECRET they are signed with. Both or neither.
+	WebhookURL string
+	WebhookKey []byte
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -320,6 +324,29 @@ var settings = []setting{
 		c.OpeningHours = oh
 		return nil
 	}},
+	{"FRONTDESK_WEBHOOK_URL", "webhook-url", "", "where enquiry events are POSTed, signed (an http or https URL; empty: no webhooks)", func(c *config, s string) error {
+		if s = strings.TrimSpace(s); s == "" {
+			return nil
+		}
+		// The URL may hold the receiver's token (a Zapier catch hook's does): errors never repeat it.
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("must be an absolute http or https URL such as https://hooks.zapier.com/hooks/catch/…")
+		}
+		c.WebhookURL = s
+		return nil
+	}},
+	{"FRONTDESK_WEBHOOK_SECRET", "webhook-secret", "", "the secret webhooks are signed with: whsec_ followed by base64 (required with FRONTDESK_WEBHOOK_URL)", func(c *config, s string) error {
+		if s = strings.TrimSpace(s); s == "" {
+			return nil
+		}
+		key, err := crm.ParseWebhookSecret(s)
+		if err != nil {
+			return err
+		}
+		c.WebhookKey = key
+		return nil
+	}},
 }
 
 func splitList(s string) []string {
@@ -369,6 +396,12 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string, wit
 			// not "Frontdesk". The address stays as it is.
 			c.MailFrom.Name = c.ClinicName
 		}
+	}
+	switch {
+	case c.WebhookURL != "" && c.WebhookKey == nil:
+		return nil, nil, usagef("invalid FRONTDESK_WEBHOOK_SECRET: must be set with FRONTDESK_WEBHOOK_URL (whsec_ followed by base64; make one with: echo whsec_$(openssl rand -base64 32))")
+	case c.WebhookURL == "" && c.WebhookKey != nil:
+		return nil, nil, usagef("invalid FRONTDESK_WEBHOOK_URL: must be set with FRONTDESK_WEBHOOK_SECRET (or unset both for no webhooks)")
 	}
 	return c, fs.Args(), nil
 }

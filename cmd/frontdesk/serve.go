@@ -78,6 +78,16 @@ func cmdServe(args []string, e env) error {
 	go func() { defer close(mailDone); worker.Run(mailCtx) }()
 	defer func() { stopMail(); <-mailDone }()
 	store.OnMailQueued(worker.Wake)
+	if c.WebhookURL != "" {
+		// A sibling of the mail worker, with its own claims: a slow receiver never holds up email.
+		hooks := crm.NewWebhookSender(store, crm.WebhookConfig{URL: c.WebhookURL, Key: c.WebhookKey},
+			log.With("component", "webhooks"))
+		store.EnableWebhooks(c.BaseURL.String())
+		hooksDone := make(chan struct{})
+		go func() { defer close(hooksDone); hooks.Run(mailCtx) }()
+		defer func() { stopMail(); <-hooksDone }()
+		store.OnMailQueued(func() { worker.Wake(); hooks.Wake() })
+	}
 
 	validator := intake.NewValidator(nil, c.Timezone)
 	accounts, err := newAccounts(c, store, log)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -279,14 +278,8 @@ func (w *Worker) warnStale(ctx context.Context) {
 	}
 }
 
-// Backoff is the delay before retrying after the attempt-th failed attempt (1 for the first): base doubled for
-// each earlier failure, at most max, less up to a fifth at random so that many messages failing together do
-// not retry together.
+// Backoff is the delay before retrying after the attempt-th failed attempt (1 for the first): crm.Backoff, which
+// webhooks share.
 func Backoff(attempt int, base, max time.Duration) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	return d - time.Duration(rand.Int64N(int64(d)/5+1))
+	return crm.Backoff(attempt, base, max)
 }
