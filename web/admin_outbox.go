@@ -41,11 +41,11 @@ func (s *server) outboxRetry(c *fiber.Ctx) error {
 	case errors.Is(err, crm.ErrNotFound):
 		return errClient(fiber.StatusNotFound, "There is no such email.")
 	case errors.As(err, &state):
-		s.flash(c, fmt.Sprintf("Email %d is not failed, so there is nothing to retry.", id))
+		s.flash(c, fmt.Sprintf("Message %d is not failed, so there is nothing to retry.", id))
 	case err != nil:
 		return err
 	default:
-		s.flash(c, fmt.Sprintf("Email %d queued again; it will be sent within a few seconds.", id))
+		s.flash(c, fmt.Sprintf("Message %d queued again; it will be sent within a few seconds.", id))
 	}
 	return c.Redirect("/admin/outbox?status=failed", fiber.StatusSeeOther)
 }

@@ -69,7 +69,7 @@ func cmdOutbox(args []string, e env) error {
 func cmdOutboxList(args []string, e env) error {
 	var status string
 	c, rest, err := configure("outbox list", args, e, false, func(fs *flag.FlagSet) {
-		fs.StringVar(&status, "status", "", "only emails in this status: queued, sent or failed")
+		fs.StringVar(&status, "status", "", "only messages (emails and webhook events) in this status: queued, sent or failed")
 	})
 	if err != nil {
 		return err
@@ -161,10 +161,10 @@ func cmdOutboxRetry(args []string, e env) error {
 	case errors.Is(err, crm.ErrNotFound):
 		return fmt.Errorf("outbox retry: there is no email with id %d", id)
 	case errors.As(err, &state):
-		return fmt.Errorf("outbox retry: email %d is %s, not failed; only failed emails can be queued again", id, state.Status)
+		return fmt.Errorf("outbox retry: message %d is %s, not failed; only failed messages (emails and webhook events) can be queued again", id, state.Status)
 	case err != nil:
 		return err
 	}
-	fmt.Fprintf(e.stdout, "email %d queued again; a running frontdesk serve sends it within a few seconds\n", id)
+	fmt.Fprintf(e.stdout, "message %d queued again; a running frontdesk serve sends it within a few seconds\n", id)
 	return nil
 }
