@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 )
 
 // withMetrics rebuilds the harness's app with metrics, wired as serve wires them (the writer's hook, the
@@ -276,5 +280,126 @@ func TestMetricsCountRateLimitedEnquiries(t *testing.T) {
 	}
 	if v, _ := sample(fams, "frontdesk_enquiries_accepted_total", "channel", "form"); v != 1 {
 		t.Errorf("accepted: %v, want 1", v)
+	}
+}
+
+// promName is a metric name as PromQL writes it.
+var promName = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*`)
+
+// metricNames returns the names of Frontdesk's, the Go runtime's and the process's metrics used in expr, and
+// Prometheus' own `up`.
+func metricNames(expr string) (names []string) {
+	for _, tok := range promName.FindAllString(expr, -1) {
+		if tok == "up" || strings.HasPrefix(tok, "frontdesk_") || strings.HasPrefix(tok, "go_") || strings.HasPrefix(tok, "process_") {
+			names = append(names, tok)
+		}
+	}
+	return names
+}
+
+// TestMonitoringDocsUseOnlyExportedMetrics parses the Grafana dashboard and the alert rules in docs/monitoring
+// and checks that every metric their expressions use is in a scrape of a running server (a histogram's
+// _bucket, _sum and _count included), so that a renamed metric cannot leave them silently empty.
+func TestMonitoringDocsUseOnlyExportedMetrics(t *testing.T) {
+	h := newHarness(t, nil)
+	metrics := withMetrics(t, h)
+	h.submit(t, "adhd") // a request, a stored enquiry and a queued confirmation: every family has a series
+	fams, _ := scrape(t, metrics)
+	exported := func(name string) bool {
+		if name == "up" { // Prometheus' own, for every target it scrapes
+			return true
+		}
+		if fams[name] != nil {
+			return true
+		}
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if f := fams[strings.TrimSuffix(name, suffix)]; strings.HasSuffix(name, suffix) && f != nil &&
+				f.GetType() == dto.MetricType_HISTOGRAM {
+				return true
+			}
+		}
+		return false
+	}
+
+	var exprs []string
+	raw, err := os.ReadFile("../docs/monitoring/frontdesk-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dashboard any
+	if err := json.Unmarshal(raw, &dashboard); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && (k == "expr" || k == "query" || k == "definition") {
+					exprs = append(exprs, s)
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(dashboard)
+	dashboardExprs := len(exprs)
+
+	raw, err = os.ReadFile("../docs/monitoring/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(raw, &rules); err != nil {
+		t.Fatalf("the alert rules are not YAML: %v", err)
+	}
+	alerts := map[string]string{}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			alerts[r.Alert] = r.Expr
+			exprs = append(exprs, r.Expr)
+		}
+	}
+	// The alerts the README promises.
+	for _, name := range []string{"FrontdeskDown", "FrontdeskNotReady", "FrontdeskMailStuck", "FrontdeskRiskEnquiryPastTarget"} {
+		if alerts[name] == "" {
+			t.Errorf("alerts.yml has no rule %s", name)
+		}
+	}
+	if !strings.Contains(alerts["FrontdeskMailStuck"], "> 900") {
+		t.Errorf("mail stuck is not 15 minutes: %q", alerts["FrontdeskMailStuck"])
+	}
+	if dashboardExprs < 10 || len(exprs)-dashboardExprs < 4 {
+		t.Fatalf("found %d expressions in the dashboard and %d in the rules: the files were not read", dashboardExprs, len(exprs)-dashboardExprs)
+	}
+	used := map[string]bool{}
+	for _, e := range exprs {
+		names := metricNames(e)
+		if len(names) == 0 {
+			t.Errorf("expression uses no metric: %q", e)
+		}
+		for _, n := range names {
+			used[n] = true
+			if !exported(n) {
+				t.Errorf("%s (in %q) is not exported", n, e)
+			}
+		}
+	}
+	// And the other way round: every Frontdesk metric is on the dashboard.
+	for name := range fams {
+		if strings.HasPrefix(name, "frontdesk_") && !used[name] && !used[name+"_bucket"] && !used[name+"_count"] {
+			t.Errorf("%s is exported but not on the dashboard or in an alert", name)
+		}
 	}
 }
