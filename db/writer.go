@@ -63,6 +63,8 @@ type writer struct {
 	load staffLoad
 	// stats counts the writer's work, for WriterStats.
 	stats struct{ batches, writes, busyNs, commitNs atomic.Int64 }
+	// onBatch, when set, is told of each batch (see OnWriteBatch).
+	onBatch atomic.Pointer[func(writes int, commit time.Duration)]
 	// conn is the writer's connection, held while writes keep coming (see keepConnFor) so that the statements
 	// prepared on it stay prepared. Only the writer goroutine touches it.
 	conn *sqlx.Conn
@@ -172,11 +174,14 @@ func (w *writer) loop() {
 						break gather
 					}
 				}
-				began := time.Now()
+				began, committing := time.Now(), w.stats.commitNs.Load()
 				w.run(w.batch)
 				w.stats.busyNs.Add(int64(time.Since(began)))
 				w.stats.batches.Add(1)
 				w.stats.writes.Add(int64(len(w.batch)))
+				if fn := w.onBatch.Load(); fn != nil {
+					(*fn)(len(w.batch), time.Duration(w.stats.commitNs.Load()-committing))
+				}
 				clear(w.batch)
 				w.prepare()
 				w.boundWAL()

@@ -66,6 +66,12 @@ type WriterStats struct {
 	Busy, Commit    time.Duration
 }
 
+// OnWriteBatch registers fn to be told of each batch the SQLite writer runs, after its callers are answered: how
+// many writes it held and how long its commit took (zero when it was rolled back, or committed nothing). fn
+// runs on the writer's goroutine, so it must be quick and never block: the metrics' histograms. On PostgreSQL,
+// where each write commits on its own, fn is never called.
+func (d *DB) OnWriteBatch(fn func(writes int, commit time.Duration)) { d.writer.onBatch.Store(&fn) }
+
 // WriterStats returns what the writer has done since the database was opened (see WriterStats).
 func (d *DB) WriterStats() WriterStats {
 	st := &d.writer.stats

@@ -29,5 +29,6 @@ func (s *server) apiCreateEnquiry(c *fiber.Ctx) error {
 	if rec.Replayed {
 		c.Set("Idempotent-Replayed", "true")
 	}
+	noteIntakeOutcome(c, sub, rec)
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"reference": rec.Reference, "status": rec.Status})
 }

@@ -208,6 +208,7 @@ func (s *server) requireToken(c *fiber.Ctx) error {
 	}
 	a, err := s.deps.Accounts.ActorByToken(c.UserContext(), strings.TrimSpace(token))
 	if errors.Is(err, crm.ErrUnauthenticated) {
+		s.deps.Metrics.signInFailed(signInBadToken)
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="frontdesk", error="invalid_token"`)
 		return errClient(fiber.StatusUnauthorized, "The API token is not valid, or has been revoked.")
 	}

@@ -136,6 +136,7 @@ func (s *server) enquireSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	noteIntakeOutcome(c, sub, rec)
 	if rec.ScreeningToken != "" { // a replay keeps the first answer's cookie
 		s.setScreeningCookie(c, rec.ScreeningToken)
 	}

@@ -89,6 +89,7 @@ func messageFor(status int) string {
 // text of an internal error; it is logged with the request ID instead.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
 	status := statusOf(err)
+	s.deps.Metrics.countBeforeRouting(c, status)
 	msg := messageFor(status)
 	var ce *clientError
 	var me *intake.MalformedError

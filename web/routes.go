@@ -39,6 +39,9 @@ func (s *server) routes(app *fiber.App) {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(requestid.New())
 	app.Use(s.logRequests)
+	if s.deps.Metrics != nil {
+		app.Use(s.deps.Metrics.countRequests)
+	}
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: contentSecurityPolicy(s.cfg.Logo.origin()),
 		ReferrerPolicy:        "same-origin",
@@ -71,7 +74,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/enquire", fiber.StatusSeeOther) })
 	app.Get("/enquire", s.enquireForm)
 	limit := s.intakeLimit() // one count per client, shared by the form and the API
-	app.Post("/enquire", limit, s.enquireSubmit)
+	app.Post("/enquire", s.countedIntake(channelForm, limit, s.enquireSubmit)...)
 	app.Get("/enquire/thanks", s.enquireThanks)
 	if s.deps.Screening != nil {
 		app.Get("/enquire/screening/:token", s.screeningForm)
@@ -91,7 +94,7 @@ func (s *server) routes(app *fiber.App) {
 			return allow(c)
 		})
 	}
-	api.Post("/enquiries", limit, s.apiCreateEnquiry)
+	api.Post("/enquiries", s.countedIntake(channelAPI, limit, s.apiCreateEnquiry)...)
 	api.Get("/openapi.json", s.openAPI) // the OpenAPI document of this API: public, cacheable
 
 	// The staff API: bearer tokens, JSON errors, the same role rules as the pages (enforced in crm).

@@ -72,10 +72,12 @@ func (s *server) login(c *fiber.Ctx) error {
 	switch {
 	case errors.Is(err, crm.ErrUnauthenticated):
 		s.throttle.failed(client, account)
+		s.deps.Metrics.signInFailed(signInWrongPassword)
 		s.log.Info("sign-in failed", "request_id", requestID(c))
 		return page(fiber.StatusUnauthorized, msgWrongPassword)
 	case errors.Is(err, crm.ErrSignInLocked):
 		s.throttle.failed(client, account)
+		s.deps.Metrics.signInFailed(signInLocked)
 		s.log.Warn("sign-in refused: account locked after too many failures", "request_id", requestID(c))
 		return page(fiber.StatusForbidden, msgLocked)
 	case err != nil:
@@ -159,6 +161,7 @@ func (s *server) secondFactor(c *fiber.Ctx) error {
 	switch {
 	case errors.Is(err, crm.ErrCodeRefused):
 		s.throttle.failed(client, p.account)
+		s.deps.Metrics.signInFailed(signInWrongCode)
 		s.log.Info("second factor refused", "request_id", requestID(c), "staff", p.staffID)
 		if errors.Is(err, crm.ErrCodeReused) {
 			return page(fiber.StatusUnauthorized, msgReusedCode)
@@ -214,6 +217,7 @@ func (s *server) signIn(c *fiber.Ctx, sess *session.Session, a crm.Actor) error 
 // tooManySignIns answers a throttled client 429 with Retry-After, on the page it was using.
 func (s *server) tooManySignIns(c *fiber.Ctx, wait time.Duration, page func(int, string) error) error {
 	minutes := int(math.Ceil(wait.Minutes()))
+	s.deps.Metrics.signInFailed(signInThrottled)
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	s.log.Warn("sign-in throttled", "request_id", requestID(c))
 	msg := "Too many failed attempts from your connection. Please wait " + strconv.Itoa(minutes) + " minutes and try again, or ask an administrator."

@@ -119,7 +119,10 @@ type Deps struct {
 	// Outbox lists mail and queues failed mail again, for the admin outbox page; without it that page answers
 	// 404.
 	Outbox *crm.Outbox
-	Log    *slog.Logger
+	// Metrics, when set, counts requests, enquiries and failed sign-ins (FRONTDESK_METRICS_ADDR; served by its
+	// own Handler, never by this app); nil counts nothing.
+	Metrics *Metrics
+	Log     *slog.Logger
 }
 
 // server holds what every handler shares.

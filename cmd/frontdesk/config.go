@@ -22,7 +22,9 @@ import (
 // config is every setting the README lists, read once at start from FRONTDESK_* variables (and, for serve,
 // flags), validated, and passed down as values. Nothing else reads the environment.
 type config struct {
-	Addr        string
+	Addr string
+	// MetricsAddr is FRONTDESK_METRICS_ADDR: where serve answers /metrics ("" for nowhere).
+	MetricsAddr string
 	DB          string
 	BaseURL     *url.URL
 	ClinicName  string
@@ -78,17 +80,20 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 
 var settings = []setting{
 	{"FRONTDESK_ADDR", "addr", "127.0.0.1:8080", "listen address (host:port)", func(c *config, s string) error {
-		host, port, err := net.SplitHostPort(s)
-		if err != nil {
-			return errors.New("must be host:port, for example 127.0.0.1:8080")
-		}
-		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-			return errors.New("the port must be a number from 0 to 65535")
-		}
-		if host != "" && host != "localhost" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
-			return errors.New("the host is not an address or name")
+		if err := checkListenAddr(s, "127.0.0.1:8080"); err != nil {
+			return err
 		}
 		c.Addr = s
+		return nil
+	}},
+	{"FRONTDESK_METRICS_ADDR", "metrics-addr", "", "private address (host:port) serving Prometheus metrics at /metrics (empty: none)", func(c *config, s string) error {
+		if s == "" {
+			return nil
+		}
+		if err := checkListenAddr(s, "127.0.0.1:9090"); err != nil {
+			return err
+		}
+		c.MetricsAddr = s
 		return nil
 	}},
 	{"FRONTDESK_DB", "db", "data/frontdesk.db", "SQLite database file (created with its folder), or a PostgreSQL URL postgres://user:password@host:5432/database", func(c *config, s string) error {
@@ -347,6 +352,21 @@ var settings = []setting{
 		c.WebhookKey = key
 		return nil
 	}},
+}
+
+// checkListenAddr says what is wrong with s as an address to listen on; example is one that is right.
+func checkListenAddr(s, example string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errors.New("must be host:port, for example " + example)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return errors.New("the port must be a number from 0 to 65535")
+	}
+	if host != "" && host != "localhost" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+		return errors.New("the host is not an address or name")
+	}
+	return nil
 }
 
 func splitList(s string) []string {

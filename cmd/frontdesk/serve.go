@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os/signal"
 	"syscall"
 	"time"
@@ -141,6 +142,11 @@ func cmdServe(args []string, e env) error {
 		Outbox:    crm.NewOutbox(store.OutboxStore, log),
 		Log:       log,
 	}
+	if c.MetricsAddr != "" {
+		deps.Metrics = web.NewMetrics(web.MetricsSources{Store: store, Ready: store, Log: log, Targets: crm.Targets{
+			FirstContact: hours(c.FirstContactHours), Urgent: hours(c.UrgentContactHours), Hours: c.OpeningHours}})
+		store.OnWriteBatch(deps.Metrics.ObserveWriteBatch)
+	}
 	if store.IsPostgres() {
 		// Several processes may serve one PostgreSQL database: their rate limits count together, in the database.
 		deps.Limits = store.RateLimits()
@@ -176,6 +182,14 @@ func cmdServe(args []string, e env) error {
 	log.Info("serving", "addr", ln.Addr().String(), "db", redactDB(c.DB), "mail_transport", c.MailTransport)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
+	if deps.Metrics != nil {
+		stopMetrics, err := serveMetrics(c.MetricsAddr, deps.Metrics.Handler(), log)
+		if err != nil {
+			_ = app.Shutdown()
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	select {
 	case err := <-served:
@@ -254,4 +268,29 @@ func runJobs(ctx context.Context, ws *crm.Workspace, store *db.DB, log *slog.Log
 		case <-tick.C:
 		}
 	}
+}
+
+// serveMetrics answers /metrics on addr, the private metrics address (FRONTDESK_METRICS_ADDR), in its own HTTP
+// server: the public app never serves them. The returned func stops it.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (FRONTDESK_METRICS_ADDR): %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "error", err)
+		}
+	}()
+	log.Info("serving metrics", "metrics_addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
 }
