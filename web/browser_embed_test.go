@@ -82,7 +82,7 @@ func TestBrowserEmbedsTheFormOnTheClinicsSite(t *testing.T) {
 	serveClinicPage(t, ln, map[string]string{"/staff": staffFrame, "/": `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Harbour Clinic</title></head>
 <body style="margin:0"><h1>Harbour Clinic</h1><p>Ask us about treatment.</p>
-<script src="`+base+`/embed.js" async></script><p id="after">Harbour Clinic, 1 Quay Street</p></body></html>`})
+<script src="` + base + `/embed.js" async></script><p id="after">Harbour Clinic, 1 Quay Street</p></body></html>`})
 	ctx := newBrowser(t)
 	frame := chromedp.CSS(`iframe[data-frontdesk-frame]`)
 
@@ -166,4 +166,3 @@ func TestBrowserEmbedsTheFormOnTheClinicsSite(t *testing.T) {
 		t.Error("found no frame of the staff page to inspect")
 	}
 }
-
