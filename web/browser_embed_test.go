@@ -115,11 +115,14 @@ func TestBrowserEmbedsTheFormOnTheClinicsSite(t *testing.T) {
 	do(t, fctx,
 		chromedp.SendKeys(chromedp.ID("name"), "Rosa Example"),
 		chromedp.SendKeys(chromedp.ID("email"), "rosa@patient.example"),
-		chromedp.SendKeys(chromedp.ID("treatment"), "ADHD"),
+		chromedp.SetValue(chromedp.ID("treatment"), "adhd"),
 		chromedp.Click(chromedp.ID("consent")),
 	)
 	submit(t, fctx)
-	do(t, fctx, chromedp.WaitVisible(chromedp.CSS(`.reference`)))
+	do(t, fctx, chromedp.WaitVisible(chromedp.CSS(`.reference, #error-summary`)))
+	if page := run(t, fctx, chromedp.Text(chromedp.ID("main"))); strings.Contains(page, "There is a problem") || strings.Contains(page, "Error") {
+		t.Fatalf("the form inside the frame was not accepted:\n%s", page)
+	}
 	ref := strings.TrimSpace(run(t, fctx, chromedp.Text(chromedp.CSS(`.reference`))))
 	if _, ok := intake.ParseReference(ref); !ok {
 		t.Fatalf("the framed thanks page shows %q, not a reference", ref)
