@@ -160,7 +160,8 @@ func (s *server) enquiryNotSent(c *fiber.Ctx, sub intake.Submission, key string,
 
 // enquireThanks confirms the enquiry and shows its reference. When the screening cookie's token belongs to
 // that enquiry, it also repeats the email address given (so a typo is seen), leads with the crisis help if the
-// enquiry is flagged risk, and invites the patient to the questionnaires while the link works; without the
+// enquiry is flagged risk, offers the booking page (FRONTDESK_BOOKING_URL) if it is not, and invites the
+// patient to the questionnaires while the link works; without the
 // cookie (or for another reference) it is the plain page, which shows no address: a reference is not a secret.
 func (s *server) enquireThanks(c *fiber.Ctx) error {
 	ref, _ := intake.ParseReference(c.Query("ref"))
@@ -183,6 +184,11 @@ func (s *server) enquireThanks(c *fiber.Ctx) error {
 			data["UrgentContact"] = s.cfg.UrgentContactHours
 			if th.Invite {
 				data["ScreeningLink"] = screeningPath + token
+			}
+			if !th.Risk {
+				// A patient flagged risk (by an answer or by the words of the message) is called by a person,
+				// never sent to book themselves.
+				data["BookingLink"] = crm.BookingLink(s.cfg.BookingURL, ref)
 			}
 		case err != nil && !errors.Is(err, crm.ErrScreeningLinkGone):
 			return err

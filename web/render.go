@@ -24,6 +24,7 @@ func (s *server) renderPage(c *fiber.Ctx, status int, name, title string, data f
 	data["ClinicTel"] = crm.TelURI(s.cfg.ClinicPhone) // for tel: links to the clinic ("" when it has no digits)
 	data["Logo"] = s.cfg.Logo.Src()
 	data["Path"] = c.Path()
+	data["FrameOrigins"] = s.frameOrigins(c) // embed.go: a patient page tells the clinic's page its height
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(status).Render(name, data)
 }

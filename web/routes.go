@@ -15,7 +15,7 @@ import (
 )
 
 // contentSecurityPolicy allows only our own styles, scripts and images (and the clinic's logo, when it is kept
-// elsewhere: logoOrigin), and no framing.
+// elsewhere: logoOrigin), and no framing (the patient pages may allow the clinic's own site: embed.go).
 func contentSecurityPolicy(logoOrigin string) string {
 	img := "img-src 'self' data:"
 	if logoOrigin != "" {
@@ -44,6 +44,7 @@ func (s *server) routes(app *fiber.App) {
 	}
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: contentSecurityPolicy(s.cfg.Logo.origin()),
+		XFrameOptions:         "DENY", // as frame-ancestors 'none'; the patient pages drop it when framable
 		ReferrerPolicy:        "same-origin",
 		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
 		HSTSMaxAge:            0, // sent below, by the configured address rather than the connection
@@ -69,18 +70,20 @@ func (s *server) routes(app *fiber.App) {
 	// The icon browsers ask for at the root, and the clinic's logo when it is a file.
 	app.Get("/favicon.ico", s.favicon)
 	app.Get("/logo", s.logo)
+	app.Get("/embed.js", s.embedScript) // the enquiry form on the clinic's own page (embed.go)
 
 	// The patient's side.
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/enquire", fiber.StatusSeeOther) })
-	app.Get("/enquire", s.enquireForm)
+	framable := s.patientFrame() // FRONTDESK_FRAME_ANCESTORS may show these pages in an iframe
+	app.Get("/enquire", framable, s.enquireForm)
 	limit := s.intakeLimit() // one count per client, shared by the form and the API
-	app.Post("/enquire", s.countedIntake(channelForm, limit, s.enquireSubmit)...)
-	app.Get("/enquire/thanks", s.enquireThanks)
+	app.Post("/enquire", s.countedIntake(channelForm, framable, limit, s.enquireSubmit)...)
+	app.Get("/enquire/thanks", framable, s.enquireThanks)
 	if s.deps.Screening != nil {
-		app.Get("/enquire/screening/:token", s.screeningForm)
-		app.Post("/enquire/screening/:token", s.screeningSubmit)
+		app.Get("/enquire/screening/:token", framable, s.screeningForm)
+		app.Post("/enquire/screening/:token", framable, s.screeningSubmit)
 	}
-	app.Get("/privacy", s.privacy)
+	app.Get("/privacy", framable, s.privacy)
 
 	// The public JSON intake API, which a clinic's own site may call from the browser.
 	api := app.Group("/api/v1")

@@ -24,8 +24,13 @@ const screeningCookie = "fd_screening"
 // screeningCookieAge is how long the thanks page recognises the patient's enquiry.
 const screeningCookieAge = 3600
 
-// setScreeningCookie hands token to the thanks page (HttpOnly, SameSite=Lax, Secure on an https site).
+// setScreeningCookie hands token to the thanks page (HttpOnly, SameSite=Lax, Secure on an https site; when other
+// sites may frame the patient pages, SameSite=None and Partitioned instead: setFramedCookie).
 func (s *server) setScreeningCookie(c *fiber.Ctx, token string) {
+	if s.framedCookies() { // embed.go: the thanks page may be inside the clinic's own page
+		setFramedCookie(c, screeningCookie, token, "/enquire", screeningCookieAge)
+		return
+	}
 	c.Cookie(&fiber.Cookie{Name: screeningCookie, Value: token, Path: "/enquire", MaxAge: screeningCookieAge,
 		Secure: s.httpsBase() || s.cfg.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
 }

@@ -77,6 +77,12 @@ type Config struct {
 	// MailFileDir, when set, is the folder the file transport writes email into (FRONTDESK_MAIL_TRANSPORT=file):
 	// the outbox page then says the messages were written there, not sent.
 	MailFileDir string
+	// FrameAncestors are the origins (FRONTDESK_FRAME_ANCESTORS) whose pages may show the patient pages in an
+	// iframe (embed.go); empty: no site may, as for every staff page.
+	FrameAncestors []string
+	// BookingURL is the booking page (FRONTDESK_BOOKING_URL) that the thanks page offers an enquiry without a
+	// risk flag; empty: none.
+	BookingURL string
 }
 
 // Readiness reports whether the service can do its work; /readyz calls it.

@@ -62,6 +62,12 @@ type config struct {
 	// decoded FRONTDESK_WEBHOOK_SECRET they are signed with. Both or neither.
 	WebhookURL string
 	WebhookKey []byte
+
+	// FrameAncestors are the origins that may show the patient pages in an iframe (FRONTDESK_FRAME_ANCESTORS).
+	FrameAncestors []string
+	// BookingURL is the booking page offered to an enquiry without a risk flag (FRONTDESK_BOOKING_URL; "" when
+	// not set).
+	BookingURL string
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -268,6 +274,29 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"FRONTDESK_FRAME_ANCESTORS", "frame-ancestors", "", "origins (space- or comma-separated) allowed to show /enquire in an iframe on the clinic's own site", func(c *config, s string) error {
+		c.FrameAncestors = nil
+		for _, o := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			origin, ok := parseOrigin(o)
+			if !ok {
+				return fmt.Errorf("%q is not an origin such as https://www.clinic.example (http or https, no path)", o)
+			}
+			c.FrameAncestors = append(c.FrameAncestors, origin)
+		}
+		return nil
+	}},
+	{"FRONTDESK_BOOKING_URL", "booking-url", "", "a booking page (https) offered to an enquiry without a risk flag, with its reference as ?ref=", func(c *config, s string) error {
+		c.BookingURL = ""
+		if s == "" {
+			return nil
+		}
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" {
+			return errors.New("must be an https URL such as https://cal.com/clinic/introduction")
+		}
+		c.BookingURL = u.String()
+		return nil
+	}},
 	{"FRONTDESK_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated proxy IPs or CIDR ranges whose X-Forwarded-For is believed", func(c *config, s string) error {
 		c.TrustedProxies = nil
 		for _, p := range splitList(s) {
@@ -367,6 +396,17 @@ func checkListenAddr(s, example string) error {
 		return errors.New("the host is not an address or name")
 	}
 	return nil
+}
+
+// parseOrigin checks that o is an http(s) origin with nothing after the host (a trailing slash is allowed) and
+// returns it as browsers send it: scheme and host in lower case.
+func parseOrigin(o string) (string, bool) {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(u.Host, "*") {
+		return "", false
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host), true
 }
 
 func splitList(s string) []string {

@@ -30,6 +30,7 @@ func newMailWorker(c *config, store *db.DB, log *slog.Logger) (*mailer.Worker, e
 		OpeningHours:       c.OpeningHours,
 		Location:           c.Timezone,
 		TemplatesDir:       c.MailTemplates,
+		BookingURL:         c.BookingURL,
 	})
 	if err != nil {
 		return nil, err

@@ -170,6 +170,8 @@ func cmdServe(args []string, e env) error {
 		Logo:               c.ClinicLogo,
 		ICONumber:          c.ClinicICONumber,
 		MailFileDir:        mailFileDir,
+		FrameAncestors:     c.FrameAncestors,
+		BookingURL:         c.BookingURL,
 	}, deps)
 	if err != nil {
 		return err

@@ -41,6 +41,9 @@ type RenderConfig struct {
 	Location *time.Location
 	// TemplatesDir, when set, is a folder whose files replace the embedded templates of the same name.
 	TemplatesDir string
+	// BookingURL is the booking page (FRONTDESK_BOOKING_URL) that the confirmation of an enquiry without a risk
+	// flag offers, with the reference as ?ref=; empty: none.
+	BookingURL string
 }
 
 // Renderer turns claimed outbox messages into emails. It is safe for concurrent use.
@@ -121,6 +124,10 @@ func (r *Renderer) Data(m crm.OutboxMessage) (TemplateData, error) {
 	}
 	if m.Kind == crm.MailConfirmation && m.LinkToken != "" {
 		d.ScreeningLink = r.cfg.BaseURL + "/enquire/screening/" + m.LinkToken
+	}
+	if m.Kind == crm.MailConfirmation && !risk {
+		// A patient flagged risk is called by a person, never sent to book themselves.
+		d.BookingLink = crm.BookingLink(r.cfg.BookingURL, e.Reference)
 	}
 	return limitData(m.Kind, d), nil
 }

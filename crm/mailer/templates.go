@@ -74,6 +74,9 @@ type TemplateData struct {
 	// ScreeningLink is, in the confirmation only, the single-use link to the optional questionnaires
 	// (BASE_URL/enquire/screening/TOKEN); empty when there is none.
 	ScreeningLink string
+	// BookingLink is, in the confirmation of an enquiry without a risk flag only, the clinic's booking page
+	// with the reference (FRONTDESK_BOOKING_URL?ref=REF); empty otherwise.
+	BookingLink string
 }
 
 // Rendered is a message's subject and bodies.
@@ -233,6 +236,7 @@ func sampleData(kind crm.MailKind) TemplateData {
 		ClinicHours: "Monday to Friday 9:00–17:30",
 		Assigned:    true, AssigneeName: "Dr Example", Link: "https://clinic.example/enquiries/FD-SAMPLE",
 		Risk: true, ScreeningLink: "https://clinic.example/enquire/screening/SAMPLE",
+		BookingLink: "https://booking.clinic.example/introduction?ref=FD-SAMPLE",
 	}
 	if kind == crm.MailPasswordReset {
 		return TemplateData{Clinic: d.Clinic, Link: "https://clinic.example/reset/SAMPLE", ValidUntil: formatTime(at.Add(time.Hour))}
@@ -250,6 +254,7 @@ func limitData(kind crm.MailKind, d TemplateData) TemplateData {
 	} else {
 		d.PatientName = ""
 		d.ScreeningLink = ""
+		d.BookingLink = ""
 	}
 	if kind == crm.MailUrgent {
 		// The urgent notice says only that an enquiry needs review, and where.
