@@ -289,3 +289,92 @@ func TestParseWebhookSecret(t *testing.T) {
 		}
 	}
 }
+
+// refusing is a webhook endpoint that answers 503 until open is set, then 204.
+type refusing struct {
+	mu        sync.Mutex
+	open      bool
+	delivered int
+}
+
+func (r *refusing) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.open {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	r.delivered++
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// TestFailedWebhookIsRetriedFromTheOutbox: an event its receiver kept refusing until the sender gave up is
+// failed in the outbox like a failed email, and the outbox's Retry (the admin page's button and `frontdesk
+// outbox retry`) queues it again, so it is delivered once the receiver answers.
+func TestFailedWebhookIsRetriedFromTheOutbox(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.db.EnableWebhooks("https://enquiries.example.org")
+	key, err := crm.ParseWebhookSecret("whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv := &refusing{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	sender := crm.NewWebhookSender(w.db, crm.WebhookConfig{URL: srv.URL, Key: key, Poll: 10 * time.Millisecond,
+		RetryBase: time.Millisecond, RetryMax: 2 * time.Millisecond, GiveUpAfter: 50 * time.Millisecond},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); sender.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+
+	if _, err := w.intake.Submit(ctx, intake.Submission{Name: "Sam Retry", Email: "sam.retry@example.org",
+		Treatment: "adhd", Consent: true}, ""); err != nil {
+		t.Fatal(err)
+	}
+	outbox := crm.NewOutbox(w.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	event := func(status crm.OutboxStatus) (crm.OutboxEntry, bool) {
+		entries, err := outbox.List(ctx, w.admin, crm.OutboxFilter{Status: status})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Kind == crm.WebhookCreated {
+				return e, true
+			}
+		}
+		return crm.OutboxEntry{}, false
+	}
+	var failed crm.OutboxEntry
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var ok bool
+		if failed, ok = event(crm.OutboxFailed); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the refused event never failed")
+		}
+	}
+	rcv.mu.Lock()
+	rcv.open = true
+	rcv.mu.Unlock()
+	if err := outbox.Retry(ctx, w.admin, failed.ID); err != nil {
+		t.Fatal(err)
+	}
+	sender.Wake()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if sent, ok := event(crm.OutboxSent); ok && sent.ID == failed.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the retried event was not delivered")
+		}
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if rcv.delivered != 1 {
+		t.Errorf("delivered %d times, want once", rcv.delivered)
+	}
+}
