@@ -30,12 +30,20 @@ screenshots: $(AXE)
 	FRONTDESK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -tags $(TAGS) -count=1 -run '^TestEveryPageFitsBothWidthsAndPassesAxe$$' ./web/
 	@echo "screenshots in docs/screenshots/"
 
-# The store tests (./db) run twice: on SQLite, then on PostgreSQL (FRONTDESK_TEST_ENGINE=postgres), which
-# skips without FRONTDESK_TEST_POSTGRES on a laptop and fails without it in CI.
+# The store tests (./db) run twice: on SQLite, and on PostgreSQL (FRONTDESK_TEST_ENGINE=postgres), which
+# skips without FRONTDESK_TEST_POSTGRES on a laptop and fails without it in CI. The PostgreSQL run goes beside
+# the main one, its output printed after it: the web package, the longest, leaves the second core mostly idle,
+# and each test makes a database of its own on the server.
+test: SHELL := /bin/bash
 test: $(AXE)
 	$(GO) vet -tags $(TAGS) $(PKGS)
-	$(GO) test -tags $(TAGS) -race -count=1 -timeout 9m $(PKGS)
-	FRONTDESK_TEST_ENGINE=postgres $(GO) test -tags $(TAGS) -count=1 -timeout 5m ./db/
+	@log=$$(mktemp); \
+	FRONTDESK_TEST_ENGINE=postgres $(GO) test -tags $(TAGS) -count=1 -timeout 5m ./db/ >"$$log" 2>&1 & pg=$$!; \
+	echo "$(GO) test -tags $(TAGS) -race -count=1 -timeout 9m $(PKGS)"; \
+	$(GO) test -tags $(TAGS) -race -count=1 -timeout 9m $(PKGS); rc=$$?; \
+	wait $$pg; pgrc=$$?; \
+	echo "FRONTDESK_TEST_ENGINE=postgres $(GO) test -tags $(TAGS) -count=1 -timeout 5m ./db/"; cat "$$log"; rm -f "$$log"; \
+	[ $$rc -eq 0 ] && [ $$pgrc -eq 0 ]
 
 # `make test` runs the PostgreSQL tests too when FRONTDESK_TEST_POSTGRES names a server (`eval
 # "$(.ci/postgres-start)"` starts a throwaway one; .ci/run does); without it they skip. This runs only those: the

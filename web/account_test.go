@@ -44,6 +44,7 @@ func (a *agent) signedOut() bool {
 var endSessionForm = regexp.MustCompile(`action="/account/sessions/(\d+)/end"`)
 
 func TestAccountPageListsSessionsAndEndsOthers(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	h.addStaff("other@clinic.example", crm.RoleCoordinator)
@@ -118,6 +119,7 @@ func TestAccountPageListsSessionsAndEndsOthers(t *testing.T) {
 }
 
 func TestDisablingAnAccountSignsItOutAndRevokesItsTokensAtOnce(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("clin@clinic.example", crm.RoleClinician, "adhd")
@@ -157,6 +159,7 @@ func TestDisablingAnAccountSignsItOutAndRevokesItsTokensAtOnce(t *testing.T) {
 }
 
 func TestAdminSignsAnAccountOutEverywhereAndResetsItsSecondFactor(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("clin@clinic.example", crm.RoleClinician, "adhd")
@@ -204,6 +207,7 @@ func TestAdminSignsAnAccountOutEverywhereAndResetsItsSecondFactor(t *testing.T) 
 }
 
 func TestAdminSignsEveryoneOutButThemselves(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
@@ -235,6 +239,7 @@ func TestAdminSignsEveryoneOutButThemselves(t *testing.T) {
 }
 
 func TestChangingThePasswordEndsOtherSessionsAndRevokesTokens(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	here := h.signedIn("coord@clinic.example", staffPassword)
@@ -360,6 +365,7 @@ func TestAccountTokensAreMadeShownOnceAndRevoked(t *testing.T) {
 }
 
 func TestASessionWithoutALiveRecordIsSignedOut(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	// Ended, though its session data is still stored (as if the data were written back by a request in flight).

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAdminOutboxShowsMaskedMailAndRetriesFailed(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)

@@ -117,6 +117,7 @@ func TestStaffAPIWorksAnEnquiry(t *testing.T) {
 }
 
 func TestStaffAPIRolesForClinicians(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("a@clinic.example", crm.RoleClinician, "adhd")
 	h.addStaff("b@clinic.example", crm.RoleClinician)

@@ -29,6 +29,7 @@ func issue(t *testing.T, h *harness, email, label string, days int) string {
 }
 
 func TestTokensAPIListsAndRevokes(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)

@@ -17,6 +17,7 @@ var undoVersion = regexp.MustCompile(`action="/enquiries/[^"]+/undo"[^>]*>\s*<in
 // with an Undo form; the undo puts the enquiry back in new without a first contact and says so on the board, on
 // the timeline and in the audit log. Another member of staff cannot undo it.
 func TestUndoAMoveWithoutJavaScript(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)

@@ -13,6 +13,7 @@ import (
 // enrol, reads the secret off the page into its "app", turns two-factor on, sees its recovery codes, signs out,
 // signs in again with password and code, then with a recovery code.
 func TestBrowserEnrolsASecondFactorAndSignsInWithIt(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaffWithoutSecondFactor("coord@clinic.example", crm.RoleCoordinator)
 	base := h.listen()

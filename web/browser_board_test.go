@@ -13,6 +13,7 @@ import (
 // (in the database), and focus stays on the moved card each time. The enquiry list fits the width too, its
 // rows as cards with the status and assignee on screen.
 func TestBrowserPhoneBoardTabsAndUndo(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", "coordinator")
 	var ref string

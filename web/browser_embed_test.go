@@ -72,6 +72,7 @@ func frameContext(t *testing.T, ctx context.Context, prefix string) context.Cont
 // recognises it (the cookie reached it in a cross-site frame) and offers the booking page, and the iframe takes
 // the thanks page's height. A staff page put in an iframe on that site is refused by the browser.
 func TestBrowserEmbedsTheFormOnTheClinicsSite(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	clinic, ln := clinicSite(t)
 	h := newHarness(t, func(c *web.Config) {
 		c.FrameAncestors = []string{clinic}

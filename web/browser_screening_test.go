@@ -13,6 +13,7 @@ import (
 // answers part of the PHQ-9 by taps and by keyboard, is shown what is missing at the top of the page, finishes
 // it and lands on the thanks page — without the page ever scrolling sideways.
 func TestBrowserScreeningOnPhone(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	base := h.listen()
 	ctx := newBrowser(t)

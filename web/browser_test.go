@@ -97,6 +97,7 @@ func browserSignIn(t *testing.T, ctx context.Context, h *harness, email string) 
 }
 
 func TestBrowserFillsTheFormAndSeesTheReference(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	base := h.listen()
 	ctx := newBrowser(t)
@@ -170,6 +171,7 @@ func TestBrowserKeyboardReachesTheFormAndSkipsTheHoneypot(t *testing.T) {
 // TestBrowserStaffWorkAnEnquiry: sign in, see a new enquiry on the board, move it, add a note, and see both in
 // the timeline — on a phone-sized screen, with htmx and JavaScript running.
 func TestBrowserStaffWorkAnEnquiry(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", "coordinator")
 	ref := h.submit(t, "anxiety")
@@ -221,6 +223,7 @@ func TestBrowserStaffWorkAnEnquiry(t *testing.T) {
 // TestBrowserDragsACardToALaterColumn: where JavaScript runs, dropping a card on a later column moves it there
 // (through the card's own form, so the server checks the move and the CSRF token as for the button).
 func TestBrowserDragsACardToALaterColumn(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", "coordinator")
 	ref := h.submit(t, "depression")

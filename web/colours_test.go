@@ -81,6 +81,7 @@ const textProblems = `(() => {` + contrastScript + `
 // The focus ring keeps 3:1 against every background it shows on, and text 4.5:1, in the light scheme and in
 // the dark one, on the patient's pages and on every staff page.
 func TestBrowserFocusRingAndColoursHoldContrast(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	s := seedStaffPages(t, h)
 	base := h.listen()

@@ -40,6 +40,7 @@ func readExport(t *testing.T, br *bufio.Reader) {
 }
 
 func TestAnExportAfterOtherRequestsOnItsConnection(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	f := newReportFixture(t)
 	h := f.h
 	token := h.token("ada@clinic.example")

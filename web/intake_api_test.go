@@ -116,28 +116,34 @@ func TestOverLimitBodyOnTheWireIs413(t *testing.T) {
 	// Through a real socket, where fasthttp itself refuses the body before any handler runs.
 	h := newHarness(t, nil)
 	base := h.listen()
-	big := `{"message":"` + strings.Repeat("a", 200000) + `"}`
-	// The server may answer and close while the body is still being written, which an http.Client reports as
-	// a reset instead of the answer: write on a raw connection, ignore the write's error, and read the answer.
-	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	go func() {
-		fmt.Fprintf(conn, "POST /api/v1/enquiries HTTP/1.1\r\nHost: clinic.example\r\nContent-Type: application/json\r\n"+
-			"Content-Length: %d\r\n\r\n%s", len(big), big)
-	}()
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := postOnTheWire(t, base, "/api/v1/enquiries", `{"message":"`+strings.Repeat("a", 200000)+`"}`)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", resp.StatusCode)
 	}
 	if got := decode(t, resp); got["error"] == nil {
 		t.Errorf("413 body is not the JSON error: %v", got)
 	}
+}
+
+// postOnTheWire posts a JSON body to base+path on a raw connection and returns the answer. The server may answer
+// and close while a body over its limit is still being written, which an http.Client reports as a reset instead
+// of the answer: here the write's error is ignored and the answer read.
+func postOnTheWire(t *testing.T, base, path, body string) *http.Response {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: clinic.example\r\nContent-Type: application/json\r\n"+
+			"Content-Length: %d\r\n\r\n%s", path, len(body), body)
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 func TestHoneypotIsAnsweredAsSuccessAndKeptAsSpam(t *testing.T) {

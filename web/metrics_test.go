@@ -166,7 +166,11 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		{"invalid form", 422, post("/enquire", formType, url.Values{"name": {"Ann"}}.Encode())},
 		{"not JSON", 415, post("/api/v1/enquiries", "text/plain", validJSON)},
 		{"broken JSON", 400, post("/api/v1/enquiries", "application/json", `{"name":`)},
-		{"too large", 413, post("/api/v1/enquiries", "application/json", `{"message":"`+strings.Repeat("a", web.BodyLimit)+`"}`)},
+		{"too large", 413, func() int {
+			resp := postOnTheWire(t, public, "/api/v1/enquiries", `{"message":"`+strings.Repeat("a", web.BodyLimit)+`"}`)
+			body(t, resp)
+			return resp.StatusCode
+		}()},
 		{"honeypot", 303, post("/enquire", formType, func() string {
 			v := validForm()
 			v.Set("website", "http://spam.example")

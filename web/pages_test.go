@@ -160,6 +160,7 @@ func (tr *tour) open(base, name, path string) {
 }
 
 func TestEveryPageFitsBothWidthsAndPassesAxe(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	base := h.listen()
 	ctx := newBrowserWithin(t, 3*time.Minute)

@@ -125,6 +125,7 @@ func readMail(t *testing.T, path string) (to, text string) {
 var resetLink = regexp.MustCompile(`http://localhost:8080(/reset/[A-Za-z0-9_]+)`)
 
 func TestPasswordResetThroughTheOutbox(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("clin@clinic.example", crm.RoleClinician)

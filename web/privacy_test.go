@@ -12,6 +12,7 @@ import (
 )
 
 func TestAdminPrivacyPageGivesTheDocumentAndErasesByAddress(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
@@ -97,6 +98,7 @@ func TestAdminPrivacyPageGivesTheDocumentAndErasesByAddress(t *testing.T) {
 }
 
 func TestSubjectAccessAPI(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)

@@ -196,6 +196,7 @@ func getJSON(t *testing.T, h *harness, path, token string, dst any) {
 func near(got *float64, want float64) bool { return got != nil && math.Abs(*got-want) < 1e-9 }
 
 func TestReportFiguresMatchTheHandComputedFixture(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	f := newReportFixture(t)
 	h := f.h
 	token := h.token("ada@clinic.example")
@@ -431,6 +432,7 @@ func column(t *testing.T, recs [][]string, name string) []string {
 }
 
 func TestExportOverTheAPI(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	f := newReportFixture(t)
 	h := f.h
 	token := h.token("ada@clinic.example")
@@ -571,6 +573,7 @@ func TestExportOverTheAPI(t *testing.T) {
 }
 
 func TestReportsAndExportsAreForAdministratorsOnly(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("ada@clinic.example", crm.RoleAdmin)
 	h.addStaff("cora@clinic.example", crm.RoleCoordinator)
@@ -623,6 +626,7 @@ func TestReportsAndExportsAreForAdministratorsOnly(t *testing.T) {
 }
 
 func TestReportsPageAndBrowserExports(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	f := newReportFixture(t)
 	a := f.h.agent()
 	a.signIn("ada@clinic.example", staffPassword)

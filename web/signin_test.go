@@ -203,6 +203,7 @@ func TestCSRFTokenIsReadFromTheBodyOrHeaderOnly(t *testing.T) {
 
 // TestNextNeverLeavesTheSite: whatever next a sign-in link carries, sign-in ends on this site.
 func TestNextNeverLeavesTheSite(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	for raw, want := range map[string]string{

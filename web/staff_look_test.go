@@ -92,6 +92,7 @@ func pageWidth(t *testing.T, ctx context.Context) (page, window int) {
 // Tables in their scrolling boxes, with visually hidden text in them, must not make the page itself wider than
 // a phone: each administrator's page, full of data, fits a 390 px window.
 func TestBrowserAdminPagesFitAPhone(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	s := seedStaffPages(t, h)
 	base := h.listen()
@@ -147,6 +148,7 @@ const chartProblems = `(() => {
 // overlaps another or leaves its chart, over the default range and over half a year; the export form's
 // buttons stay inside it; and the page is never wider than its window.
 func TestBrowserReportChartsAreReadableAtEveryWidth(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	seedStaffPages(t, h)
 	base := h.listen()
@@ -242,6 +244,7 @@ const codesOnScreen = `((codes) => {
 // stored code shows as text, phone numbers are shown as staff dial them and are links, and the campaign is
 // the campaign.
 func TestBrowserStaffPagesShowNoCodes(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	s := seedStaffPages(t, h)
 	base := h.listen()
@@ -284,6 +287,7 @@ func TestBrowserStaffPagesShowNoCodes(t *testing.T) {
 
 // With the file transport the outbox says where the email went and that none was sent; with SMTP it says sent.
 func TestOutboxSaysTheFileTransportSendsNothing(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	for _, dir := range []string{"data/mail", ""} {
 		h := newHarness(t, func(c *web.Config) { c.MailFileDir = dir })
 		seedStaffPages(t, h)

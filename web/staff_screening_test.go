@@ -209,6 +209,7 @@ func TestRiskBadgeAndSortedFirst(t *testing.T) {
 // Clinicians (and admins) see the answers; coordinators see flags, totals and bands only — in the API and on
 // the enquiry page.
 func TestAnswersVisibleByRole(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	h.addStaff("clin@clinic.example", crm.RoleClinician)
@@ -289,6 +290,7 @@ func TestAnswersVisibleByRole(t *testing.T) {
 }
 
 func TestAnswerViewsAudited(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	h.addStaff("clin@clinic.example", crm.RoleClinician)
@@ -329,6 +331,7 @@ func TestAnswerViewsAudited(t *testing.T) {
 }
 
 func TestExportScreeningColumns(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)

@@ -95,6 +95,7 @@ func TestSecureCookiesOverHTTPS(t *testing.T) {
 }
 
 func TestWrongPasswordAndDisabledAccount(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
 	h.addStaff("gone@clinic.example", crm.RoleClinician)
@@ -244,6 +245,7 @@ func TestSetupCreatesTheFirstAdministratorWithTheCode(t *testing.T) {
 }
 
 func TestStaffPagesWorkAnEnquiry(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	clin := h.addStaff("clin@clinic.example", crm.RoleClinician, "ptsd")
@@ -292,6 +294,7 @@ func TestStaffPagesWorkAnEnquiry(t *testing.T) {
 }
 
 func TestClinicianCannotSeeAnotherClinicianEnquiryPage(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("a@clinic.example", crm.RoleClinician, "adhd")
 	ref := h.submit(t, "adhd") // assigned to a@

@@ -32,6 +32,7 @@ func codeAt(t *testing.T, secret string, at time.Time) string {
 // the enrolment page, enrols by QR page and code, sees its recovery codes once, and from then on signs in with
 // password and code — or once with each recovery code.
 func TestTwoFactorEnrolmentAndSignInThroughThePages(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaffWithoutSecondFactor("coord@clinic.example", crm.RoleCoordinator)
 	a := h.agent()
@@ -180,6 +181,7 @@ func (h *harness) secondFactorCodeFor(secret, email string) string {
 }
 
 func TestNewRecoveryCodesNeedACurrentCode(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("clin@clinic.example", crm.RoleClinician)
 	old := h.recovery["clin@clinic.example"][0]
@@ -230,6 +232,7 @@ func TestNewRecoveryCodesNeedACurrentCode(t *testing.T) {
 // TestTwoFactorPolicy: FRONTDESK_REQUIRE_2FA decides who is sent to enrol; an enrolled account is asked for
 // its code under every policy.
 func TestTwoFactorPolicy(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	cases := []struct {
 		policy     crm.TwoFactorPolicy
 		admin, clk string // where each, without a second factor, lands after the password

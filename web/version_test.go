@@ -15,6 +15,7 @@ import (
 // {"error":"conflict"} once someone else has changed the enquiry, and nothing changes; sent with the current
 // version it goes through and the version grows.
 func TestStaffAPIRefusesAStaleVersion(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	h.addStaff("admin@clinic.example", crm.RoleAdmin)
@@ -97,6 +98,7 @@ var versionField = regexp.MustCompile(`name="version" value="(\d+)"`)
 // after someone else changed it, the answer is 409 with the enquiry as it is now and who changed it, and
 // nothing changes. A form without the field (from before versions) works as it always did.
 func TestStaffPagesRefuseAStaleForm(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	admin := h.addStaff("admin@clinic.example", crm.RoleAdmin)
@@ -165,6 +167,7 @@ func TestStaffPagesRefuseAStaleForm(t *testing.T) {
 // TestBrowserShowsAConflictInsteadOfReopening: with the board open, the enquiry is closed elsewhere; the card's
 // move button then answers with the enquiry page saying who closed it, focused, and the closure stands.
 func TestBrowserShowsAConflictInsteadOfReopening(t *testing.T) {
+	t.Parallel() // its own database, server (and browser): independent of the other tests
 	h := newHarness(t, nil)
 	h.addStaff("coord@clinic.example", crm.RoleCoordinator)
 	admin := h.addStaff("admin@clinic.example", crm.RoleAdmin)
