@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/frontdesk/frontdesk/db"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/crm"
 	opening "github.com/frontdesk/frontdesk/crm/hours"
+	"github.com/frontdesk/frontdesk/db"
 	"github.com/frontdesk/frontdesk/web"
 )
 
@@ -383,42 +383,6 @@ var settings = []setting{
 	}},
 }
 
-// checkListenAddr says what is wrong with s as an address to listen on; example is one that is right.
-func checkListenAddr(s, example string) error {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return errors.New("must be host:port, for example " + example)
-	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return errors.New("the port must be a number from 0 to 65535")
-	}
-	if host != "" && host != "localhost" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
-		return errors.New("the host is not an address or name")
-	}
-	return nil
-}
-
-// parseOrigin checks that o is an http(s) origin with nothing after the host (a trailing slash is allowed) and
-// returns it as browsers send it: scheme and host in lower case.
-func parseOrigin(o string) (string, bool) {
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(u.Host, "*") {
-		return "", false
-	}
-	return u.Scheme + "://" + strings.ToLower(u.Host), true
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // loadConfig reads every setting from the environment, lets the flags in fs override them when withFlags is
 // true, and validates them all. getenv is os.Getenv outside tests. A bad value is a *usageError naming the
 // flag or variable it came from.
@@ -474,14 +438,3 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 
 // secureCookies reports whether staff cookies must be Secure: whenever the public address is https.
 func (c *config) secureCookies() bool { return c.BaseURL.Scheme == "https" }
-
-// checkPostgresURL says what is wrong with s, a postgres:// URL, without repeating it: it may hold a password.
-func checkPostgresURL(s string) error {
-	if u, err := url.Parse(s); err != nil || (u.Host == "" && u.Query().Get("host") == "") {
-		return errors.New("is not a PostgreSQL URL such as postgres://frontdesk:password@db.example:5432/frontdesk")
-	}
-	return nil
-}
-
-// redactDB is FRONTDESK_DB as output may show it: a PostgreSQL URL without its password.
-func redactDB(s string) string { return db.RedactURL(s) }
