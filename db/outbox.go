@@ -71,21 +71,11 @@ const outboxMessageSelect = `SELECT o.id, o.kind, o.recipient, o.message_id, o.a
 // error when nothing is due); errors wrap crm.ErrUnavailable when the database cannot take writes.
 func (d *OutboxStore) ClaimDue(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMessage, error) {
 	// Webhook events are the webhook sender's (ClaimDueWebhooks): a slow receiver never holds up email.
-	due := `SELECT id FROM outbox
-				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-					AND kind NOT LIKE 'webhook%'
-				ORDER BY next_attempt_at, id LIMIT ?`
-	if d.pg {
-		due += ` FOR UPDATE SKIP LOCKED`
-	}
 	var rows []outboxMessage
 	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		rows = nil
 		ct := d.writer.cached(tx)
-		var ids []int64
-		err := ct.Select(&ids, `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
-			WHERE id IN (`+due+`)
-			RETURNING id`, ms(now.Add(lease)), ms(now), ms(now), limit)
+		ids, err := d.leaseDue(ct, "kind NOT LIKE 'webhook%'", now, lease, limit)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -113,6 +103,24 @@ func (d *OutboxStore) ClaimDue(ctx context.Context, now time.Time, lease time.Du
 		}
 	}
 	return out, nil
+}
+
+// leaseDue takes, in the write transaction ct, the lease on up to limit queued messages that are due at now and
+// match kindCond (SQL on the outbox's kind: email or webhook events), oldest due first, and returns their ids.
+// ClaimDue and ClaimDueWebhooks share it; see ClaimDue for why it is one UPDATE … RETURNING.
+func (d *OutboxStore) leaseDue(ct cachedTx, kindCond string, now time.Time, lease time.Duration, limit int) ([]int64, error) {
+	due := `SELECT id FROM outbox
+				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+					AND ` + kindCond + `
+				ORDER BY next_attempt_at, id LIMIT ?`
+	if d.pg {
+		due += ` FOR UPDATE SKIP LOCKED`
+	}
+	var ids []int64
+	err := ct.Select(&ids, `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
+			WHERE id IN (`+due+`)
+			RETURNING id`, ms(now.Add(lease)), ms(now), ms(now), limit)
+	return ids, err
 }
 
 // updateQueued runs one UPDATE on a queued outbox row in a write transaction: crm.ErrNotFound when the row does

@@ -108,13 +108,6 @@ func queueWebhooks(tx writeTx, base string, id int64, at int64, kinds ...crm.Mai
 // PostgreSQL) restricted to the webhook kinds. Errors wrap crm.ErrUnavailable when the database cannot take
 // writes.
 func (d *OutboxStore) ClaimDueWebhooks(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.WebhookMessage, error) {
-	due := `SELECT id FROM outbox
-				WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-					AND kind LIKE 'webhook%'
-				ORDER BY next_attempt_at, id LIMIT ?`
-	if d.pg {
-		due += ` FOR UPDATE SKIP LOCKED`
-	}
 	var rows []struct {
 		ID        int64          `db:"id"`
 		Kind      string         `db:"kind"`
@@ -128,10 +121,7 @@ func (d *OutboxStore) ClaimDueWebhooks(ctx context.Context, now time.Time, lease
 	err := d.writer.doLoadFree(ctx, func(tx *Tx) error {
 		rows = nil
 		ct := d.writer.cached(tx)
-		var ids []int64
-		err := ct.Select(&ids, `UPDATE outbox SET lease_until = ?, attempts = attempts + 1
-			WHERE id IN (`+due+`)
-			RETURNING id`, ms(now.Add(lease)), ms(now), ms(now), limit)
+		ids, err := d.leaseDue(ct, "kind LIKE 'webhook%'", now, lease, limit)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
