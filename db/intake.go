@@ -249,20 +249,34 @@ func staffEmail(staff []crm.IntakeStaff, id int64) string {
 	return ""
 }
 
+// intakeStaffRow is an account as assignment reads it (staffTreating, and the writer's load table); its
+// columns are intakeStaffColumns, over staff s.
+type intakeStaffRow struct {
+	ID             int64         `db:"id"`
+	Email          string        `db:"email"`
+	Role           string        `db:"role"`
+	Disabled       bool          `db:"disabled"`
+	Open           int           `db:"open"`
+	LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
+}
+
+const intakeStaffColumns = `s.id, s.email, s.role, s.disabled_at IS NOT NULL AS disabled, s.open_enquiries AS open,
+	s.last_assigned_at`
+
+func (r intakeStaffRow) staff() crm.IntakeStaff {
+	s := crm.IntakeStaff{ID: r.ID, Email: r.Email, Role: crm.Role(r.Role), Disabled: r.Disabled, Open: r.Open}
+	if r.LastAssignedAt.Valid {
+		s.LastAssignedAt = fromMS(r.LastAssignedAt.Int64)
+	}
+	return s
+}
+
 // staffTreating returns every account whose treatments include treatment, whatever its role or state.
 func staffTreating(tx writeTx, treatment string) ([]crm.IntakeStaff, error) {
-	var rows []struct {
-		ID             int64         `db:"id"`
-		Email          string        `db:"email"`
-		Role           string        `db:"role"`
-		Disabled       bool          `db:"disabled"`
-		Open           int           `db:"open"`
-		LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
-	}
+	var rows []intakeStaffRow
 	// Through staff_treatments' primary key (treatment, staff_id). staff.open_enquiries is kept by triggers
 	// (migration 00002), so reading it costs nothing however many enquiries an account has.
-	err := tx.Select(&rows, `SELECT s.id, s.email, s.role, s.disabled_at IS NOT NULL AS disabled,
-			s.open_enquiries AS open, s.last_assigned_at
+	err := tx.Select(&rows, `SELECT `+intakeStaffColumns+`
 		FROM staff_treatments t JOIN staff s ON s.id = t.staff_id
 		WHERE t.treatment = ?`, treatment)
 	if err != nil {
@@ -270,10 +284,7 @@ func staffTreating(tx writeTx, treatment string) ([]crm.IntakeStaff, error) {
 	}
 	out := make([]crm.IntakeStaff, len(rows))
 	for i, r := range rows {
-		out[i] = crm.IntakeStaff{ID: r.ID, Email: r.Email, Role: crm.Role(r.Role), Disabled: r.Disabled, Open: r.Open}
-		if r.LastAssignedAt.Valid {
-			out[i].LastAssignedAt = fromMS(r.LastAssignedAt.Int64)
-		}
+		out[i] = r.staff()
 	}
 	return out, nil
 }

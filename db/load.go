@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/frontdesk/frontdesk/crm"
@@ -86,20 +85,14 @@ func (w *writer) staffFor(tx writeTx, treatment string) ([]crm.IntakeStaff, erro
 // readLoad fills the load table from the database, in one query through staff_treatments' primary key.
 func (w *writer) readLoad(tx writeTx) error {
 	var rows []struct {
-		Treatment      string        `db:"treatment"`
-		ID             int64         `db:"id"`
-		Email          string        `db:"email"`
-		Role           string        `db:"role"`
-		Disabled       bool          `db:"disabled"`
-		Open           int           `db:"open"`
-		LastAssignedAt sql.NullInt64 `db:"last_assigned_at"`
+		Treatment string `db:"treatment"`
+		intakeStaffRow
 	}
 	l := &w.load
 	if err := tx.Get(&l.dataVersion, `PRAGMA data_version`); err != nil {
 		return fmt.Errorf("read data version: %w", err)
 	}
-	err := tx.Select(&rows, `SELECT t.treatment, s.id, s.email, s.role, s.disabled_at IS NOT NULL AS disabled,
-			s.open_enquiries AS open, s.last_assigned_at
+	err := tx.Select(&rows, `SELECT t.treatment, `+intakeStaffColumns+`
 		FROM staff_treatments t JOIN staff s ON s.id = t.staff_id ORDER BY t.treatment, s.id`)
 	if err != nil {
 		return fmt.Errorf("read the assignment load: %w", err)
@@ -109,11 +102,7 @@ func (w *writer) readLoad(tx writeTx) error {
 	for _, r := range rows {
 		e := l.byID[r.ID]
 		if e == nil {
-			e = &loadEntry{staff: crm.IntakeStaff{ID: r.ID, Email: r.Email, Role: crm.Role(r.Role),
-				Disabled: r.Disabled, Open: r.Open}}
-			if r.LastAssignedAt.Valid {
-				e.staff.LastAssignedAt = fromMS(r.LastAssignedAt.Int64)
-			}
+			e = &loadEntry{staff: r.staff()}
 			l.byID[r.ID] = e
 		}
 		l.byTreatment[r.Treatment] = append(l.byTreatment[r.Treatment], e)
