@@ -102,6 +102,8 @@ type engine struct {
 	stopOnce        sync.Once
 	// indexer follows the enquiries into the full-text index (SQLite; nil on PostgreSQL).
 	indexer *searchIndexer
+	// litestream is paused around Scrub's truncation of the WAL (nil without Options.LitestreamSocket).
+	litestream *litestream
 }
 
 // Options tune Open; the zero value is right for serving.
@@ -110,6 +112,9 @@ type Options struct {
 	Readers int
 	// BusyTimeout is how long a connection waits for a lock held by another process (default 5 s).
 	BusyTimeout time.Duration
+	// LitestreamSocket is the control socket of a Litestream replicating the SQLite database, which Scrub
+	// pauses while it empties the WAL (see litestream); "" when there is none.
+	LitestreamSocket string
 }
 
 // dsn builds the connection string: every pragma that must hold on every connection is in it, because a
@@ -196,7 +201,7 @@ func Open(path string, opts Options) (*DB, error) {
 	r.SetMaxIdleConns(opts.Readers)
 	r.SetConnMaxIdleTime(5 * time.Minute)
 	d := newDB(&engine{path: path, source: path, write: &pool{w}, read: &pool{r}, stopCheckpoints: make(chan struct{}),
-		checkpointsDone: make(chan struct{})})
+		checkpointsDone: make(chan struct{}), litestream: newLitestream(opts.LitestreamSocket, path)})
 	d.writer = newWriter(w, r, opts.Readers, path+"-wal", opts.BusyTimeout)
 	go d.checkpoint()
 	d.startSearchIndexer()

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -131,10 +132,14 @@ func (d *engine) optimizeSearch(tx *Tx) error {
 var ErrServerBackup = errors.New("a PostgreSQL database is backed up by its server, not by Frontdesk: " +
 	"use pg_dump, or the point-in-time recovery of the server or its provider")
 
-// scrubAttempts and scrubPause bound how long Scrub waits for readers to leave the WAL.
+// scrubPatience bounds how long Scrub waits for readers to leave the WAL; scrubPause is how long it leaves the
+// WAL to them between two attempts, each of which waits at most walBusyWait with the writer to itself. Short
+// attempts let intake go on in between, and do not hold SQLite's checkpoint lock (which makes anyone else's
+// checkpoint fail at once) for long. scrubPatience stays under the web server's write timeout, so that an
+// erasure from a page answers in time.
 var (
-	scrubAttempts = 40
-	scrubPause    = 50 * time.Millisecond
+	scrubPatience = 45 * time.Second
+	scrubPause    = 150 * time.Millisecond
 )
 
 // patientTables are the tables that hold (or held, before an erasure) a patient's data, which Scrub vacuums on
@@ -142,7 +147,10 @@ var (
 const patientTables = `enquiries, notes, events, outbox, idempotency_keys, screenings, screening_links, enquiry_search`
 
 // Scrub implements crm.PrivacyStore: the search index is merged, then the WAL checkpointed and truncated on
-// the writer connection, after every write queued before and before any queued after.
+// the writer connection, once every write queued before has committed. Readers of older snapshots that hold
+// the WAL past walBusyWait make it try again after scrubPause (writes queued meanwhile go ahead in between),
+// for scrubPatience at most. With a Litestream socket (Options.LitestreamSocket) it stops Litestream's
+// replication meanwhile and starts it again after, whatever the outcome (see litestream).
 //
 // On PostgreSQL it runs VACUUM on patientTables instead, outside any transaction (VACUUM refuses to run in
 // one): the space of deleted and updated rows, and their index entries, is freed for reuse in the table files.
@@ -150,7 +158,7 @@ const patientTables = `enquiries, notes, events, outbox, idempotency_keys, scree
 // no row has it): REINDEX CONCURRENTLY, so searches and intake go on meanwhile; the half-built copy an
 // interrupted rebuild leaves behind is dropped first. The server's WAL, its archives and backups are the
 // server's business: see docs/security.md. It returns the error of the checkpoint, of VACUUM or of the rebuild.
-func (d *PrivacyStore) Scrub(ctx context.Context) error {
+func (d *PrivacyStore) Scrub(ctx context.Context) (err error) {
 	if d.pg {
 		err := d.writer.doAlone(ctx, func(ctx context.Context, db *sqlx.DB) error {
 			_, err := db.ExecContext(ctx, `VACUUM `+patientTables)
@@ -167,30 +175,71 @@ func (d *PrivacyStore) Scrub(ctx context.Context) error {
 	if err := d.writer.do(ctx, d.optimizeSearch); err != nil {
 		return fmt.Errorf("scrub: %w", err)
 	}
-	err := d.writer.doAlone(ctx, func(ctx context.Context, w *sqlx.DB) error {
-		// TRUNCATE waits (up to the busy timeout) for readers of older snapshots to finish; a reader that
-		// keeps starting new ones may still leave it busy, so it is tried a few times.
-		var last error
-		for i := 0; i < scrubAttempts; i++ {
-			var busy, frames, copied int
-			err := w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
-			if err == nil && busy == 0 {
-				return nil
-			}
-			last = err
-			if last == nil {
-				last = errors.New("readers kept the write-ahead log in use")
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(scrubPause):
-			}
+	if d.litestream != nil {
+		switch err := d.litestream.pause(ctx); {
+		case errors.Is(err, errNoLitestream):
+			// Not running, so holding nothing: the WAL is emptied without it (Litestream's own monitoring, not
+			// an erasure, is what tells the clinic it has stopped).
+		case err != nil:
+			return fmt.Errorf("scrub: %w", err)
+		default:
+			defer func() {
+				// Replication must go on whatever happened meanwhile, and even if the caller has given up.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), litestreamTimeout)
+				defer cancel()
+				if rerr := d.litestream.resume(rctx); rerr != nil {
+					err = errors.Join(err, fmt.Errorf("scrub: litestream did not start replicating again: %w", rerr))
+				}
+			}()
 		}
-		return fmt.Errorf("checkpoint and truncate the write-ahead log: %w", last)
-	})
+	}
+	deadline := time.Now().Add(scrubPatience)
+	for {
+		err := d.writer.doAlone(ctx, d.writer.truncateWAL)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("scrub: checkpoint and truncate the write-ahead log: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("scrub: %w", ctx.Err())
+		case <-time.After(scrubPause):
+		}
+	}
+}
+
+// errWALInUse is truncateWAL's answer when readers still used the WAL after its wait.
+var errWALInUse = errors.New("readers kept the write-ahead log in use")
+
+// truncateWAL copies the WAL into the database file and truncates it to nothing, with the writer connection to
+// itself (doAlone), waiting at most walBusyWait for readers of older snapshots to finish.
+func (w *writer) truncateWAL(ctx context.Context, db *sqlx.DB) error {
+	w.checkpointing.Lock() // the checkpointer's PASSIVE checkpoint would make this one fail at once
+	defer w.checkpointing.Unlock()
+	conn, err := db.Connx(ctx)
 	if err != nil {
-		return fmt.Errorf("scrub: %w", err)
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusyWait.Milliseconds())); err != nil {
+		return err
+	}
+	var busy, frames, copied int
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
+	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", w.busyTimeout.Milliseconds())); rerr != nil {
+		// A connection left with the short timeout would give up on other processes' locks too soon.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		if err == nil {
+			err = rerr
+		}
+	}
+	switch {
+	case err != nil:
+		return err
+	case busy != 0:
+		return fmt.Errorf("%w (%d of %d frames copied)", errWALInUse, copied, frames)
 	}
 	return nil
 }
