@@ -24,6 +24,13 @@ $(AXE): web/testdata/axe/package.json web/testdata/axe/package-lock.json
 	npm ci --prefix web/testdata/axe --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Litestream, for the test of the continuous-backup recipe (cmd/frontdesk/litestream_test.go, docs/litestream.yml):
+# built from source by go install at the version the recipe is tested with, into bin/ (not committed).
+LITESTREAM_VERSION := v0.5.18
+LITESTREAM := bin/litestream-$(LITESTREAM_VERSION)/litestream
+$(LITESTREAM):
+	GOBIN=$(CURDIR)/$(dir $(LITESTREAM)) $(GO) install github.com/benbjohnson/litestream/cmd/litestream@$(LITESTREAM_VERSION)
+
 # A full-page screenshot of every page of the tour, on a phone (390 px) and a laptop (1366 px), for a reviewer
 # to look at: docs/screenshots/PAGE-phone.png and PAGE-desktop.png (not committed).
 screenshots: $(AXE)
@@ -35,7 +42,8 @@ screenshots: $(AXE)
 # the main one, its output printed after it: the web package, the longest, leaves the second core mostly idle,
 # and each test makes a database of its own on the server.
 test: SHELL := /bin/bash
-test: $(AXE)
+test: export FRONTDESK_TEST_LITESTREAM := $(CURDIR)/$(LITESTREAM)
+test: $(AXE) $(LITESTREAM)
 	$(GO) vet -tags $(TAGS) $(PKGS)
 	@log=$$(mktemp); \
 	FRONTDESK_TEST_ENGINE=postgres $(GO) test -tags $(TAGS) -count=1 -timeout 5m ./db/ >"$$log" 2>&1 & pg=$$!; \

@@ -68,6 +68,9 @@ type config struct {
 	// BookingURL is the booking page offered to an enquiry without a risk flag (FRONTDESK_BOOKING_URL; "" when
 	// not set).
 	BookingURL string
+	// LitestreamSocket is FRONTDESK_LITESTREAM_SOCKET: the control socket of a Litestream replicating the SQLite
+	// database, paused while an erasure empties the WAL ("" for none).
+	LitestreamSocket string
 }
 
 // setting is one configurable value: its variable, its flag, its default and how to check it.
@@ -115,6 +118,7 @@ var settings = []setting{
 		c.DB = s
 		return nil
 	}},
+	{"FRONTDESK_LITESTREAM_SOCKET", "litestream-socket", "", "control socket of the Litestream replicating the SQLite database (its socket: path), paused while an erasure empties the write-ahead log (empty: none)", parseLitestreamSocket},
 	{"FRONTDESK_BASE_URL", "base-url", "http://localhost:8080", "public address used for links in emails", func(c *config, s string) error {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -426,6 +430,8 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string, wit
 		return nil, nil, usagef("invalid FRONTDESK_WEBHOOK_SECRET: must be set with FRONTDESK_WEBHOOK_URL (whsec_ followed by base64; make one with: echo whsec_$(openssl rand -base64 32))")
 	case c.WebhookURL == "" && c.WebhookKey != nil:
 		return nil, nil, usagef("invalid FRONTDESK_WEBHOOK_URL: must be set with FRONTDESK_WEBHOOK_SECRET (or unset both for no webhooks)")
+	case c.LitestreamSocket != "" && db.IsPostgresURL(c.DB):
+		return nil, nil, usagef("invalid FRONTDESK_LITESTREAM_SOCKET: Litestream replicates a SQLite database, and FRONTDESK_DB is PostgreSQL (unset it)")
 	}
 	return c, fs.Args(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -59,3 +60,14 @@ func checkPostgresURL(s string) error {
 
 // redactDB is FRONTDESK_DB as output may show it: a PostgreSQL URL without its password.
 func redactDB(s string) string { return db.RedactURL(s) }
+
+// parseLitestreamSocket takes FRONTDESK_LITESTREAM_SOCKET: an absolute path, as in Litestream's configuration.
+// Whether Litestream listens there is found out when it is needed: it may start after Frontdesk.
+func parseLitestreamSocket(c *config, s string) error {
+	s = strings.TrimSpace(s)
+	if s != "" && !filepath.IsAbs(s) {
+		return errors.New("must be an absolute path, the socket: path of Litestream's configuration, for example /run/litestream/litestream.sock")
+	}
+	c.LitestreamSocket = s
+	return nil
+}

@@ -39,7 +39,7 @@ func configure(name string, args []string, e env, allFlags bool, extra func(*fla
 
 // openDB opens and migrates the database named by the configuration.
 func openDB(ctx context.Context, c *config) (*db.DB, error) {
-	d, err := db.Open(c.DB, db.Options{})
+	d, err := db.Open(c.DB, db.Options{LitestreamSocket: c.LitestreamSocket})
 	if err != nil {
 		return nil, err
 	}
