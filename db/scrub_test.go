@@ -14,16 +14,7 @@ func TestScrubWaitsForAReaderAndLetsWritesThrough(t *testing.T) {
 	sqliteOnly(t)
 	d := openTest(t)
 	ctx := context.Background()
-	insertRows(t, d, []*row{{CreatedAt: t0}})
-	rtx, err := d.read.BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := rtx.Get(&n, `SELECT count(*) FROM enquiries`); err != nil { // the snapshot is taken
-		t.Fatal(err)
-	}
-	insertRows(t, d, []*row{{Ref: "SCRB-0002", CreatedAt: t0}}) // frames the reader's snapshot keeps from being copied
+	rtx := holdSnapshot(t, d)
 
 	scrubbed := make(chan error, 1)
 	start := time.Now()
@@ -69,17 +60,7 @@ func TestScrubGivesUpOnAReaderThatStays(t *testing.T) {
 	scrubPatience = 500 * time.Millisecond
 	d := openTest(t)
 	ctx := context.Background()
-	insertRows(t, d, []*row{{CreatedAt: t0}})
-	rtx, err := d.read.BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rtx.Rollback()
-	var n int
-	if err := rtx.Get(&n, `SELECT count(*) FROM enquiries`); err != nil {
-		t.Fatal(err)
-	}
-	insertRows(t, d, []*row{{Ref: "SCRB-0002", CreatedAt: t0}})
+	defer holdSnapshot(t, d).Rollback()
 	if err := d.Scrub(ctx); !errors.Is(err, errWALInUse) {
 		t.Fatalf("scrub with a reader holding the WAL throughout: %v, want %v", err, errWALInUse)
 	}
@@ -108,4 +89,21 @@ func TestScrubGoesOnWhenLitestreamIsNotRunning(t *testing.T) {
 	if s := walSize(t, d); s != 0 {
 		t.Errorf("the WAL holds %d bytes after the scrub", s)
 	}
+}
+
+// holdSnapshot writes an enquiry, opens a read transaction that takes its snapshot, and writes another: frames
+// the reader keeps from being copied into the database file, and the WAL from being emptied, until it ends.
+func holdSnapshot(t *testing.T, d *DB) *Tx {
+	t.Helper()
+	insertRows(t, d, []*row{{CreatedAt: t0}})
+	rtx, err := d.read.BeginTxx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rtx.Get(&n, `SELECT count(*) FROM enquiries`); err != nil {
+		t.Fatal(err)
+	}
+	insertRows(t, d, []*row{{Ref: "SCRB-0002", CreatedAt: t0}})
+	return rtx
 }

@@ -52,15 +52,7 @@ func TestCopyToPostgresGivesTheSameAnswers(t *testing.T) {
 	if code, _, stderr := runCLI(t, "", env, "demo"); code != 0 {
 		t.Fatalf("demo: %d %s", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, "correct horse battery staple 42\n", env, "user", "add", "--email",
-		"admin@clinic.example", "--name", "Ada Admin", "--role", "admin"); code != 0 {
-		t.Fatalf("user add: %d %s", code, stderr)
-	}
-	code, out, stderr := runCLI(t, "", env, "token", "create", "--email", "admin@clinic.example", "--label", "copy test")
-	if code != 0 {
-		t.Fatalf("token create: %d %s", code, stderr)
-	}
-	token := strings.TrimSpace(out)
+	token := adminToken(t, env, "copy test")
 
 	// An erasure before the move: its anonymous remains move too.
 	srv := startServer(t, env...)
@@ -71,7 +63,7 @@ func TestCopyToPostgresGivesTheSameAnswers(t *testing.T) {
 		t.Fatalf("erase: %d %s", code, stderr)
 	}
 
-	code, out, stderr = runCLI(t, "", env, "copy", "--to", target)
+	code, out, stderr := runCLI(t, "", env, "copy", "--to", target)
 	if code != 0 {
 		t.Fatalf("copy: exit %d\nstdout %s\nstderr %s", code, out, stderr)
 	}
@@ -135,4 +127,19 @@ func TestCopyToPostgresGivesTheSameAnswers(t *testing.T) {
 	for _, r := range []string{"funnel", "first-contact", "sources", "workload"} {
 		same(fmt.Sprintf("/api/v1/reports/%s", r))
 	}
+}
+
+// adminToken adds an administrator through `frontdesk user add` and returns an API token made for them with
+// `frontdesk token create --label label`, both run with env.
+func adminToken(t *testing.T, env []string, label string) string {
+	t.Helper()
+	if code, _, stderr := runCLI(t, "correct horse battery staple 42\n", env, "user", "add", "--email",
+		"admin@clinic.example", "--name", "Ada Admin", "--role", "admin"); code != 0 {
+		t.Fatalf("user add: %d %s", code, stderr)
+	}
+	code, out, stderr := runCLI(t, "", env, "token", "create", "--email", "admin@clinic.example", "--label", label)
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, stderr)
+	}
+	return strings.TrimSpace(out)
 }

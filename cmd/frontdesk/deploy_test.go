@@ -24,15 +24,7 @@ func TestBackupIsServedWithEveryEnquiry(t *testing.T) {
 	}
 	dir := t.TempDir()
 	env := []string{"FRONTDESK_DB=" + filepath.Join(dir, "live", "frontdesk.db"), "FRONTDESK_MAIL_DIR=" + filepath.Join(dir, "mail")}
-	if code, _, stderr := runCLI(t, "correct horse battery staple 42\n", env, "user", "add", "--email",
-		"admin@clinic.example", "--name", "Ada Admin", "--role", "admin"); code != 0 {
-		t.Fatalf("user add: %d %s", code, stderr)
-	}
-	code, out, stderr := runCLI(t, "", env, "token", "create", "--email", "admin@clinic.example", "--label", "restore test")
-	if code != 0 {
-		t.Fatalf("token create: %d %s", code, stderr)
-	}
-	token := strings.TrimSpace(out)
+	token := adminToken(t, env, "restore test")
 
 	live := startServer(t, env...)
 	var refs []string

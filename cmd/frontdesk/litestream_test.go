@@ -70,15 +70,7 @@ func TestLitestreamRecipe(t *testing.T) {
 	}
 
 	env := []string{"FRONTDESK_DB=" + live, "FRONTDESK_MAIL_DIR=" + filepath.Join(dir, "mail"), "FRONTDESK_LITESTREAM_SOCKET=" + socket}
-	if code, _, stderr := runCLI(t, "correct horse battery staple 42\n", env, "user", "add", "--email",
-		"admin@clinic.example", "--name", "Ada Admin", "--role", "admin"); code != 0 {
-		t.Fatalf("user add: %d %s", code, stderr)
-	}
-	code, out, stderr := runCLI(t, "", env, "token", "create", "--email", "admin@clinic.example", "--label", "litestream test")
-	if code != 0 {
-		t.Fatalf("token create: %d %s", code, stderr)
-	}
-	token := strings.TrimSpace(out)
+	token := adminToken(t, env, "litestream test")
 
 	srv := startServer(t, env...)
 	var lsLog bytes.Buffer
