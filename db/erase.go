@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -208,40 +207,6 @@ func (d *PrivacyStore) Scrub(ctx context.Context) (err error) {
 		case <-time.After(scrubPause):
 		}
 	}
-}
-
-// errWALInUse is truncateWAL's answer when readers still used the WAL after its wait.
-var errWALInUse = errors.New("readers kept the write-ahead log in use")
-
-// truncateWAL copies the WAL into the database file and truncates it to nothing, with the writer connection to
-// itself (doAlone), waiting at most walBusyWait for readers of older snapshots to finish.
-func (w *writer) truncateWAL(ctx context.Context, db *sqlx.DB) error {
-	w.checkpointing.Lock() // the checkpointer's PASSIVE checkpoint would make this one fail at once
-	defer w.checkpointing.Unlock()
-	conn, err := db.Connx(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusyWait.Milliseconds())); err != nil {
-		return err
-	}
-	var busy, frames, copied int
-	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
-	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", w.busyTimeout.Milliseconds())); rerr != nil {
-		// A connection left with the short timeout would give up on other processes' locks too soon.
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		if err == nil {
-			err = rerr
-		}
-	}
-	switch {
-	case err != nil:
-		return err
-	case busy != 0:
-		return fmt.Errorf("%w (%d of %d frames copied)", errWALInUse, copied, frames)
-	}
-	return nil
 }
 
 // Backup writes a consistent copy of the live database to path (which must not exist) with VACUUM INTO: a

@@ -2,9 +2,12 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // walBusyWait bounds how long the writer's own checkpoint waits for readers to finish with the WAL. Every write
@@ -43,36 +46,48 @@ func (w *writer) boundWAL() {
 
 // restartWAL runs PRAGMA wal_checkpoint(RESTART) on the writer connection, waiting at most walBusyWait for
 // readers. It returns an error when the checkpoint failed or could not finish.
+func (w *writer) restartWAL() error { return w.checkpointWithin("RESTART") }
+
+// truncateWAL is restartWAL that also truncates the WAL to nothing (Scrub runs it with doAlone, whose
+// connection it leaves unused: it takes the writer's own, as restartWAL does).
+func (w *writer) truncateWAL(context.Context, *sqlx.DB) error { return w.checkpointWithin("TRUNCATE") }
+
+// errWALInUse is checkpointWithin's answer when readers still used the WAL after its wait.
+var errWALInUse = errors.New("readers kept the write-ahead log in use")
+
+// checkpointWithin runs PRAGMA wal_checkpoint(mode) on the writer connection, waiting at most walBusyWait for
+// readers to leave the WAL. It returns an error when the checkpoint failed, or errWALInUse when it could not
+// finish.
 //
 // SQLite lets one checkpoint run at a time and does not wait for the lock (busy_timeout does not apply to
-// it): a restart that met the checkpointer's PASSIVE checkpoint would fail at once. So both take
-// w.checkpointing, and the restart waits for the passive checkpoint in progress, which has just copied most
-// of what the restart would.
-func (w *writer) restartWAL() error {
+// it): a checkpoint that met the checkpointer's PASSIVE checkpoint would fail at once. So both take
+// w.checkpointing, and this one waits for the passive checkpoint in progress, which has just copied most
+// of what this one would.
+func (w *writer) checkpointWithin(mode string) error {
 	w.checkpointing.Lock()
 	defer w.checkpointing.Unlock()
 	ctx := context.Background()
 	conn, err := w.connection()
 	if err != nil {
-		return fmt.Errorf("restart WAL: %w", err)
+		return fmt.Errorf("%s the WAL: %w", mode, err)
 	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusyWait.Milliseconds())); err != nil {
 		w.release(true)
-		return fmt.Errorf("restart WAL: %w", err)
+		return fmt.Errorf("%s the WAL: %w", mode, err)
 	}
 	var busy, frames, copied int
-	ckErr := conn.QueryRowxContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
+	ckErr := conn.QueryRowxContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", w.busyTimeout.Milliseconds())); err != nil {
 		// A connection left with the short timeout would give up on other processes' locks too soon: drop it,
 		// and the pool opens a new one with the DSN's timeout.
 		w.release(true)
-		return fmt.Errorf("restart WAL: restore busy timeout: %w", err)
+		return fmt.Errorf("%s the WAL: restore busy timeout: %w", mode, err)
 	}
 	switch {
 	case ckErr != nil:
-		return fmt.Errorf("restart WAL: %w", ckErr)
+		return fmt.Errorf("%s the WAL: %w", mode, ckErr)
 	case busy != 0:
-		return fmt.Errorf("restart WAL: readers still use it (%d of %d frames copied)", copied, frames)
+		return fmt.Errorf("%s the WAL: %w (%d of %d frames copied)", mode, errWALInUse, copied, frames)
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ type writer struct {
 	walPath     string
 	walRetryAt  time.Time
 	busyTimeout time.Duration
-	// checkpointing is held by whoever runs a checkpoint in this process: the checkpointer or restartWAL.
+	// checkpointing is held by whoever runs a checkpoint in this process: the checkpointer or checkpointWithin.
 	checkpointing sync.Mutex
 
 	// health is the outcome of the last write, for WriteHealth; reconnect is set after a storage fault, for a
