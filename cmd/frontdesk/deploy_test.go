@@ -140,8 +140,17 @@ func TestDeploymentRecipes(t *testing.T) {
 		}
 	}
 
-	if !strings.Contains(caddy, "reverse_proxy 127.0.0.1:8080") || !strings.Contains(readme, "reverse_proxy 127.0.0.1:8080") ||
-		!strings.Contains(readme, "docs/deploy/Caddyfile") {
-		t.Error("the Caddyfile, or the README showing it, does not proxy to 127.0.0.1:8080")
+	if !strings.Contains(caddy, "reverse_proxy 127.0.0.1:8080") || !strings.Contains(readme, "docs/deploy/Caddyfile") {
+		t.Error("the Caddyfile does not proxy to 127.0.0.1:8080, or the README does not point to it")
+	}
+	// The README shows the Caddyfile as it is, comments left out (TestCaddyfileProxiesToFrontdesk runs it).
+	var shown []string
+	for _, line := range strings.Split(caddy, "\n") {
+		if trimmed := strings.TrimSpace(line); trimmed != "" && !strings.HasPrefix(trimmed, "#") {
+			shown = append(shown, "  "+line)
+		}
+	}
+	if block := "  ```caddyfile\n" + strings.Join(shown, "\n") + "\n  ```\n"; !strings.Contains(readme, block) {
+		t.Errorf("the README's Caddyfile is not docs/deploy/Caddyfile without its comments:\n%s", block)
 	}
 }
