@@ -34,14 +34,22 @@ func (s *server) httpsBase() bool {
 	return strings.HasPrefix(strings.ToLower(s.cfg.BaseURL), "https://")
 }
 
-// routes is the whole route table.
-func (s *server) routes(app *fiber.App) {
+// aroundEveryRequest installs what wraps every request: its ID, the request log and the metrics, and inside
+// them the recovery from a handler's panic, so that a panic is answered 500 and still logged and counted as one
+// (recovered outside them, it was neither). The outermost recovery is for those three themselves.
+func (s *server) aroundEveryRequest(app *fiber.App) {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(requestid.New())
 	app.Use(s.logRequests)
 	if s.deps.Metrics != nil {
 		app.Use(s.deps.Metrics.countRequests)
 	}
+	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+}
+
+// routes is the whole route table.
+func (s *server) routes(app *fiber.App) {
+	s.aroundEveryRequest(app)
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: contentSecurityPolicy(s.cfg.Logo.origin()),
 		XFrameOptions:         "DENY", // as frame-ancestors 'none'; the patient pages drop it when framable
