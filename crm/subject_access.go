@@ -48,10 +48,12 @@ type SubjectEnquiry struct {
 	// Screening is every questionnaire answered, with the questions as asked and the answers as given.
 	Screening []SubjectScreening `json:"screening"`
 
-	Notes    []SubjectNote        `json:"notes"`
-	Timeline []SubjectEvent       `json:"timeline"`
-	Emails   []SubjectEmail       `json:"emails"`
-	Access   []SubjectAccessEntry `json:"access"`
+	Notes    []SubjectNote  `json:"notes"`
+	Timeline []SubjectEvent `json:"timeline"`
+	Emails   []SubjectEmail `json:"emails"`
+	// Notifications are the webhook events sent about the enquiry to the clinic's other systems.
+	Notifications []SubjectNotification `json:"notifications"`
+	Access        []SubjectAccessEntry  `json:"access"`
 }
 
 // SubjectScreening is one questionnaire the patient answered (or the safety questions).
@@ -101,6 +103,21 @@ type SubjectEmail struct {
 	CreatedAt time.Time  `json:"created_at"`
 	SentAt    *time.Time `json:"sent_at"`
 }
+
+// SubjectNotification is a webhook event about the enquiry (FRONTDESK_WEBHOOK_URL): its type, such as
+// "enquiry.created", and where it went, in words. Events carry the reference and the change, never the
+// patient's details.
+type SubjectNotification struct {
+	Event     string     `json:"event"`
+	To        string     `json:"to"`
+	Status    string     `json:"status"`
+	Attempts  int        `json:"attempts"`
+	CreatedAt time.Time  `json:"created_at"`
+	SentAt    *time.Time `json:"sent_at"`
+}
+
+// webhookRecipient is where a webhook event went, as the subject access document says it.
+const webhookRecipient = "the clinic's other systems (the reference and the change, no personal details)"
 
 // SubjectAccessEntry is one entry of the audit log concerning the enquiry: who viewed, listed, exported or
 // changed it, and when.
@@ -173,8 +190,9 @@ func (p *Privacy) subjectEnquiry(ctx context.Context, e Enquiry) (SubjectEnquiry
 		UTMMedium: e.UTMMedium, UTMCampaign: e.UTMCampaign, ConsentAt: e.ConsentAt.UTC(),
 		ConsentVersion: e.ConsentVersion, Priority: e.Priority, CloseReason: e.CloseReason, Related: e.Related,
 		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(), FirstContactedAt: utcPtr(e.FirstContactedAt),
-		Notes: []SubjectNote{}, Timeline: []SubjectEvent{}, Emails: []SubjectEmail{}, Access: []SubjectAccessEntry{},
-		Flags: e.Flags(), Screening: []SubjectScreening{},
+		Notes: []SubjectNote{}, Timeline: []SubjectEvent{}, Emails: []SubjectEmail{}, Notifications: []SubjectNotification{},
+		Access: []SubjectAccessEntry{},
+		Flags:  e.Flags(), Screening: []SubjectScreening{},
 	}
 	if e.Assignee != nil {
 		se.Assignee = &e.Assignee.Name
@@ -210,6 +228,11 @@ func (p *Privacy) subjectEnquiry(ctx context.Context, e Enquiry) (SubjectEnquiry
 		return se, err
 	}
 	for _, m := range mails {
+		if m.Kind.IsWebhook() {
+			se.Notifications = append(se.Notifications, SubjectNotification{Event: WebhookType(m.Kind), To: webhookRecipient,
+				Status: m.Status, Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC(), SentAt: utcPtr(m.SentAt)})
+			continue
+		}
 		// The patient's own address is theirs to see; staff addresses are not part of their data.
 		to := "clinic staff"
 		if m.Kind == MailConfirmation {

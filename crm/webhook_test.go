@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -376,5 +377,44 @@ func TestFailedWebhookIsRetriedFromTheOutbox(t *testing.T) {
 	defer rcv.mu.Unlock()
 	if rcv.delivered != 1 {
 		t.Errorf("delivered %d times, want once", rcv.delivered)
+	}
+}
+
+// With webhooks on, the subject access document lists the events sent about an enquiry as notifications to the
+// clinic's other systems, apart from its emails: they are not emails, and their recipient is not clinic staff.
+func TestSubjectAccessListsWebhookEventsApartFromEmails(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.db.EnableWebhooks("https://enquiries.example.org")
+	ref := w.enquiry(&w.clin)
+	if _, err := w.ws.Transition(ctx, w.admin, ref, crm.StatusContacted, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	e, err := w.ws.Get(ctx, w.admin, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := crm.NewPrivacy(w.db, w.db, nil, crm.PrivacyConfig{}, quiet).SubjectAccess(ctx, w.admin, e.Email)
+	if err != nil || len(doc.Enquiries) != 1 {
+		t.Fatalf("%+v %v", doc, err)
+	}
+	se := doc.Enquiries[0]
+	var events []string
+	for _, n := range se.Notifications {
+		events = append(events, n.Event)
+		if !strings.Contains(n.To, "other systems") || n.Status == "" || n.CreatedAt.IsZero() {
+			t.Errorf("notification %+v", n)
+		}
+	}
+	if !slices.Equal(events, []string{"enquiry.created", "enquiry.assigned", "enquiry.status_changed"}) {
+		t.Errorf("notifications %v, want created, assigned (at intake), status_changed", events)
+	}
+	if len(se.Emails) == 0 {
+		t.Error("the confirmation is missing from the emails")
+	}
+	for _, m := range se.Emails {
+		if m.Kind.IsWebhook() {
+			t.Errorf("a webhook event is listed as an email: %+v", m)
+		}
 	}
 }
