@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -116,6 +117,7 @@ func (w *writer) outcome(err error) {
 	}
 	w.health.record(err)
 	if err == nil {
+		w.reconnect = false
 		if w.readersDropped.Load() {
 			w.readersDropped.Store(false)
 			w.readers.SetMaxIdleConns(w.readerIdle)
@@ -137,9 +139,14 @@ func (w *writer) outcome(err error) {
 // the batch opens a new one. It is done then, not right after the fault: the statements prepared after a
 // batch would open a connection at once, on the storage as it was. The pool has one connection, idle between
 // batches, and a pool allowed no idle connection closes it. Only the writer goroutine calls it.
+//
+// It goes on reconnecting before every batch until one commits a change (outcome(nil)). A batch that changes
+// nothing commits even on a read-only file, so it proves nothing, and the connection it opened may be the
+// read-only one: the next write must not inherit it. A read still running when the file system came back
+// (one opened while it was read-only) keeps the file read-only for the process until it ends; the write after
+// it then opens a connection that writes.
 func (w *writer) reconnectIfFaulted() {
 	if w.reconnect {
-		w.reconnect = false
 		w.release(true)
 	}
 }
@@ -153,7 +160,17 @@ func (w *writer) reconnectIfFaulted() {
 // probe finishes (a write hung in fsync is not a database that takes writes). Concurrent calls share one
 // probe. A probe that succeeds is a committed write: the next call answers from it, and so recovery shows
 // as soon as the storage takes writes again.
+//
+// On SQLite it also fails, whatever the last write did, while the file system holding the database has less
+// than minFreeBytes free. A probe alone can pass on a full disk: after a write that failed there, the next
+// one reuses the WAL space the failed one had claimed, and the probe's one page fits where an enquiry does not.
 func (d *DB) WriteHealth(ctx context.Context) error {
+	if !d.pg {
+		if free, ok := freeBytes(filepath.Dir(d.path)); ok && free < minFreeBytes {
+			return fmt.Errorf("database write health: %w: the disk holding the database has %d KiB free, "+
+				"under %d KiB", crm.ErrUnavailable, free>>10, minFreeBytes>>10)
+		}
+	}
 	w := d.writer
 	at, fault := w.health.last()
 	if !at.IsZero() && fault == nil && time.Since(at) < probeAfter {
@@ -179,6 +196,10 @@ func (d *DB) WriteHealth(ctx context.Context) error {
 	}
 	return nil
 }
+
+// minFreeBytes is the free space under which WriteHealth reports that SQLite cannot take writes: room for a
+// few hundred more enquiries.
+const minFreeBytes = 1 << 20
 
 // writeProbe writes the file's user_version back unchanged: SQLite still writes its page (the first) into the
 // WAL and the commit fsyncs it, which is the path every write takes, and it adds one page to the WAL. Frontdesk

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,11 +103,48 @@ func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
 	}
 }
 
+// TestWriteHealthSeesADiskAlmostFull: with under 1 MiB left on the file system, WriteHealth reports that the
+// database cannot take writes — saying how much is left — even though a small write still commits there (as a
+// probe would, in WAL space a failed write left); with room again, it is healthy.
+func TestWriteHealthSeesADiskAlmostFull(t *testing.T) {
+	sqliteOnly(t)
+	disk := disktest.Small(t, 8<<20)
+	path := filepath.Join(disk.Dir, "frontdesk.db")
+	d := openOn(t, path)
+	ctx := context.Background()
+	if err := d.WriteHealth(ctx); err != nil {
+		t.Fatalf("WriteHealth with room: %v", err)
+	}
+	free, ok := freeBytes(disk.Dir)
+	if !ok {
+		t.Fatal("cannot read the free space of the test's file system")
+	}
+	filler := filepath.Join(disk.Dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, free-minFreeBytes/2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1), crm.PlanIntake); err != nil {
+		t.Fatalf("a small write with 512 KiB left: %v", err)
+	}
+	err := d.WriteHealth(ctx)
+	if !errors.Is(err, crm.ErrUnavailable) || !strings.Contains(err.Error(), "KiB free, under 1024 KiB") {
+		t.Errorf("WriteHealth with under 1 MiB left: %v, want crm.ErrUnavailable saying what is left", err)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WriteHealth(ctx); err != nil {
+		t.Errorf("WriteHealth with room again: %v", err)
+	}
+}
+
 // TestStartingOnAReadOnlyFileSystemIsNotHealthy: a process killed while idle leaves the database with its WAL
 // and shared-memory files; the file system then comes back read-only (as the kernel remounts one after I/O
 // errors). Opening and migrating succeed — SQLite falls back to reading — and the migration's transaction,
 // which changes nothing, commits; WriteHealth must still see that nothing can be written, and writes fail with
-// crm.ErrUnavailable. Made writable again, the same open database takes writes.
+// crm.ErrUnavailable. A write that changes nothing commits even then, and must not leave the writer on its
+// read-only connection. Made writable again, once no read begun meanwhile is still running (such a read keeps
+// the file read-only for the process), the same open database takes the very next write.
 func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 	sqliteOnly(t)
 	disk := disktest.Small(t, 8<<20)
@@ -139,6 +177,7 @@ func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 	disk.ReadOnly()
 
 	d = openOn(t, path)
+	d.indexer.pause() // its reads would race the remount below
 	if err := d.Ping(ctx); err != nil {
 		t.Fatalf("Ping on a read-only file system: %v", err)
 	}
@@ -149,6 +188,15 @@ func TestStartingOnAReadOnlyFileSystemIsNotHealthy(t *testing.T) {
 		t.Errorf("write on a read-only file system: %v, want crm.ErrUnavailable", err)
 	}
 
+	if err := d.writer.do(ctx, func(*Tx) error { return nil }); err != nil {
+		t.Errorf("a write that changes nothing, on a read-only file system: %v", err)
+	}
+
+	for deadline := time.Now().Add(10 * time.Second); d.read.Stats().InUse > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a read still runs 10 s after the last write: %+v", d.read.Stats())
+		}
+	}
 	disk.Writable()
 	if err := d.WriteHealth(ctx); err != nil {
 		t.Errorf("WriteHealth once writable again: %v", err)
