@@ -31,6 +31,14 @@ func openOn(t *testing.T, path string) *DB {
 	return d
 }
 
+// openOnSmallDisk opens and migrates a SQLite database on a tmpfs of size bytes of its own (see disktest.Small).
+func openOnSmallDisk(t *testing.T, size int64) (*disktest.Disk, *DB) {
+	t.Helper()
+	sqliteOnly(t)
+	disk := disktest.Small(t, size)
+	return disk, openOn(t, filepath.Join(disk.Dir, "frontdesk.db"))
+}
+
 // enquiriesOnDisk counts the enquiries on disk, through a connection of its own.
 func enquiriesOnDisk(t *testing.T, path string) int {
 	t.Helper()
@@ -50,10 +58,8 @@ func enquiriesOnDisk(t *testing.T, path string) int {
 // crm.ErrUnavailable and none is stored, WriteHealth says so, and once space is freed the next write (on a
 // connection with no transaction left over) commits — without reopening the database.
 func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
-	sqliteOnly(t)
-	disk := disktest.Small(t, 4<<20)
-	path := filepath.Join(disk.Dir, "frontdesk.db")
-	d := openOn(t, path)
+	disk, d := openOnSmallDisk(t, 4<<20)
+	path := d.Path()
 	ctx := context.Background()
 	if _, err := d.CreateEnquiry(ctx, benchEnquiry(1), crm.PlanIntake); err != nil {
 		t.Fatal(err)
@@ -107,10 +113,7 @@ func TestAFullDiskFailsWritesWholeAndRecovers(t *testing.T) {
 // database cannot take writes — saying how much is left — even though a small write still commits there (as a
 // probe would, in WAL space a failed write left); with room again, it is healthy.
 func TestWriteHealthSeesADiskAlmostFull(t *testing.T) {
-	sqliteOnly(t)
-	disk := disktest.Small(t, 8<<20)
-	path := filepath.Join(disk.Dir, "frontdesk.db")
-	d := openOn(t, path)
+	disk, d := openOnSmallDisk(t, 8<<20)
 	ctx := context.Background()
 	if err := d.WriteHealth(ctx); err != nil {
 		t.Fatalf("WriteHealth with room: %v", err)
