@@ -162,8 +162,8 @@ func (w *writer) reconnectIfFaulted() {
 // as soon as the storage takes writes again.
 //
 // On SQLite it also fails, whatever the last write did, while the file system holding the database has less
-// than minFreeBytes free. A probe alone can pass on a full disk: after a write that failed there, the next
-// one reuses the WAL space the failed one had claimed, and the probe's one page fits where an enquiry does not.
+// than minFreeBytes free. A probe alone can pass on a full disk: its one page can fit in space the WAL file
+// already has (a write that failed there claimed some), where an enquiry does not.
 func (d *DB) WriteHealth(ctx context.Context) error {
 	if !d.pg {
 		if free, ok := freeBytes(filepath.Dir(d.path)); ok && free < minFreeBytes {
