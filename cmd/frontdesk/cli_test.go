@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,21 @@ func runWithStdin(stdin string, args []string, vars map[string]string) (int, str
 	var out, errb bytes.Buffer
 	code := run(args, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }})
 	return code, out.String(), errb.String()
+}
+
+// countIn runs q, a query for one count, on the SQLite file at path, opened read-only for it alone.
+func countIn(t *testing.T, path, q string, args ...any) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s in %s: %v", q, path, err)
+	}
+	return n
 }
 
 func TestBadSettingsExitWithStatus2NamingThem(t *testing.T) {

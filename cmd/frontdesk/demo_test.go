@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -32,18 +31,7 @@ func TestDemoFillsADatabaseWithoutEnquiries(t *testing.T) {
 	if !strings.Contains(out, "authenticator app") || !strings.Contains(out, "FRONTDESK_REQUIRE_2FA=off") {
 		t.Errorf("demo output does not say what to do about two-factor sign-in:\n%s", out)
 	}
-	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	count := func(q string) int {
-		var n int
-		if err := raw.QueryRow(q).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := func(q string) int { return countIn(t, path, q) }
 	if n := count(`SELECT count(*) FROM enquiries`); n != demoEnquiries {
 		t.Errorf("%d enquiries, want %d", n, demoEnquiries)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -144,7 +143,7 @@ func TestLitestreamRecipe(t *testing.T) {
 	for deadline, i := time.Now().Add(30*time.Second), 0; ; i++ {
 		probe := filepath.Join(dir, fmt.Sprintf("probe%d.db", i))
 		restore(probe)
-		if n := countEnquiries(t, probe); n == len(names) {
+		if n := countIn(t, probe, `SELECT count(*) FROM enquiries`); n == len(names) {
 			break
 		} else if time.Now().After(deadline) {
 			t.Fatalf("30 s after the erasure the replica holds %d enquiries of %d: replication did not resume\n%s",
@@ -180,21 +179,6 @@ func TestLitestreamRecipe(t *testing.T) {
 	if n := len(list["items"].([]any)); n != len(names) {
 		t.Errorf("the restored database lists %d enquiries, want %d", n, len(names))
 	}
-}
-
-// countEnquiries counts the enquiries in the SQLite file at path, opened read-only.
-func countEnquiries(t *testing.T, path string) int {
-	t.Helper()
-	d, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	var n int
-	if err := d.QueryRow(`SELECT count(*) FROM enquiries`).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return n
 }
 
 // TestLitestreamSocketSetting: FRONTDESK_LITESTREAM_SOCKET is an absolute path (Litestream need not listen yet: it

@@ -53,18 +53,7 @@ func TestEraseRemovesPersonalDataAndKeepsCounts(t *testing.T) {
 	if code != 0 || !strings.Contains(out, ref) {
 		t.Fatalf("erase: exit %d %q %q", code, out, stderr)
 	}
-	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	count := func(q string, args ...any) int {
-		var n int
-		if err := raw.QueryRow(q, args...).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return n
-	}
+	count := func(q string, args ...any) int { return countIn(t, path, q, args...) }
 	if n := count(`SELECT count(*) FROM enquiries WHERE reference = ? AND name = '(erased)' AND email = '' AND phone = ''
 		AND message = '' AND date_of_birth = '' AND erased_at IS NOT NULL AND treatment = 'ptsd' AND status = 'lost'`, ref); n != 1 {
 		t.Error("personal fields not erased, or the anonymous fields not kept")

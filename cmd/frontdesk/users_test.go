@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -138,11 +137,6 @@ func TestUserReset2FA(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "removed the second factor") || stderr != "" {
 		t.Fatalf("reset-2fa: exit %d, out %q, err %q", code, out, stderr)
 	}
-	raw, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	for q, want := range map[string]int{
 		`SELECT count(*) FROM staff_totp`:           0,
 		`SELECT count(*) FROM staff_recovery_codes`: 0,
@@ -151,9 +145,8 @@ func TestUserReset2FA(t *testing.T) {
 		`SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL`:                                            0,
 		`SELECT count(*) FROM api_tokens`:                                                                     1,
 	} {
-		var n int
-		if err := raw.QueryRow(q).Scan(&n); err != nil || n != want {
-			t.Errorf("%s = %d, want %d (%v)", q, n, want, err)
+		if n := countIn(t, path, q); n != want {
+			t.Errorf("%s = %d, want %d", q, n, want)
 		}
 	}
 	if code, out, _ := runInProcess([]string{"user", "reset-2fa", "--email", "rivers@clinic.example"}, vars); code != 0 || !strings.Contains(out, "nothing to reset") {
